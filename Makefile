@@ -1,0 +1,91 @@
+# lkvm: native build on arm64, static cross build elsewhere.
+#   make            build ./lkvm
+#   make check      install what is missing, build, run unit and system tests
+#   make demo       boot a Linux guest under lkvm and show its console
+#   make bench      benchmarks (see Documentation/benchmarks.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+HOST_ARCH := $(shell uname -m)
+ifeq ($(HOST_ARCH),aarch64)
+CROSS_COMPILE ?=
+STATIC ?= 0
+RUN_TARGET :=
+else
+CROSS_COMPILE ?= aarch64-linux-gnu-
+STATIC ?= 1
+RUN_TARGET := qemu-aarch64-static -L /usr/aarch64-linux-gnu
+endif
+
+CC := $(CROSS_COMPILE)gcc
+AR := $(CROSS_COMPILE)ar
+PKG_CONFIG ?= $(if $(CROSS_COMPILE),PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig pkg-config,pkg-config)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wundef
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) -DLKVM_VERSION='"$(VERSION)"'
+LDFLAGS += -pthread $(if $(filter 1,$(STATIC)),-static)
+LIBS := -lfdt -lz
+
+B := build/obj
+LIB_SRCS := kvm.c builtin-run.c $(wildcard util/*.c hw/*.c arm/aarch64/*.c psci/*.c hypercall/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
+
+.PHONY: all check unit-check system-check demo bench install clean deps-build deps-check
+
+all: lkvm
+
+# Every object includes only what it needs; the whole-lib archive lets the linker take just that.
+lkvm: $(B)/main.o $(B)/liblkvm.a
+	$(CC) $(LDFLAGS) -o $@ $(B)/main.o -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive $(LIBS)
+
+$(B)/liblkvm.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/main.d
+
+build/unit-tests: $(UNIT_OBJS) $(B)/liblkvm.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(B)/liblkvm.a $(LIBS) \
+		$$($(PKG_CONFIG) --libs check) $(if $(filter 1,$(STATIC)),-lsubunit)
+
+deps-build:
+	@scripts/install-deps.sh build
+deps-check:
+	@scripts/install-deps.sh check
+
+unit-check: build/unit-tests
+	$(RUN_TARGET) build/unit-tests
+
+system-check: lkvm
+	scripts/lkvm-host tests/system/run.sh
+
+check: deps-check
+	$(MAKE) lkvm build/unit-tests
+	$(MAKE) unit-check
+	$(MAKE) system-check
+
+demo: deps-check
+	$(MAKE) lkvm
+	scripts/lkvm-host scripts/demo.sh
+
+bench: deps-check
+	$(MAKE) lkvm
+	scripts/lkvm-host tests/bench/run.sh
+
+install: lkvm
+	install -D -m 0755 lkvm $(DESTDIR)$(PREFIX)/bin/lkvm
+
+clean:
+	rm -rf build lkvm

@@ -1,0 +1,118 @@
+#include "lkvm/boot.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static int boot__random(void *buf, size_t len)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("getrandom: %s", strerror(errno));
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static char *boot__cmdline(const struct lkvm_config *cfg)
+{
+	const char *defaults = cfg->nodefaults ? "" : BOOT_DEFAULT_PARAMS;
+	const char *params = cfg->params ? cfg->params : "";
+	size_t len = strlen(defaults) + strlen(params) + 2;
+	char *s = malloc(len);
+
+	if (s)
+		snprintf(s, len, "%s%s%s", defaults, *defaults && *params ? " " : "", params);
+	return s;
+}
+
+static int boot__dump_dtb(const char *path, const void *fdt)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int err;
+
+	if (fd < 0) {
+		pr_err("--dump-dtb %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	err = write_all(fd, fdt, fdt_totalsize(fdt));
+	if (close(fd) && !err)
+		err = -errno;
+	if (err)
+		pr_err("--dump-dtb %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
+{
+	u64 *mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+	void *fdt = kvm->ram + (l->fdt_addr - LKVM_RAM_BASE);
+	char *cmdline = boot__cmdline(kvm->cfg);
+	struct fdt_desc d = {
+		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
+		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
+		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
+		.bootargs = cmdline,
+		.stdout_path = kvm->cfg->console == CONSOLE_SERIAL ? "/uart@1000000" : NULL,
+		.initrd_start = l->initrd_addr, .initrd_end = l->initrd_end,
+		.rng_seed = kvm->rng_seed, .rng_seed_size = sizeof(kvm->rng_seed),
+		.gens = kvm->fdt_gens, .nr_gens = kvm->nr_fdt_gens,
+	};
+	int err = -ENOMEM;
+
+	if (!mpidrs || !cmdline)
+		goto out;
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		mpidrs[i] = kvm->cpus[i]->mpidr;
+	err = boot__random(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));
+	if (!err)
+		err = boot__random(kvm->rng_seed, sizeof(kvm->rng_seed));
+	if (err)
+		goto out;
+	d.kaslr_seed = kvm->kaslr_seed;
+	err = fdt__build(&d, fdt, LKVM_FDT_MAX_SIZE);
+	if (err) {
+		pr_err("device tree: cannot build it: %s", fdt_strerror(err));
+		goto out;
+	}
+	if (kvm->cfg->dump_dtb)
+		err = boot__dump_dtb(kvm->cfg->dump_dtb, fdt);
+out:
+	free(cmdline);
+	free(mpidrs);
+	return err;
+}
+
+int boot__setup(struct kvm *kvm)
+{
+	const struct guest_images *img = kvm->images;
+	struct boot_layout l;
+	int err = boot__layout(img, LKVM_RAM_BASE, kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
+
+	if (err)
+		return err;
+	memcpy(kvm->ram + (l.kernel_addr - LKVM_RAM_BASE), img->kernel.data, img->kernel.size);
+	if (img->initrd)
+		memcpy(kvm->ram + (l.initrd_addr - LKVM_RAM_BASE), img->initrd, img->initrd_size);
+	err = boot__fdt(kvm, &l);
+	if (!err)
+		err = kvm_cpu__set_boot_regs(kvm->cpus[0], l.kernel_addr, l.fdt_addr);
+	return err;
+}

@@ -1,0 +1,304 @@
+/* `lkvm run`: options compatible with kvmtool's, then the VM's life: boot, restarts, exit code. */
+#include "lkvm/builtin.h"
+#include "lkvm/config.h"
+#include "lkvm/exit-codes.h"
+#include "lkvm/kernel.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
+#include "lkvm/term.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define DEFAULT_RAM (256ULL << 20)
+#define NAME_MAX_LEN 64
+
+enum {
+	OPT_NAME = 256, OPT_CONSOLE, OPT_IRQCHIP, OPT_ON_RESET, OPT_NODEFAULTS, OPT_DUMP_DTB,
+	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI,
+};
+
+struct run_option {
+	struct option opt;
+	const char *arg;	/* for help: the argument's name, or NULL */
+	const char *help;
+};
+
+static const struct run_option run_options[] = {
+	{ { "kernel", required_argument, NULL, 'k' }, "FILE",
+	  "kernel: arm64 Image, gzip'ed Image, or raw binary (entered at RAM + 0x80000)" },
+	{ { "initrd", required_argument, NULL, 'i' }, "FILE", "initial RAM disk" },
+	{ { "params", required_argument, NULL, 'p' }, "PARAMS",
+	  "kernel command line, after the defaults \"" "console=ttyS0 earlycon" "\"" },
+	{ { "cpus", required_argument, NULL, 'c' }, "N",
+	  "number of vCPUs (default: the host's online CPUs)" },
+	{ { "mem", required_argument, NULL, 'm' }, "SIZE",
+	  "guest RAM, with suffix K, M, G or T; no suffix means M (default 256M)" },
+	{ { "name", required_argument, NULL, OPT_NAME }, "NAME",
+	  "the VM's name (default guest-PID)" },
+	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial",
+	  "guest console: the 16550 UART (ttyS0) on stdin/stdout" },
+	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv2|auto",
+	  "interrupt controller (default auto: GICv3, else GICv2)" },
+	{ { "on-reset", required_argument, NULL, OPT_ON_RESET }, "restart|exit",
+	  "on guest reboot: boot again (default), or exit with code 3" },
+	{ { "psci", optional_argument, NULL, OPT_PSCI }, "[=user|kernel]",
+	  "who answers the guest's PSCI calls: KVM (kernel, default) or lkvm (user, or no value)" },
+	{ { "psci-conduit", required_argument, NULL, OPT_PSCI_CONDUIT }, "hvc|smc",
+	  "the PSCI conduit the device tree advertises (default hvc)" },
+	{ { "debug-psci", no_argument, NULL, OPT_DEBUG_PSCI }, NULL,
+	  "log every PSCI call lkvm answers: vCPU, function, arguments, result, time" },
+	{ { "nodefaults", no_argument, NULL, OPT_NODEFAULTS }, NULL,
+	  "no implicit kernel parameters: the command line is exactly -p" },
+	{ { "dump-dtb", required_argument, NULL, OPT_DUMP_DTB }, "FILE",
+	  "write the generated device tree blob to FILE" },
+	{ { "loglevel", required_argument, NULL, OPT_LOGLEVEL }, "LEVEL",
+	  "lkvm's messages: error, warning (default), info or debug" },
+	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL, "same as --loglevel=debug" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
+};
+
+void cmd_run_help(void)
+{
+	printf(" usage: lkvm run [<options>] [<kernel image>]\n\n");
+	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++) {
+		const struct run_option *o = &run_options[i];
+		char left[64];
+
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
+			 o->opt.val < 256 ? '-' : ' ', o->opt.val < 256 ? o->opt.val : ' ',
+			 o->opt.val < 256 ? ", " : "  ", o->opt.name, o->arg && o->arg[0] != '[' ? " " : "",
+			 o->arg ? o->arg : "");
+		printf("    %-32s %s\n", left, o->help);
+	}
+	printf("\n Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest reset\n"
+	       " with --on-reset=exit, 4 guest crashed, 128+N stopped by signal N.\n"
+	       " Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
+}
+
+static int usage_error(const char *opt, const char *val, const char *why)
+{
+	pr_err("%s %s: %s", opt, val, why);
+	return -LKVM_EXIT_USAGE;
+}
+
+static int choose(const char *opt, const char *val, const char *const *names, size_t n, int *out)
+{
+	char why[128] = "expected one of:";
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(val, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " %s", names[i]);
+	}
+	return usage_error(opt, val, why);
+}
+#define CHOOSE(opt, val, names, out) choose(opt, val, names, ARRAY_SIZE(names), (int *)(out))
+
+static int parse_mem(const char *val, u64 *out)
+{
+	if (parse_size(val, out))
+		return usage_error("-m", val, "not a size (examples: 512M, 2G)");
+	if (*out < LKVM_RAM_MIN)
+		return usage_error("-m", val, "too small: the guest needs at least 16M");
+	if (!IS_ALIGNED(*out, SZ_64K))
+		return usage_error("-m", val, "must be a multiple of 64K");
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > NAME_MAX_LEN)
+		return false;
+	for (; *s; s++) {
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr("._-", *s))
+			return false;
+	}
+	return true;
+}
+
+static int parse_option(struct lkvm_config *cfg, int c, const char *val)
+{
+	static const char *const consoles[] = { "serial", "virtio" };
+	static const char *const irqchips[] = { "auto", "gicv3", "gicv2" };
+	static const char *const resets[] = { "restart", "exit" };
+	static const char *const levels[] = { "error", "warning", "info", "debug" };
+	static const char *const psci_modes[] = { "kernel", "user" };
+	static const char *const conduits[] = { "hvc", "smc" };
+	static const enum irqchip_type irqchip_of[] = { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
+	int i, err;
+
+	switch (c) {
+	case 'k': cfg->kernel_path = val; return 0;
+	case 'i': cfg->initrd_path = val; return 0;
+	case 'p': cfg->params = val; return 0;
+	case 'c':
+		if (parse_uint(val, 1, UINT32_MAX, &cfg->nr_cpus))
+			return usage_error("-c", val, "need a number of vCPUs, at least 1");
+		return 0;
+	case 'm': return parse_mem(val, &cfg->ram_size);
+	case OPT_NAME:
+		cfg->name = val;
+		return valid_name(val) ? 0 : usage_error("--name", val,
+			"use 1 to 64 letters, digits, '.', '_' or '-'");
+	case OPT_CONSOLE:
+		err = CHOOSE("--console", val, consoles, &cfg->console);
+		if (!err && cfg->console == CONSOLE_VIRTIO)
+			return usage_error("--console", val, "virtio-console is not available yet");
+		return err;
+	case OPT_IRQCHIP:
+		err = CHOOSE("--irqchip", val, irqchips, &i);
+		if (!err)
+			cfg->irqchip = irqchip_of[i];
+		return err;
+	case OPT_ON_RESET: return CHOOSE("--on-reset", val, resets, &cfg->on_reset);
+	case OPT_NODEFAULTS: cfg->nodefaults = true; return 0;
+	case OPT_DUMP_DTB: cfg->dump_dtb = val; return 0;
+	case OPT_LOGLEVEL: return CHOOSE("--loglevel", val, levels, &log_level);
+	case OPT_DEBUG: log_level = LOG_DEBUG; return 0;
+	/* A bare --psci means user, as kvmtool spells it. */
+	case OPT_PSCI: return CHOOSE("--psci", val ? val : "user", psci_modes, &cfg->psci);
+	case OPT_PSCI_CONDUIT: return CHOOSE("--psci-conduit", val, conduits, &cfg->psci_conduit);
+	case OPT_DEBUG_PSCI: cfg->debug_psci = true; return 0;
+	default: return -LKVM_EXIT_USAGE;	/* getopt already said what is wrong */
+	}
+}
+
+/* Fills cfg from argv. Returns 0, 1 for --help, or -exit code. */
+static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
+{
+	struct option longopts[ARRAY_SIZE(run_options) + 1];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int c, err;
+
+	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++)
+		longopts[i] = run_options[i].opt;
+	memset(&longopts[ARRAY_SIZE(run_options)], 0, sizeof(struct option));
+	*cfg = (struct lkvm_config){ .ram_size = DEFAULT_RAM, .nr_cpus = ncpu > 0 ? (unsigned)ncpu : 1 };
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":k:i:p:c:m:h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c == '?' || c == ':') {
+			const char *what = argv[optind - 1];
+
+			pr_err("%s: %s (see 'lkvm run --help')", what,
+			       c == '?' ? "unknown option" : "needs a value");
+			return -LKVM_EXIT_USAGE;
+		}
+		err = parse_option(cfg, c, optarg);
+		if (err)
+			return err;
+	}
+	/* kvmtool accepts the kernel as a lone argument. */
+	if (optind < argc && !cfg->kernel_path)
+		cfg->kernel_path = argv[optind++];
+	if (optind < argc) {
+		pr_err("%s: unexpected argument (see 'lkvm run --help')", argv[optind]);
+		return -LKVM_EXIT_USAGE;
+	}
+	if (!cfg->kernel_path) {
+		pr_err("run: no kernel given: use -k FILE (see 'lkvm run --help')");
+		return -LKVM_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
+{
+	switch (why) {
+	case VM_STOP_POWEROFF:
+		pr_info("guest powered off");
+		return LKVM_EXIT_POWEROFF;
+	case VM_STOP_RESET:
+		pr_info("guest reset; exiting as --on-reset=exit asks");
+		return LKVM_EXIT_RESET;
+	case VM_STOP_CRASH:
+		pr_err("guest: reported a crash");
+		return LKVM_EXIT_CRASH;
+	case VM_STOP_SIGNAL:
+		pr_info("stopped by signal %d (%s)", kvm->stop_signal, strsignal(kvm->stop_signal));
+		return LKVM_EXIT_SIGNAL + kvm->stop_signal;
+	default:
+		return LKVM_EXIT_ERROR;
+	}
+}
+
+/* Boots the guest, again after each reset when asked to, and returns lkvm's exit code. */
+static int run_vm(const struct lkvm_config *cfg, const struct guest_images *img, int sig_fd)
+{
+	struct term term;
+	struct kvm kvm;
+	enum vm_stop why;
+	int code;
+
+	if (term__init(&term))
+		return LKVM_EXIT_ERROR;
+	do {
+		if (kvm__create(&kvm, cfg, img, &term)) {
+			term__restore(&term);
+			return LKVM_EXIT_ERROR;
+		}
+		why = kvm__run(&kvm, sig_fd);
+		code = run_exit_code(&kvm, why);
+		kvm__destroy(&kvm);
+		if (why == VM_STOP_RESET && cfg->on_reset == RESET_RESTART)
+			pr_info("guest reset: booting it again");
+	} while (why == VM_STOP_RESET && cfg->on_reset == RESET_RESTART);
+	term__restore(&term);
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static char default_name[32];
+	struct lkvm_config cfg;
+	struct guest_images img;
+	sigset_t sigs;
+	int sig_fd, code;
+
+	code = parse_args(argc, argv, &cfg);
+	if (code == 1) {
+		cmd_run_help();
+		return 0;
+	}
+	if (code < 0)
+		return -code;
+	if (!cfg.name) {
+		snprintf(default_name, sizeof(default_name), "guest-%d", (int)getpid());
+		cfg.name = default_name;
+	}
+	if (guest_images__load(&img, cfg.kernel_path, cfg.initrd_path, cfg.ram_size))
+		return LKVM_EXIT_ERROR;
+
+	/* Termination signals arrive through a signalfd in the main loop, in no other thread. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) || kvm_cpu__init_signals() ||
+	    (sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
+		pr_err("signals: cannot set up: %s", strerror(errno));
+		guest_images__free(&img);
+		return LKVM_EXIT_ERROR;
+	}
+	code = run_vm(&cfg, &img, sig_fd);
+	close(sig_fd);
+	guest_images__free(&img);
+	return code;
+}

@@ -1,0 +1,12 @@
+/* Puts the guest's kernel, initrd and device tree in RAM and points the boot vCPU at them. */
+#ifndef LKVM_BOOT_H
+#define LKVM_BOOT_H
+
+struct kvm;
+
+/* Kernel command line defaults that --nodefaults leaves out. */
+#define BOOT_DEFAULT_PARAMS "console=ttyS0 earlycon"
+
+int boot__setup(struct kvm *kvm);
+
+#endif

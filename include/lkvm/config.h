@@ -1,0 +1,30 @@
+/* What `lkvm run` was asked for, after option parsing. Read-only once the VM starts. */
+#ifndef LKVM_CONFIG_H
+#define LKVM_CONFIG_H
+
+#include "lkvm/util.h"
+
+enum console_type { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+enum irqchip_type { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
+enum reset_action { RESET_RESTART, RESET_EXIT };
+enum psci_mode { PSCI_KERNEL, PSCI_USER };
+enum psci_conduit { CONDUIT_HVC, CONDUIT_SMC };
+
+struct lkvm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *params;
+	const char *name;
+	const char *dump_dtb;
+	unsigned int nr_cpus;
+	u64 ram_size;
+	enum console_type console;
+	enum irqchip_type irqchip;
+	enum reset_action on_reset;
+	enum psci_mode psci;
+	enum psci_conduit psci_conduit;
+	bool debug_psci;
+	bool nodefaults;
+};
+
+#endif

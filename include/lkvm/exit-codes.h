@@ -1,0 +1,12 @@
+/* lkvm's exit codes; Documentation/exit-codes.md is the user's copy of this table. */
+#ifndef LKVM_EXIT_CODES_H
+#define LKVM_EXIT_CODES_H
+
+#define LKVM_EXIT_POWEROFF	0	/* the guest powered off */
+#define LKVM_EXIT_ERROR		1	/* lkvm failed: bad input, missing host support, run-time error */
+#define LKVM_EXIT_USAGE		2	/* bad command line */
+#define LKVM_EXIT_RESET		3	/* the guest reset itself and --on-reset=exit was given */
+#define LKVM_EXIT_CRASH		4	/* the guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
+#define LKVM_EXIT_SIGNAL	128	/* + signal number: stopped by SIGINT, SIGTERM or SIGHUP */
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * Guest images: the kernel (arm64 Image, gzip'ed Image, or headerless raw binary) and the initrd,
+ * and where the arm64 boot protocol puts them and the DTB in guest RAM. Pure functions: no KVM.
+ */
+#ifndef LKVM_KERNEL_H
+#define LKVM_KERNEL_H
+
+#include "lkvm/util.h"
+
+enum kernel_format { KERNEL_IMAGE, KERNEL_RAW };
+
+struct kernel_image {
+	enum kernel_format format;
+	bool gzipped;			/* the file was gzip'ed; data is decompressed */
+	u8 *data;			/* malloc'ed */
+	size_t size;
+	u64 text_offset;		/* load offset from a 2M-aligned base */
+	u64 image_size;			/* memory the kernel needs from its load address (incl. BSS) */
+	u64 flags;			/* Image header flags */
+};
+
+struct guest_images {
+	struct kernel_image kernel;
+	u8 *initrd;			/* malloc'ed, or NULL */
+	size_t initrd_size;
+};
+
+struct boot_layout {
+	u64 kernel_addr;		/* guest-physical load and entry address */
+	u64 kernel_end;			/* load address + memory the kernel claims */
+	u64 initrd_addr;
+	u64 initrd_end;
+	u64 fdt_addr;
+};
+
+/*
+ * Identifies and, for gzip, decompresses a kernel file's contents. max_size bounds the result
+ * (the guest's RAM). Takes ownership of buf. On error logs "lkvm: <path>: <why>" and returns < 0.
+ */
+int kernel__parse(const char *path, u8 *buf, size_t len, u64 max_size, struct kernel_image *out);
+
+/* Loads and identifies the files named by -k and -i. Logs and returns < 0 on error. */
+int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
+		       u64 ram_size);
+void guest_images__free(struct guest_images *img);
+
+/*
+ * Places kernel, initrd and a DTB of fdt_size bytes in RAM [ram_base, ram_base + ram_size).
+ * Logs and returns < 0 if they do not fit or would overlap.
+ */
+int boot__layout(const struct guest_images *img, u64 ram_base, u64 ram_size, u64 fdt_size,
+		 struct boot_layout *out);
+
+#endif

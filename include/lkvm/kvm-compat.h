@@ -1,0 +1,36 @@
+/*
+ * KVM uapi definitions newer than the build host's headers (Debian 12 ships Linux 6.1's).
+ * Values from Linux 6.12 include/uapi; each guarded so newer headers win.
+ */
+#ifndef LKVM_KVM_COMPAT_H
+#define LKVM_KVM_COMPAT_H
+
+#include <linux/kvm.h>
+
+#ifndef KVM_ARM_VM_SMCCC_CTRL
+#define KVM_ARM_VM_SMCCC_CTRL		0
+#define KVM_ARM_VM_SMCCC_FILTER		0
+
+enum kvm_smccc_filter_action {
+	KVM_SMCCC_FILTER_HANDLE = 0,
+	KVM_SMCCC_FILTER_DENY,
+	KVM_SMCCC_FILTER_FWD_TO_USER,
+};
+
+struct kvm_smccc_filter {
+	__u32 base;
+	__u32 nr_functions;
+	__u8 action;
+	__u8 pad[15];
+};
+#endif
+
+#ifndef KVM_HYPERCALL_EXIT_SMC
+#define KVM_HYPERCALL_EXIT_SMC		(1U << 0)
+#define KVM_HYPERCALL_EXIT_16BIT	(1U << 1)
+#endif
+
+/* 6.4 turned hypercall.longmode into a union with flags; longmode names its low word in both. */
+#define KVM_HYPERCALL_FLAGS(run)	((run)->hypercall.longmode)
+
+#endif

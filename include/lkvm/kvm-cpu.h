@@ -1,0 +1,41 @@
+/* vCPUs: one thread each, running KVM_RUN and handling its exits. */
+#ifndef LKVM_KVM_CPU_H
+#define LKVM_KVM_CPU_H
+
+#include <pthread.h>
+#include <linux/kvm.h>
+
+#include "lkvm/util.h"
+
+struct kvm;
+
+struct kvm_cpu {
+	struct kvm *kvm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	u64 mpidr;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */
+int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
+void kvm_cpu__destroy(struct kvm_cpu *cpu);
+/* Sets the boot vCPU's entry registers: PC and x0..x3 as the arm64 boot protocol wants. */
+int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr);
+/* Resets the vCPU (KVM_ARM_VCPU_INIT) to run from pc with x0 = x0: PSCI CPU_ON's entry state. */
+int kvm_cpu__reset(struct kvm_cpu *cpu, u64 pc, u64 x0);
+
+int kvm_cpu__start(struct kvm_cpu *cpu);
+/* Makes the vCPU leave KVM_RUN and its thread return; then joins it. */
+void kvm_cpu__kick(struct kvm_cpu *cpu);
+void kvm_cpu__join(struct kvm_cpu *cpu);
+
+int kvm_cpu__get_reg(struct kvm_cpu *cpu, u64 id, u64 *val);
+int kvm_cpu__set_reg(struct kvm_cpu *cpu, u64 id, u64 val);
+
+/* Installs the signal used to kick vCPUs out of KVM_RUN; call once per process. */
+int kvm_cpu__init_signals(void);
+
+#endif

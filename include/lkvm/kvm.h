@@ -1,0 +1,96 @@
+/* One virtual machine: its KVM handles, memory, vCPUs and devices. */
+#ifndef LKVM_KVM_H
+#define LKVM_KVM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "lkvm/config.h"
+#include "lkvm/fdt.h"
+#include "lkvm/hypercall.h"
+#include "lkvm/kernel.h"
+#include "lkvm/mmio.h"
+#include "lkvm/util.h"
+
+struct kvm_cpu;
+struct init_item;
+struct term;
+struct serial_dev;
+struct psci;
+
+/* Why a VM stopped; the first reason posted wins. */
+enum vm_stop {
+	VM_RUNNING,
+	VM_STOP_POWEROFF,
+	VM_STOP_RESET,
+	VM_STOP_CRASH,
+	VM_STOP_SIGNAL,
+	VM_STOP_ERROR,
+};
+
+enum gic_version { GIC_V2 = 2, GIC_V3 = 3 };
+
+struct kvm {
+	const struct lkvm_config *cfg;
+	const struct guest_images *images;	/* kernel/initrd, loaded once, copied in per boot */
+	struct term *term;
+
+	int sys_fd;			/* /dev/kvm */
+	int vm_fd;
+	int stop_fd;			/* eventfd: a vCPU posted a stop reason */
+	size_t run_size;		/* mmap size of struct kvm_run */
+
+	u8 *ram;			/* host mapping of guest RAM */
+	u64 ram_size;
+	u64 ram_map_size;		/* what was mmap'ed: RAM plus alignment slack */
+	u8 *ram_map;
+
+	unsigned int nr_cpus;
+	struct kvm_cpu **cpus;
+
+	enum gic_version gic;
+	int gic_fd;
+
+	struct mmio_bus mmio;
+	struct serial_dev *serial;
+	struct hypercall_table hypercalls;
+	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
+	const struct fdt_node_gen *fdt_gens[16];	/* device tree nodes from the GIC and devices */
+	unsigned int nr_fdt_gens;
+
+	u64 kaslr_seed;
+	u8 rng_seed[64];
+
+	_Atomic int stop_reason;	/* enum vm_stop */
+	int stop_signal;
+
+	struct init_item *init_done[32];
+	unsigned int nr_init_done;
+};
+
+/* Builds a VM from the configuration, ready to run; logs and returns an error otherwise. */
+int kvm__create(struct kvm *kvm, const struct lkvm_config *cfg, const struct guest_images *img,
+		struct term *term);
+void kvm__destroy(struct kvm *kvm);
+
+/* Runs the VM until something stops it (sig_fd: a signalfd for SIGINT/SIGTERM/SIGHUP); returns why. */
+enum vm_stop kvm__run(struct kvm *kvm, int sig_fd);
+
+/* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
+void kvm__request_stop(struct kvm *kvm, enum vm_stop why);
+
+/* Guest-physical to host pointer, or NULL unless [gpa, gpa+len) is entirely in RAM. */
+void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len);
+
+static inline bool kvm__stopping(struct kvm *kvm)
+{
+	return atomic_load(&kvm->stop_reason) != VM_RUNNING;
+}
+
+/* Adds a device tree node generator; -ENOSPC when full. */
+int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen);
+
+/* Asserts or deasserts a level-triggered SPI (numbered from 0). */
+int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level);
+
+#endif

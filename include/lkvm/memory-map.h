@@ -1,0 +1,56 @@
+/*
+ * The guest physical memory map. Every address lkvm gives a guest comes from here.
+ *
+ *   0x0000_0000 +---------------------------+
+ *               | unmapped (faults to lkvm) |
+ *   0x0100_0000 +---------------------------+ LKVM_UART_BASE
+ *               | 16550 UART (4K)           |
+ *   0x0100_1000 +---------------------------+
+ *               | unmapped                  |
+ *   0x0800_0000 +---------------------------+ LKVM_GIC_DIST_BASE
+ *               | GIC distributor (64K)     |
+ *   0x0801_0000 +---------------------------+ LKVM_GICV2_CPU_BASE
+ *               | GICv2 CPU interface (8K)  |
+ *   0x0802_0000 +---------------------------+ LKVM_GICV3_REDIST_BASE
+ *               | GICv3 redistributors,     |
+ *               | 128K per vCPU, room for   |
+ *               | LKVM_MAX_CPUS             |
+ *   0x0C02_0000 +---------------------------+ LKVM_GICV3_REDIST_END
+ *               | unmapped                  |
+ *   0x8000_0000 +---------------------------+ LKVM_RAM_BASE
+ *               | RAM (-m)                  |
+ *               |   kernel at +text_offset  |
+ *               |   (raw binary: +0x80000)  |
+ *               |   ...                     |
+ *               |   initrd                  |
+ *               |   DTB (last 2M of RAM)    |
+ *               +---------------------------+ LKVM_RAM_BASE + ram size
+ */
+#ifndef LKVM_MEMORY_MAP_H
+#define LKVM_MEMORY_MAP_H
+
+#define LKVM_MAX_CPUS		512
+
+#define LKVM_UART_BASE		0x01000000ULL
+#define LKVM_UART_SIZE		0x1000ULL
+
+#define LKVM_GIC_DIST_BASE	0x08000000ULL
+#define LKVM_GIC_DIST_SIZE	0x10000ULL
+#define LKVM_GICV2_CPU_BASE	(LKVM_GIC_DIST_BASE + LKVM_GIC_DIST_SIZE)
+#define LKVM_GICV2_CPU_SIZE	0x2000ULL
+#define LKVM_GICV3_REDIST_BASE	(LKVM_GICV2_CPU_BASE + 0x10000ULL)
+#define LKVM_GICV3_REDIST_SIZE	0x20000ULL	/* per vCPU: RD and SGI frames */
+#define LKVM_GICV3_REDIST_END	(LKVM_GICV3_REDIST_BASE + LKVM_MAX_CPUS * LKVM_GICV3_REDIST_SIZE)
+
+#define LKVM_RAM_BASE		0x80000000ULL
+#define LKVM_RAM_MIN		(16ULL << 20)
+
+/* Where a headerless raw binary goes and is entered, as in kvmtool. */
+#define LKVM_RAW_OFFSET		0x80000ULL
+/* The arm64 boot protocol bounds the DTB at 2M; it sits at the top of RAM. */
+#define LKVM_FDT_MAX_SIZE	0x200000ULL
+
+/* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
+#define LKVM_UART_SPI		0
+
+#endif

@@ -1,0 +1,66 @@
+/* Small helpers shared by every part of lkvm: types, logging, arithmetic. */
+#ifndef LKVM_UTIL_H
+#define LKVM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((u64)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((u64)(a) - 1)) == 0)
+
+#define SZ_4K  0x1000ULL
+#define SZ_64K 0x10000ULL
+#define SZ_1M  0x100000ULL
+#define SZ_2M  0x200000ULL
+#define SZ_1G  0x40000000ULL
+
+enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+/* Messages below this level are dropped; set from --loglevel/--debug. */
+extern enum log_level log_level;
+
+#define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* Every user-facing error is one line: "lkvm: <what>: <why>". */
+void pr_err(const char *fmt, ...) PRINTF_FMT(1, 2);
+void pr_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
+void pr_info(const char *fmt, ...) PRINTF_FMT(1, 2);
+void pr_debug(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* Traces the user asked for with a --debug-* option: printed whatever the log level. */
+void pr_trace(const char *fmt, ...) PRINTF_FMT(1, 2);
+int log_level__parse(const char *s, enum log_level *out);
+
+/* Parses "512", "512M", "2G", "1024K"...; no suffix means MiB, as in kvmtool. 0 on success. */
+int parse_size(const char *s, u64 *out);
+/* Parses a decimal unsigned int in [min, max]. 0 on success. */
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out);
+/* Formats a byte count as "512M", "2G" or bytes, for messages. */
+const char *size_str(u64 bytes, char *buf, size_t len);
+
+/* Reads a whole file into a malloc'ed buffer; at most max bytes (-EFBIG beyond). Logs errors. */
+int read_file(const char *path, u64 max, u8 **buf, size_t *len);
+/* write(2) until done or a real error. */
+int write_all(int fd, const void *buf, size_t len);
+
+static inline u32 get_le32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+static inline u64 get_le64(const u8 *p)
+{
+	return get_le32(p) | (u64)get_le32(p + 4) << 32;
+}
+
+#endif

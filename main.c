@@ -1,0 +1,89 @@
+/* lkvm's entry point: finds the command and runs it. */
+#include "lkvm/builtin.h"
+#include "lkvm/exit-codes.h"
+#include "lkvm/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef LKVM_VERSION
+#define LKVM_VERSION "unknown"
+#endif
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	void (*help)(void);
+	const char *summary;
+} commands[] = {
+	{ "run", cmd_run, cmd_run_help, "Start the virtual machine" },
+	{ "help", cmd_help, NULL, "Display help information about lkvm" },
+	{ "version", cmd_version, NULL, "Print the version of lkvm" },
+};
+
+static void usage(void)
+{
+	printf("\n usage: lkvm [--version] [--help] <command> [<args>]\n\n");
+	printf(" The most commonly used lkvm commands are:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("   %-15s %s\n", commands[i].name, commands[i].summary);
+	printf("\n See 'lkvm help <command>' for more information on a specific command.\n\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage();
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		pr_err("help %s: no such command (see 'lkvm help')", argv[1]);
+		return LKVM_EXIT_USAGE;
+	}
+	if (c->help)
+		c->help();
+	else
+		printf(" usage: lkvm %s\n\n %s\n", c->name, c->summary);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("lkvm version %s\n", LKVM_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage();
+		return argc < 2 ? LKVM_EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	c = find_command(argv[1]);
+	if (!c) {
+		pr_err("%s: no such command (see 'lkvm help')", argv[1]);
+		return LKVM_EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

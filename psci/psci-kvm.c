@@ -1,0 +1,232 @@
+/* The KVM backend of lkvm's PSCI (--psci=user): PSCI calls arrive here through the hypercall
+ * dispatcher, and the PSCI ops act on this VM's vCPUs. */
+#include "lkvm/hypercall.h"
+#include "lkvm/init.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+#include "lkvm/psci-kvm.h"
+#include "lkvm/psci.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+struct psci_kvm {
+	struct psci psci;
+	struct kvm *kvm;
+	_Atomic unsigned int conduit_warnings;
+};
+
+static struct kvm *psci_kvm(struct psci *psci)
+{
+	return container_of(psci, struct psci_kvm, psci)->kvm;
+}
+
+static bool psci_kvm__valid_entry(struct psci *psci, u64 addr)
+{
+	return kvm__gpa_to_host(psci_kvm(psci), addr, 4) != NULL;
+}
+
+static int psci_kvm__cpu_on_policy(struct psci *psci, unsigned int caller, unsigned int target)
+{
+	(void)psci;
+	(void)caller;
+	(void)target;
+	return PSCI_RET_SUCCESS;
+}
+
+static int psci_kvm__set_mp_state(struct kvm_cpu *cpu, u32 state)
+{
+	struct kvm_mp_state mp = { .mp_state = state };
+
+	return ioctl(cpu->fd, KVM_SET_MP_STATE, &mp) ? -errno : 0;
+}
+
+/* Called on the suspending vCPU's own thread: KVM then waits for a wake event in KVM_RUN. */
+static void psci_kvm__suspend(struct psci *psci, unsigned int cpu, enum psci_suspend_type type)
+{
+	struct kvm *kvm = psci_kvm(psci);
+	int err = psci_kvm__set_mp_state(kvm->cpus[cpu], KVM_MP_STATE_SUSPENDED);
+
+	(void)type;
+	if (err) {
+		pr_err("vCPU %u: cannot suspend: %s", cpu, strerror(-err));
+		kvm__request_stop(kvm, VM_STOP_ERROR);
+	}
+}
+
+static void psci_kvm__system_off(struct psci *psci)
+{
+	kvm__request_stop(psci_kvm(psci), VM_STOP_POWEROFF);
+}
+
+static void psci_kvm__system_reset(struct psci *psci)
+{
+	kvm__request_stop(psci_kvm(psci), VM_STOP_RESET);
+}
+
+static u64 psci_kvm__now_ns(struct psci *psci)
+{
+	struct timespec ts;
+
+	(void)psci;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+static const struct psci_ops psci_kvm_ops = {
+	.valid_entry = psci_kvm__valid_entry,
+	.cpu_on_policy = psci_kvm__cpu_on_policy,
+	.suspend = psci_kvm__suspend,
+	.system_off = psci_kvm__system_off,
+	.system_reset = psci_kvm__system_reset,
+	.now_ns = psci_kvm__now_ns,
+};
+
+static void psci_kvm__trace(struct kvm_cpu *cpu, const struct psci_call *pc, unsigned int nr_args,
+			    enum psci_outcome out, u64 start_ns)
+{
+	char args[80] = "", ret[48];
+	const char *err = psci__ret_name((s64)pc->res[0]);
+
+	for (unsigned int i = 1; i <= nr_args; i++)
+		snprintf(args + strlen(args), sizeof(args) - strlen(args), "%s0x%" PRIx64,
+			 i > 1 ? ", " : "", pc->arg[i]);
+	if (out == PSCI_NO_RETURN)
+		snprintf(ret, sizeof(ret), "does not return");
+	else if ((s64)pc->res[0] < 0 && err)
+		snprintf(ret, sizeof(ret), "%s", err);
+	else
+		snprintf(ret, sizeof(ret), "0x%" PRIx64, pc->res[0]);
+	pr_trace("psci: vCPU %u %s%s(%s) = %s [%.1f us]", cpu->id, psci__fn_name(pc->fid),
+		pc->fid & SMCCC_FN64 ? "64" : "", args, ret,
+		(double)(psci_kvm__now_ns(NULL) - start_ns) / 1000.0);
+}
+
+/* Resets a vCPU to enter the guest at entry with x0 = context_id, as PSCI specifies. */
+static int psci_kvm__reset_cpu(struct kvm_cpu *cpu, u64 entry, u64 context_id)
+{
+	int err = kvm_cpu__reset(cpu, entry, context_id);
+
+	if (err)
+		pr_err("vCPU %u: cannot reset it for PSCI: %s", cpu->id, strerror(-err));
+	return err;
+}
+
+static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
+{
+	struct kvm *kvm = cpu->kvm;
+	struct psci_kvm *pk = container_of(kvm->psci, struct psci_kvm, psci);
+	struct psci_call pc = { .fid = call->fid };
+	bool trace = kvm->cfg->debug_psci;
+	u64 start = trace ? psci_kvm__now_ns(NULL) : 0;
+	enum psci_outcome out;
+
+	if (call->smc != (kvm->cfg->psci_conduit == CONDUIT_SMC)) {
+		if (atomic_fetch_add(&pk->conduit_warnings, 1) < 8)
+			pr_warn("vCPU %u: PSCI call 0x%08x through %s, but the conduit is %s: "
+				"NOT_SUPPORTED", cpu->id, call->fid, call->smc ? "SMC" : "HVC",
+				call->smc ? "HVC" : "SMC");
+		call->res[0] = SMCCC_RET_NOT_SUPPORTED;
+		return 1;
+	}
+	memcpy(pc.arg, call->arg, sizeof(pc.arg));
+	out = psci__call(kvm->psci, cpu->id, &pc);
+	if (trace)
+		psci_kvm__trace(cpu, &pc, psci__nr_args(pc.fid), out, start);
+	if (out == PSCI_NO_RETURN) {
+		/* A powerdown suspend has set the vCPU waiting; CPU_OFF parks it before it runs. */
+		return 0;
+	}
+	call->res[0] = pc.res[0];
+	return 1;
+}
+
+bool psci_kvm__before_run(struct kvm_cpu *cpu)
+{
+	bool reset;
+	u64 entry, ctx;
+
+	if (!psci__wait_cpu_on(cpu->kvm->psci, cpu->id, &reset, &entry, &ctx))
+		return false;
+	return !reset || !psci_kvm__reset_cpu(cpu, entry, ctx);
+}
+
+int psci_kvm__wakeup(struct kvm_cpu *cpu)
+{
+	bool reset;
+	u64 entry, ctx;
+	int err = psci_kvm__set_mp_state(cpu, KVM_MP_STATE_RUNNABLE);
+
+	if (err) {
+		pr_err("vCPU %u: cannot wake it: %s", cpu->id, strerror(-err));
+		return err;
+	}
+	if (!cpu->kvm->psci)
+		return 0;
+	psci__cpu_woke(cpu->kvm->psci, cpu->id, &reset, &entry, &ctx);
+	return reset ? psci_kvm__reset_cpu(cpu, entry, ctx) : 0;
+}
+
+void psci_kvm__stop(struct kvm *kvm)
+{
+	if (kvm->psci)
+		psci__stop(kvm->psci);
+}
+
+static const struct hc_range psci_ranges[] = {
+	{ PSCI_FN_BASE, PSCI_FN_RANGE },
+	{ PSCI_FN64_BASE, PSCI_FN_RANGE },
+};
+static const struct hc_range psci_0_1_range[] = { { PSCI_0_1_FN_BASE, PSCI_0_1_FN_COUNT } };
+
+static const struct hypercall_service psci_service = {
+	.name = "--psci=user",
+	.ranges = psci_ranges, .nr_ranges = ARRAY_SIZE(psci_ranges),
+	.deny = psci_0_1_range, .nr_deny = ARRAY_SIZE(psci_0_1_range),
+	.nr_args = psci__nr_args,
+	.call = psci_kvm__call,
+};
+
+static int psci_kvm__init(struct kvm *kvm)
+{
+	struct psci_kvm *pk;
+	u64 *mpidrs;
+	int err = -ENOMEM;
+
+	if (kvm->cfg->psci != PSCI_USER)
+		return 0;
+	pk = calloc(1, sizeof(*pk));
+	mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+	if (pk && mpidrs) {
+		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+			mpidrs[i] = kvm->cpus[i]->mpidr;
+		pk->kvm = kvm;
+		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs);
+	}
+	free(mpidrs);
+	if (!err)
+		err = hypercall__register(kvm, &psci_service);
+	if (err) {
+		if (pk && pk->psci.cpus)
+			psci__exit(&pk->psci);
+		free(pk);
+		return err;
+	}
+	kvm->psci = &pk->psci;
+	return 0;
+}
+
+static void psci_kvm__exit(struct kvm *kvm)
+{
+	if (!kvm->psci)
+		return;
+	psci__exit(kvm->psci);
+	free(container_of(kvm->psci, struct psci_kvm, psci));
+	kvm->psci = NULL;
+}
+dev_init(psci_kvm__init, psci_kvm__exit)

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Installs the Debian packages lkvm's build and tests need, and only those that are missing.
+# Usage: scripts/install-deps.sh build|check|demo
+# build: cross toolchain and target libraries (or native ones on arm64)
+# check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc)
+set -eu
+
+what=${1:-check}
+arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
+
+pkgs="make gcc pkg-config"
+if [ "$arch" = arm64 ]; then
+	pkgs="$pkgs libfdt-dev zlib1g-dev check libsubunit-dev"
+else
+	pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+	pkgs="$pkgs libfdt-dev:arm64 zlib1g-dev:arm64 check:arm64 libsubunit-dev:arm64 qemu-user-static"
+fi
+case "$what" in
+check|demo)
+	pkgs="$pkgs device-tree-compiler cpio gzip xz-utils"
+	if [ "$arch" != arm64 ] || [ ! -c /dev/kvm ]; then
+		pkgs="$pkgs linux-source-6.12 bc bison flex libssl-dev qemu-system-arm"
+	fi
+	;;
+esac
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=sudo
+	else
+		echo "lkvm: install-deps: need root to install:$missing" >&2
+		exit 1
+	fi
+else
+	sudo=
+fi
+
+echo "lkvm: installing Debian packages:$missing"
+case "$missing" in
+*:arm64*)
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		echo "lkvm: enabling the arm64 architecture in dpkg (dpkg --add-architecture arm64)"
+		$sudo dpkg --add-architecture arm64
+	fi
+	;;
+esac
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
+echo "lkvm: packages installed"

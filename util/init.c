@@ -1,0 +1,48 @@
+#include "lkvm/init.h"
+#include "lkvm/kvm.h"
+
+#include <errno.h>
+
+/* The registry is filled by constructors before main(), so it cannot live in a struct kvm. */
+static struct init_item *levels[INIT_NR_LEVELS];
+
+void init__register(struct init_item *item)
+{
+	struct init_item **p = &levels[item->level];
+
+	/* Keep registration order within a level: link order decides, as with kvmtool. */
+	while (*p)
+		p = &(*p)->next;
+	item->next = NULL;
+	*p = item;
+}
+
+int init__run(struct kvm *kvm)
+{
+	for (int l = 0; l < INIT_NR_LEVELS; l++) {
+		for (struct init_item *it = levels[l]; it; it = it->next) {
+			int err = -ENOSPC;
+
+			if (kvm->nr_init_done == ARRAY_SIZE(kvm->init_done))
+				pr_err("%s: too many VM parts registered", it->name);
+			else
+				err = it->init(kvm);	/* a failing init cleans up after itself */
+			if (err) {
+				init__exit(kvm);
+				return err;
+			}
+			kvm->init_done[kvm->nr_init_done++] = it;
+		}
+	}
+	return 0;
+}
+
+void init__exit(struct kvm *kvm)
+{
+	while (kvm->nr_init_done) {
+		struct init_item *it = kvm->init_done[--kvm->nr_init_done];
+
+		if (it->exit)
+			it->exit(kvm);
+	}
+}

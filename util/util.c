@@ -1,0 +1,182 @@
+#include "lkvm/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum log_level log_level = LOG_WARNING;
+
+static void vlog(enum log_level level, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (level > log_level)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One write per line so that lines from several threads never interleave. */
+	dprintf(STDERR_FILENO, "lkvm: %s%s\n", prefix, line);
+}
+
+#define DEFINE_LOG(name, level, prefix)			\
+	void name(const char *fmt, ...)			\
+	{						\
+		va_list ap;				\
+		va_start(ap, fmt);			\
+		vlog(level, prefix, fmt, ap);		\
+		va_end(ap);				\
+	}
+
+DEFINE_LOG(pr_err, LOG_ERROR, "")
+DEFINE_LOG(pr_warn, LOG_WARNING, "warning: ")
+DEFINE_LOG(pr_info, LOG_INFO, "")
+DEFINE_LOG(pr_debug, LOG_DEBUG, "debug: ")
+DEFINE_LOG(pr_trace, LOG_ERROR, "")
+
+int log_level__parse(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(s, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int parse_size(const char *s, u64 *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'b': case 'B': shift = 0; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if (*end == 'B' && shift)
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (u64)v << shift;
+	return 0;
+}
+
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+const char *size_str(u64 bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && bytes && !(bytes & 1023)) {
+		bytes >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64 " bytes", bytes);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+	return buf;
+}
+
+int read_file(const char *path, u64 max, u8 **bufp, size_t *lenp)
+{
+	struct stat st;
+	u8 *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		pr_err("%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if ((u64)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		pr_err("%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n <= 0) {
+			err = n ? -errno : -EIO;
+			pr_err("%s: read failed: %s", path, n ? strerror(errno) : "file shrank");
+			free(buf);
+			close(fd);
+			return err;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = done;
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
