@@ -139,7 +139,8 @@ static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
 	if (trace)
 		psci_kvm__trace(cpu, &pc, psci__nr_args(pc.fid), out, start);
 	if (out == PSCI_NO_RETURN) {
-		/* A powerdown suspend has set the vCPU waiting; CPU_OFF parks it before it runs. */
+		/* CPU_OFF parks the vCPU before it runs again; a powerdown suspend waits in KVM. */
+		cpu->psci_check = true;
 		return 0;
 	}
 	call->res[0] = pc.res[0];

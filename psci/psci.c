@@ -245,8 +245,9 @@ static int parse_power_state(u64 ps, enum psci_suspend_type *type)
 	return 0;
 }
 
+/* stat: count it for PSCI_STAT_* (CPU_SUSPEND's states; SYSTEM_SUSPEND is another state). */
 static void psci__enter_suspend(struct psci *psci, unsigned int cpu, enum psci_suspend_type type,
-				u64 entry, u64 ctx)
+				u64 entry, u64 ctx, bool stat)
 {
 	struct psci_cpu *c = &psci->cpus[cpu];
 
@@ -256,7 +257,9 @@ static void psci__enter_suspend(struct psci *psci, unsigned int cpu, enum psci_s
 	c->entry = entry;
 	c->context_id = ctx;
 	c->suspend_since = psci->ops->now_ns(psci);
-	c->count[type]++;
+	c->stat_suspend = stat;
+	if (stat)
+		c->count[type]++;
 	pthread_mutex_unlock(&psci->lock);
 	psci->ops->suspend(psci, cpu, type);
 }
@@ -272,7 +275,7 @@ static enum psci_outcome psci__cpu_suspend(struct psci *psci, unsigned int cpu,
 	call->res[0] = RET(err);
 	if (err)
 		return PSCI_RETURN;
-	psci__enter_suspend(psci, cpu, type, call->arg[2], call->arg[3]);
+	psci__enter_suspend(psci, cpu, type, call->arg[2], call->arg[3], true);
 	/* Standby returns SUCCESS when woken; powerdown resumes at the entry point instead. */
 	return type == PSCI_STANDBY ? PSCI_RETURN : PSCI_NO_RETURN;
 }
@@ -297,7 +300,7 @@ static enum psci_outcome psci__system_suspend(struct psci *psci, unsigned int cp
 		call->res[0] = RET(PSCI_RET_DENIED);
 		return PSCI_RETURN;
 	}
-	psci__enter_suspend(psci, cpu, PSCI_POWERDOWN, call->arg[1], call->arg[2]);
+	psci__enter_suspend(psci, cpu, PSCI_POWERDOWN, call->arg[1], call->arg[2], false);
 	return PSCI_NO_RETURN;
 }
 
@@ -417,7 +420,8 @@ void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry
 	pthread_mutex_lock(&psci->lock);
 	*reset = false;
 	if (c->state == PSCI_STATE_SUSPENDED) {
-		c->residency_ns[c->suspend_type] += psci->ops->now_ns(psci) - c->suspend_since;
+		if (c->stat_suspend)
+			c->residency_ns[c->suspend_type] += psci->ops->now_ns(psci) - c->suspend_since;
 		c->state = PSCI_STATE_ON;
 		c->reset_pending = c->suspend_type == PSCI_POWERDOWN;
 		take_reset(c, reset, entry, ctx);

@@ -76,6 +76,7 @@ int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out)
 		return -ENOMEM;
 	cpu->kvm = kvm;
 	cpu->id = id;
+	cpu->psci_check = true;
 	cpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
 	if (cpu->fd < 0) {
 		err = -errno;
@@ -190,8 +191,11 @@ static void *kvm_cpu__thread(void *arg)
 	sigaddset(&kick, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!kvm__stopping(cpu->kvm)) {
-		if (cpu->kvm->psci && !psci_kvm__before_run(cpu))
-			break;
+		if (cpu->kvm->psci && cpu->psci_check) {
+			if (!psci_kvm__before_run(cpu))
+				break;
+			cpu->psci_check = false;
+		}
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -17,6 +17,8 @@ struct kvm_cpu {
 	u64 mpidr;
 	pthread_t thread;
 	bool thread_started;
+	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
+	bool psci_check;
 };
 
 /* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */

@@ -17,6 +17,11 @@
  *               | LKVM_MAX_CPUS             |
  *   0x0C02_0000 +---------------------------+ LKVM_GICV3_REDIST_END
  *               | unmapped                  |
+ *   0x0D00_0000 +---------------------------+ LKVM_VIRTIO_MMIO_BASE
+ *               | virtio-mmio devices,      |
+ *               | 0x200 each, at most 32    |
+ *   0x0D00_4000 +---------------------------+
+ *               | unmapped                  |
  *   0x8000_0000 +---------------------------+ LKVM_RAM_BASE
  *               | RAM (-m)                  |
  *               |   kernel at +text_offset  |
@@ -42,6 +47,10 @@
 #define LKVM_GICV3_REDIST_SIZE	0x20000ULL	/* per vCPU: RD and SGI frames */
 #define LKVM_GICV3_REDIST_END	(LKVM_GICV3_REDIST_BASE + LKVM_MAX_CPUS * LKVM_GICV3_REDIST_SIZE)
 
+#define LKVM_VIRTIO_MMIO_BASE	0x0D000000ULL
+#define LKVM_VIRTIO_MMIO_SIZE	0x200ULL
+#define LKVM_VIRTIO_MMIO_MAX	32
+
 #define LKVM_RAM_BASE		0x80000000ULL
 #define LKVM_RAM_MIN		(16ULL << 20)
 
@@ -52,5 +61,6 @@
 
 /* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
 #define LKVM_UART_SPI		0
+#define LKVM_VIRTIO_SPI_BASE	16	/* virtio-mmio device n uses SPI 16 + n */
 
 #endif

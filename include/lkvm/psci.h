@@ -107,6 +107,7 @@ struct psci_cpu {
 	bool reset_pending;		/* the vCPU must reset to entry/context_id before it runs */
 	pthread_cond_t wake;		/* signalled on CPU_ON and on stop */
 	u64 suspend_since;
+	bool stat_suspend;		/* the suspend counts in the statistics */
 	u64 residency_ns[PSCI_NR_SUSPEND_TYPES];
 	u64 count[PSCI_NR_SUSPEND_TYPES];
 };
