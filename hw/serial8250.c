@@ -113,7 +113,7 @@ size_t serial8250__receive(struct serial8250 *s, const u8 *buf, size_t len)
 	/* In loopback mode the line is disconnected from the outside. */
 	if (s->mcr & MCR_LOOP)
 		return len;
-	n = serial8250__queue(s, buf, len > serial8250__rx_room(s) ? serial8250__rx_room(s) : len);
+	n = serial8250__queue(s, buf, len);
 	serial8250__update_irq(s);
 	return n;
 }

@@ -57,7 +57,7 @@ int parse_size(const char *s, u64 *out)
 	unsigned long long v;
 	unsigned int shift = 20;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

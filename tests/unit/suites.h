@@ -1,0 +1,14 @@
+/* One check suite per module under test; main.c runs them all. */
+#ifndef LKVM_TESTS_UNIT_SUITES_H
+#define LKVM_TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *util_suite(void);
+Suite *kernel_suite(void);
+Suite *fdt_suite(void);
+Suite *serial8250_suite(void);
+Suite *mmio_suite(void);
+Suite *psci_suite(void);
+
+#endif
