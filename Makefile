@@ -32,7 +32,7 @@ LDFLAGS += -pthread $(if $(filter 1,$(STATIC)),-static)
 LIBS := -lfdt -lz
 
 B := build/obj
-LIB_SRCS := kvm.c builtin-run.c $(wildcard util/*.c hw/*.c arm/aarch64/*.c psci/*.c hypercall/*.c)
+LIB_SRCS := kvm.c builtin-run.c $(wildcard util/*.c hw/*.c arm/aarch64/*.c psci/*.c hypercall/*.c virtio/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
@@ -78,7 +78,7 @@ check: deps-check
 
 demo: deps-check
 	$(MAKE) lkvm
-	scripts/lkvm-host scripts/demo.sh
+	scripts/lkvm-host scripts/demo.sh $$(test -t 0 && echo interactive)
 
 bench: deps-check
 	$(MAKE) lkvm

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -36,15 +37,16 @@ static const struct run_option run_options[] = {
 	  "kernel: arm64 Image, gzip'ed Image, or raw binary (entered at RAM + 0x80000)" },
 	{ { "initrd", required_argument, NULL, 'i' }, "FILE", "initial RAM disk" },
 	{ { "params", required_argument, NULL, 'p' }, "PARAMS",
-	  "kernel command line, after the defaults \"" "console=ttyS0 earlycon" "\"" },
+	  "kernel command line, after the defaults \"" "console=ttyS0 earlycon" "\""
+	  " (console=hvc0 with --console virtio)" },
 	{ { "cpus", required_argument, NULL, 'c' }, "N",
 	  "number of vCPUs (default: the host's online CPUs)" },
 	{ { "mem", required_argument, NULL, 'm' }, "SIZE",
 	  "guest RAM, with suffix K, M, G or T; no suffix means M (default 256M)" },
 	{ { "name", required_argument, NULL, OPT_NAME }, "NAME",
 	  "the VM's name (default guest-PID)" },
-	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial",
-	  "guest console: the 16550 UART (ttyS0) on stdin/stdout" },
+	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial|virtio",
+	  "guest console on stdin/stdout: the 16550 UART (ttyS0, default) or virtio-console (hvc0)" },
 	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv2|auto",
 	  "interrupt controller (default auto: GICv3, else GICv2)" },
 	{ { "on-reset", required_argument, NULL, OPT_ON_RESET }, "restart|exit",
@@ -154,10 +156,7 @@ static int parse_option(struct lkvm_config *cfg, int c, const char *val)
 		return valid_name(val) ? 0 : usage_error("--name", val,
 			"use 1 to 64 letters, digits, '.', '_' or '-'");
 	case OPT_CONSOLE:
-		err = CHOOSE("--console", val, consoles, &cfg->console);
-		if (!err && cfg->console == CONSOLE_VIRTIO)
-			return usage_error("--console", val, "virtio-console is not available yet");
-		return err;
+		return CHOOSE("--console", val, consoles, &cfg->console);
 	case OPT_IRQCHIP:
 		err = CHOOSE("--irqchip", val, irqchips, &i);
 		if (!err)
@@ -238,6 +237,15 @@ static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
 	}
 }
 
+/* lkvm's own memory, for benchmarks: guest RAM the guest touched counts too. */
+static void log_peak_rss(void)
+{
+	struct rusage ru;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		pr_info("peak RSS %ld KiB", ru.ru_maxrss);
+}
+
 /* Boots the guest, again after each reset when asked to, and returns lkvm's exit code. */
 static int run_vm(const struct lkvm_config *cfg, const struct guest_images *img, int sig_fd)
 {
@@ -300,5 +308,6 @@ int cmd_run(int argc, char **argv)
 	code = run_vm(&cfg, &img, sig_fd);
 	close(sig_fd);
 	guest_images__free(&img);
+	log_peak_rss();
 	return code;
 }

@@ -33,7 +33,9 @@ static int boot__random(void *buf, size_t len)
 
 static char *boot__cmdline(const struct lkvm_config *cfg)
 {
-	const char *defaults = cfg->nodefaults ? "" : BOOT_DEFAULT_PARAMS;
+	const char *defaults = cfg->nodefaults ? "" :
+			       cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
+			       BOOT_DEFAULT_PARAMS;
 	const char *params = cfg->params ? cfg->params : "";
 	size_t len = strlen(defaults) + strlen(params) + 2;
 	char *s = malloc(len);
@@ -70,7 +72,7 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
 		.bootargs = cmdline,
-		.stdout_path = kvm->cfg->console == CONSOLE_SERIAL ? "/uart@1000000" : NULL,
+		.stdout_path = "/uart@1000000",	/* earlycon's, even when console=hvc0 */
 		.initrd_start = l->initrd_addr, .initrd_end = l->initrd_end,
 		.rng_seed = kvm->rng_seed, .rng_seed_size = sizeof(kvm->rng_seed),
 		.gens = kvm->fdt_gens, .nr_gens = kvm->nr_fdt_gens,

@@ -6,6 +6,8 @@ struct kvm;
 
 /* Kernel command line defaults that --nodefaults leaves out. */
 #define BOOT_DEFAULT_PARAMS "console=ttyS0 earlycon"
+/* With --console virtio: the console is hvc0, early messages still go to the UART. */
+#define BOOT_DEFAULT_PARAMS_VIRTIO "console=hvc0 earlycon"
 
 int boot__setup(struct kvm *kvm);
 

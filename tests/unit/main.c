@@ -13,6 +13,8 @@ int main(void)
 	srunner_add_suite(sr, serial8250_suite());
 	srunner_add_suite(sr, mmio_suite());
 	srunner_add_suite(sr, psci_suite());
+	srunner_add_suite(sr, virtqueue_suite());
+	srunner_add_suite(sr, virtio_console_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
