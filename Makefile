@@ -69,7 +69,7 @@ unit-check: build/unit-tests
 	$(RUN_TARGET) build/unit-tests
 
 system-check: lkvm
-	scripts/lkvm-host tests/system/run.sh
+	tests/system-check.sh
 
 check: deps-check
 	$(MAKE) lkvm build/unit-tests

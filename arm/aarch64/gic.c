@@ -79,6 +79,9 @@ static int gic__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 	    (err = ctx->gic_version == 3 ? fdt_property(fdt, "compatible", v3, sizeof(v3))
 					 : fdt_property(fdt, "compatible", v2, sizeof(v2))) ||
 	    (err = fdt_property_cell(fdt, "#interrupt-cells", 3)) ||
+	    /* Interrupt maps (PCI) give the parent unit address in two cells. */
+	    (err = fdt_property_cell(fdt, "#address-cells", 2)) ||
+	    (err = fdt_property_cell(fdt, "#size-cells", 2)) ||
 	    (err = fdt_property(fdt, "interrupt-controller", NULL, 0)) ||
 	    (err = fdt_property(fdt, "reg", reg, sizeof(reg))) ||
 	    (err = fdt_property_cell(fdt, "phandle", ctx->gic_phandle)))

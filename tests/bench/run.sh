@@ -1,0 +1,66 @@
+#!/bin/sh
+# lkvm's benchmarks (`make bench`), run inside the arm64 KVM host by scripts/lkvm-host. Each
+# measurement is taken under --psci=user and --psci=kernel in the same run; on an emulated host
+# only the ratios mean something. The table goes to stdout and to $LKVM_OUT/bench.txt.
+set -eu
+: "${LKVM:=lkvm}" "${LKVM_OUT:=/tmp}"
+runs=${LKVM_BENCH_RUNS:-5}
+calls=${LKVM_BENCH_CALLS:-20000}
+tmp=/tmp/lkvm-bench
+mkdir -p "$tmp"
+table="$LKVM_OUT/bench.txt"
+: >"$table"
+
+row() { printf '%-44s %14s %14s %10s\n' "$@" | tee -a "$table"; }
+now_us() { echo $(($(date +%s%N) / 1000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# startup MODE: microseconds for `lkvm run` of a payload that prints a line and powers off.
+startup() {
+	for _i in $(seq "$runs"); do
+		_t0=$(now_us)
+		"$LKVM" run -k "$LKVM_PAYLOADS/hello.bin" -c 1 -m 64M --psci="$1" </dev/null >/dev/null
+		echo $(($(now_us) - _t0))
+	done | median
+}
+
+# boot MODE: "seconds-to-init peak-RSS-KiB" of a Linux guest (medians).
+boot() {
+	for _i in $(seq "$runs"); do
+		"$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci="$1" --loglevel=info \
+			-p "quiet -- cat /proc/uptime" </dev/null >"$tmp/console" 2>"$tmp/stderr"
+		tr -d '\r' <"$tmp/console" | awk '/^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$/ { print $1 * 1000; exit }' >>"$tmp/init.$1"
+		sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "$tmp/stderr" >>"$tmp/rss.$1"
+	done
+	echo "$(median <"$tmp/init.$1") $(median <"$tmp/rss.$1")"
+	rm -f "$tmp/init.$1" "$tmp/rss.$1"
+}
+
+# payload MODE TEST N: the psci-bench payload's result line for TEST.
+payload() {
+	"$LKVM" run -k "$LKVM_PAYLOADS/psci-bench.bin" -c 2 -m 64M --psci="$1" -p "test=$2 n=$3" \
+		</dev/null 2>/dev/null | tr -d '\r' | grep "^bench $2 "
+}
+# ticks_per MODE TEST N: guest timer ticks per operation.
+ticks_per() { payload "$@" | sed -n 's/.* ticks=\([0-9]*\).*/\1/p' | awk -v n="$3" '{ printf "%.0f", $1 / n }'; }
+cpuon_median() { payload "$1" cpuon 200 | sed -n 's/.* median=\([0-9]*\).*/\1/p'; }
+
+echo "lkvm benchmarks: $runs runs each, medians; guest timer ticks at $(payload user version 1 | sed -n 's/.*freq=\([0-9]*\).*/\1/p') Hz" | tee -a "$table"
+row "measurement" "--psci=user" "--psci=kernel" "user/kern"
+su=$(startup user) sk=$(startup kernel)
+row "lkvm start to guest power-off, raw payload (us)" "$su" "$sk" "$(ratio "$su" "$sk")"
+set -- $(boot user)
+bu=$1 ru=$2
+set -- $(boot kernel)
+bk=$1 rk=$2
+row "Linux boot to init (ms of guest uptime)" "$bu" "$bk" "$(ratio "$bu" "$bk")"
+row "lkvm peak RSS, Linux guest, -m 256M (KiB)" "$ru" "$rk" "$(ratio "$ru" "$rk")"
+vu=$(ticks_per user version "$calls") vk=$(ticks_per kernel version "$calls")
+row "PSCI_VERSION round trip (ticks)" "$vu" "$vk" "$(ratio "$vu" "$vk")"
+mm=$(ticks_per user mmio "$calls")
+row "bare exit: unbacked MMIO read (ticks)" "$mm" "$mm" "-"
+row "  forwarded call / bare exit" "$(ratio "$vu" "$mm")" "-" "-"
+cu=$(cpuon_median user) ck=$(cpuon_median kernel)
+row "CPU_ON to target's first instruction (ticks)" "$cu" "$ck" "$(ratio "$cu" "$ck")"
+echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"

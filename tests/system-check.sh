@@ -1,0 +1,29 @@
+#!/bin/sh
+# The system tests as `make system-check` runs them: tests/system/run.sh in the arm64 KVM host
+# (scripts/lkvm-host), then tests/check-dtb.sh on the DTB the dump-dtb test left in build/host-out
+# (dtc runs here, on the build machine). Ends with one line "N passed, N failed" for all of them.
+# Usage: tests/system-check.sh          (LKVM_TEST=REGEX: only the system tests whose name matches)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+out="$top/build/host-out"
+
+"$top/scripts/lkvm-host" "$top/tests/system/run.sh"
+host=$?
+results="$out/results"
+[ -f "$results" ] || : >"$results"
+if grep -q ' dump-dtb\b' "$results"; then
+	"$top/tests/check-dtb.sh" "$out/lkvm.dtb" | tee "$out/dtb-results"
+	grep -E '^(PASS|FAIL) ' "$out/dtb-results" >>"$results"
+fi
+# run.sh exits 1 when a test failed; any other failure (timeout, host died) has no FAIL line yet.
+if [ "$host" != 0 ] && { [ "$host" != 1 ] || ! grep -q '^FAIL ' "$results"; }; then
+	echo "FAIL system-tests: scripts/lkvm-host exited with status $host" | tee -a "$results"
+fi
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -c '^FAIL ' "$results")
+skipped=$(grep -c '^SKIP ' "$results")
+line="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || line="$line, $skipped skipped"
+echo
+echo "$line"
+[ "$failed" = 0 ] && [ "$host" = 0 ]

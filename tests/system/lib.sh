@@ -1,0 +1,170 @@
+# Helpers of the system tests, sourced by run.sh (busybox ash in the arm64 KVM host).
+#
+# A test is a shell function that run_test runs in a subshell with its own work dir $T. It runs
+# lkvm with lk_run / lk_run_signal (always under a timeout) and checks with the expect_* helpers;
+# the first failed check ends the test (fail REASON). A test that cannot run here calls skip.
+# lk_run* leave the guest console in $T/console (without \r) and lkvm's stderr in $T/stderr;
+# on failure run_test prints the tails of both, and keeps $T in $LKVM_OUT/failed/NAME.
+
+: "${LKVM:=lkvm}"
+: "${LKVM_OUT:=/tmp/lkvm-tests-out}"
+work=/tmp/lkvm-tests
+passed=0
+failed=0
+skipped=0
+rm -rf "$work" "$LKVM_OUT/failed" "$LKVM_OUT/results"
+mkdir -p "$work" "$LKVM_OUT"
+
+say() { echo "lkvm-host: $*" >&2; }
+
+# fail REASON: ends the current test as failed.
+fail() {
+	echo "$*" >"$T/reason"
+	exit 1
+}
+
+# skip REASON: ends the current test as skipped.
+skip() {
+	echo "$*" >"$T/reason"
+	exit 77
+}
+
+# lk_run SECS ARGS...: runs `lkvm ARGS` with no input; sets rc. After SECS it is killed (fail).
+lk_run() {
+	_secs=$1
+	shift
+	echo "lkvm $*" >>"$T/commands"
+	# SIGKILL, so that a timeout (137) is told apart from lkvm's own exit on SIGTERM (143).
+	timeout -s KILL "$_secs" "$LKVM" "$@" </dev/null >"$T/console.raw" 2>"$T/stderr"
+	rc=$?
+	tr -d '\r\033' <"$T/console.raw" >"$T/console"
+	timed_out
+}
+
+# timed_out: fails if rc says that timeout killed lkvm (busybox: 137; coreutils: 124 or 137).
+timed_out() {
+	[ "$rc" != 137 ] && [ "$rc" != 124 ] || fail "lkvm did not exit within ${_secs}s (killed)"
+}
+
+# lk_run_signal SECS SIG PATTERN COUNT ARGS...: runs `lkvm ARGS` in the foreground and, once COUNT
+# console lines match the regex PATTERN, sends it SIG from a watcher. Sets rc, and took: seconds
+# from the signal to lkvm's exit. lkvm runs in the foreground because a background job of a
+# non-interactive shell starts with SIGINT ignored, unlike lkvm under a user's terminal.
+lk_run_signal() {
+	_secs=$1 _sig=$2 _pat=$3 _count=$4
+	shift 4
+	echo "lkvm $* (then SIG$_sig after $_count x '$_pat')" >>"$T/commands"
+	rm -f "$T/pid" "$T/signalled"
+	: >"$T/console.raw"
+	(
+		until [ -s "$T/pid" ]; do sleep 0.1; done
+		_pid=$(cat "$T/pid")
+		while [ "$(tr -d '\r' <"$T/console.raw" | grep -c -e "$_pat")" -lt "$_count" ]; do
+			kill -0 "$_pid" 2>/dev/null || exit 0
+			sleep 0.2
+		done
+		date +%s >"$T/signalled"
+		kill -"$_sig" "$_pid"
+	) &
+	_watcher=$!
+	# The pid is lkvm's: sh execs busybox timeout, which execs lkvm in the same process.
+	sh -c 'echo $$ >"$1"; shift; exec timeout -s KILL "$@"' sh "$T/pid" "$_secs" "$LKVM" "$@" \
+		</dev/null >>"$T/console.raw" 2>"$T/stderr"
+	rc=$?
+	_end=$(date +%s)
+	kill "$_watcher" 2>/dev/null
+	wait "$_watcher" 2>/dev/null
+	tr -d '\r\033' <"$T/console.raw" >"$T/console"
+	[ -s "$T/signalled" ] || fail "lkvm exited with $rc before the console showed $_count x '$_pat'"
+	took=$((_end - $(cat "$T/signalled")))
+	timed_out
+}
+
+# expect_rc CODE...: lkvm's exit status is one of CODEs.
+expect_rc() {
+	for _c in "$@"; do
+		[ "$rc" = "$_c" ] && return 0
+	done
+	fail "exit status $rc, expected $*"
+}
+
+# expect_console REGEX: some console line matches REGEX.
+expect_console() {
+	grep -q -e "$1" "$T/console" || fail "console: no line matches '$1'"
+}
+
+# expect_no_console REGEX: no console line matches REGEX.
+expect_no_console() {
+	! grep -q -e "$1" "$T/console" || fail "console: unexpected line matching '$1'"
+}
+
+# count_console REGEX: prints how many console lines match REGEX.
+count_console() {
+	grep -c -e "$1" "$T/console"
+}
+
+# expect_error KEYWORD_ERE: stderr is exactly one line, "lkvm: ...", mentioning KEYWORD_ERE
+# (case-insensitive extended regex: a few acceptable words, as the wording is lkvm's choice).
+expect_error() {
+	[ "$(wc -l <"$T/stderr")" = 1 ] || fail "stderr: $(wc -l <"$T/stderr") lines, expected 1"
+	grep -q '^lkvm: ' "$T/stderr" || fail "stderr does not start with 'lkvm: '"
+	grep -qiE -e "$1" "$T/stderr" || fail "stderr does not mention '$1'"
+}
+
+# run_test NAME FUNC [ARGS...]: runs FUNC ARGS as test NAME (if it matches $LKVM_TEST, a regex).
+run_test() {
+	_name=$1
+	shift
+	if [ -n "${LKVM_TEST:-}" ] && ! echo "$_name" | grep -qE -e "$LKVM_TEST"; then
+		return 0
+	fi
+	T="$work/$_name"
+	mkdir -p "$T"
+	: >"$T/console"
+	: >"$T/stderr"
+	("$@") >"$T/log" 2>&1
+	_rc=$?
+	# A test must not leave a VM behind for the next one.
+	_left=$(pidof lkvm || true)
+	if [ -n "$_left" ]; then
+		kill -KILL $_left 2>/dev/null
+		[ "$_rc" != 0 ] || { _rc=1; echo "lkvm left running (pid $_left)" >"$T/reason"; }
+	fi
+	case $_rc in
+	0)
+		passed=$((passed + 1))
+		echo "PASS $_name" | tee -a "$LKVM_OUT/results"
+		;;
+	77)
+		skipped=$((skipped + 1))
+		echo "SKIP $_name: $(cat "$T/reason")" | tee -a "$LKVM_OUT/results"
+		;;
+	*)
+		failed=$((failed + 1))
+		[ -s "$T/reason" ] || echo "the test exited with status $_rc" >"$T/reason"
+		echo "FAIL $_name: $(cat "$T/reason")" | tee -a "$LKVM_OUT/results"
+		{
+			[ ! -s "$T/commands" ] || sed 's/^/    | /' "$T/commands"
+			[ ! -s "$T/log" ] || { echo "    test output:"; tail -n 30 "$T/log" | sed 's/^/    | /'; }
+			echo "    guest console (last 30 lines):"
+			tail -n 30 "$T/console" | sed 's/^/    | /'
+			echo "    lkvm stderr:"
+			tail -n 30 "$T/stderr" | sed 's/^/    | /'
+		}
+		# Regular files only: QEMU's 9p refuses to create FIFOs and other special files.
+		mkdir -p "$LKVM_OUT/failed/$_name"
+		for _f in "$T"/*; do
+			[ ! -f "$_f" ] || cp "$_f" "$LKVM_OUT/failed/$_name/"
+		done
+		;;
+	esac
+}
+
+# summary: prints (and saves to $LKVM_SUMMARY) the closing line; returns non-zero if any failed.
+summary() {
+	_line="$passed passed, $failed failed"
+	[ "$skipped" = 0 ] || _line="$_line, $skipped skipped"
+	echo "$_line"
+	[ -z "${LKVM_SUMMARY:-}" ] || echo "$_line" >"$LKVM_SUMMARY"
+	[ "$failed" = 0 ]
+}
