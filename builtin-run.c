@@ -1,7 +1,9 @@
 /* `lkvm run`: options compatible with kvmtool's, then the VM's life: boot, restarts, exit code. */
 #include "lkvm/builtin.h"
 #include "lkvm/config.h"
+#include "lkvm/control-server.h"
 #include "lkvm/exit-codes.h"
+#include "lkvm/hotplug.h"
 #include "lkvm/kernel.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
@@ -23,7 +25,16 @@
 
 enum {
 	OPT_NAME = 256, OPT_CONSOLE, OPT_IRQCHIP, OPT_ON_RESET, OPT_NODEFAULTS, OPT_DUMP_DTB,
-	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI,
+	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
+	OPT_PLUGGED_CPUS,
+};
+
+/* Options that are checked against each other once all are read. */
+struct run_args {
+	struct lkvm_config cfg;
+	bool cpus_given;
+	unsigned int max_cpus;		/* 0: no --max-cpus */
+	const char *plugged_list;
 };
 
 struct run_option {
@@ -41,6 +52,11 @@ static const struct run_option run_options[] = {
 	  " (console=hvc0 with --console virtio)" },
 	{ { "cpus", required_argument, NULL, 'c' }, "N",
 	  "number of vCPUs (default: the host's online CPUs)" },
+	{ { "max-cpus", required_argument, NULL, OPT_MAX_CPUS }, "N",
+	  "vCPUs that exist, of which -c start plugged; CPU_ON of the others is DENIED until "
+	  "`lkvm cpu plug` (needs --psci=user)" },
+	{ { "plugged-cpus", required_argument, NULL, OPT_PLUGGED_CPUS }, "LIST",
+	  "which vCPUs start plugged, as in 0,3,5-7 (with --max-cpus; default the first -c)" },
 	{ { "mem", required_argument, NULL, 'm' }, "SIZE",
 	  "guest RAM, with suffix K, M, G or T; no suffix means M (default 256M)" },
 	{ { "name", required_argument, NULL, OPT_NAME }, "NAME",
@@ -81,7 +97,7 @@ void cmd_run_help(void)
 		printf("    %-32s %s\n", left, o->help);
 	}
 	printf("\n Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest reset\n"
-	       " with --on-reset=exit, 4 guest crashed, 128+N stopped by signal N.\n"
+	       " with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 128+N stopped by signal N.\n"
 	       " Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
 
@@ -131,8 +147,9 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int parse_option(struct lkvm_config *cfg, int c, const char *val)
+static int parse_option(struct run_args *a, int c, const char *val)
 {
+	struct lkvm_config *cfg = &a->cfg;
 	static const char *const consoles[] = { "serial", "virtio" };
 	static const char *const irqchips[] = { "auto", "gicv3", "gicv2" };
 	static const char *const resets[] = { "restart", "exit" };
@@ -149,7 +166,13 @@ static int parse_option(struct lkvm_config *cfg, int c, const char *val)
 	case 'c':
 		if (parse_uint(val, 1, UINT32_MAX, &cfg->nr_cpus))
 			return usage_error("-c", val, "need a number of vCPUs, at least 1");
+		a->cpus_given = true;
 		return 0;
+	case OPT_MAX_CPUS:
+		if (parse_uint(val, 1, LKVM_MAX_CPUS, &a->max_cpus))
+			return usage_error("--max-cpus", val, "need a number of vCPUs, 1 to 512");
+		return 0;
+	case OPT_PLUGGED_CPUS: a->plugged_list = val; return 0;
 	case 'm': return parse_mem(val, &cfg->ram_size);
 	case OPT_NAME:
 		cfg->name = val;
@@ -175,9 +198,49 @@ static int parse_option(struct lkvm_config *cfg, int c, const char *val)
 	}
 }
 
-/* Fills cfg from argv. Returns 0, 1 for --help, or -exit code. */
+/* --max-cpus and --plugged-cpus: which of the vCPUs start plugged. */
+static int parse_cpu_plan(struct run_args *a)
+{
+	struct lkvm_config *cfg = &a->cfg;
+	unsigned int count;
+	const char *why;
+	char n[16];
+
+	if (!a->max_cpus) {
+		if (a->plugged_list)
+			return usage_error("--plugged-cpus", a->plugged_list, "needs --max-cpus");
+		return 0;
+	}
+	snprintf(n, sizeof(n), "%u", a->max_cpus);
+	if (cfg->psci != PSCI_USER)
+		return usage_error("--max-cpus", n, "needs --psci=user: lkvm's PSCI gates CPU_ON");
+	if (!a->cpus_given && !a->plugged_list)
+		cfg->nr_cpus = 1;
+	if (cfg->nr_cpus > a->max_cpus) {
+		snprintf(n, sizeof(n), "%u", cfg->nr_cpus);
+		return usage_error("-c", n, "more plugged vCPUs than --max-cpus");
+	}
+	cfg->plugged = calloc(a->max_cpus, sizeof(*cfg->plugged));
+	if (!cfg->plugged)
+		return -LKVM_EXIT_ERROR;
+	if (!a->plugged_list) {
+		for (unsigned int i = 0; i < cfg->nr_cpus; i++)
+			cfg->plugged[i] = true;
+	} else if (cpu_plan__parse_list(a->plugged_list, a->max_cpus, cfg->plugged, &count, &why)) {
+		return usage_error("--plugged-cpus", a->plugged_list, why);
+	} else if (a->cpus_given && count != cfg->nr_cpus) {
+		return usage_error("--plugged-cpus", a->plugged_list, "lists another number of vCPUs than -c");
+	}
+	cfg->nr_cpus = a->max_cpus;
+	return 0;
+}
+
+#define PARSED_HELP 1
+
+/* Fills cfg from argv. Returns 0, PARSED_HELP for --help, or -exit code. */
 static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 {
+	struct run_args a = { .cfg = { .ram_size = DEFAULT_RAM } };
 	struct option longopts[ARRAY_SIZE(run_options) + 1];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, err;
@@ -185,13 +248,14 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++)
 		longopts[i] = run_options[i].opt;
 	memset(&longopts[ARRAY_SIZE(run_options)], 0, sizeof(struct option));
-	*cfg = (struct lkvm_config){ .ram_size = DEFAULT_RAM, .nr_cpus = ncpu > 0 ? (unsigned)ncpu : 1 };
+	a.cfg.nr_cpus = ncpu > 0 ? (unsigned int)ncpu : 1;
+	*cfg = a.cfg;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":k:i:p:c:m:h", longopts, NULL)) != -1) {
 		if (c == 'h')
-			return 1;
+			return PARSED_HELP;
 		if (c == '?' || c == ':') {
 			const char *what = argv[optind - 1];
 
@@ -199,10 +263,11 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 			       c == '?' ? "unknown option" : "needs a value");
 			return -LKVM_EXIT_USAGE;
 		}
-		err = parse_option(cfg, c, optarg);
+		err = parse_option(&a, c, optarg);
 		if (err)
 			return err;
 	}
+	*cfg = a.cfg;
 	/* kvmtool accepts the kernel as a lone argument. */
 	if (optind < argc && !cfg->kernel_path)
 		cfg->kernel_path = argv[optind++];
@@ -214,7 +279,10 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		pr_err("run: no kernel given: use -k FILE (see 'lkvm run --help')");
 		return -LKVM_EXIT_USAGE;
 	}
-	return 0;
+	err = parse_cpu_plan(&a);
+	cfg->nr_cpus = a.cfg.nr_cpus;
+	cfg->plugged = a.cfg.plugged;
+	return err;
 }
 
 static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
@@ -229,6 +297,9 @@ static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
 	case VM_STOP_CRASH:
 		pr_err("guest: reported a crash");
 		return LKVM_EXIT_CRASH;
+	case VM_STOP_USER:
+		pr_info("stopped by lkvm stop");
+		return LKVM_EXIT_STOPPED;
 	case VM_STOP_SIGNAL:
 		pr_info("stopped by signal %d (%s)", kvm->stop_signal, strsignal(kvm->stop_signal));
 		return LKVM_EXIT_SIGNAL + kvm->stop_signal;
@@ -247,8 +318,9 @@ static void log_peak_rss(void)
 }
 
 /* Boots the guest, again after each reset when asked to, and returns lkvm's exit code. */
-static int run_vm(const struct lkvm_config *cfg, const struct guest_images *img, int sig_fd)
+static int run_vm(struct vm_context *ctx, int sig_fd)
 {
+	const struct lkvm_config *cfg = ctx->cfg;
 	struct term term;
 	struct kvm kvm;
 	enum vm_stop why;
@@ -256,8 +328,9 @@ static int run_vm(const struct lkvm_config *cfg, const struct guest_images *img,
 
 	if (term__init(&term))
 		return LKVM_EXIT_ERROR;
+	ctx->term = &term;
 	do {
-		if (kvm__create(&kvm, cfg, img, &term)) {
+		if (kvm__create(&kvm, ctx)) {
 			term__restore(&term);
 			return LKVM_EXIT_ERROR;
 		}
@@ -271,26 +344,48 @@ static int run_vm(const struct lkvm_config *cfg, const struct guest_images *img,
 	return code;
 }
 
-int cmd_run(int argc, char **argv)
+/* The control socket and the vCPU plan live as long as lkvm, across guest resets. */
+static int run_with_context(const struct lkvm_config *cfg, const struct guest_images *img,
+			    int sig_fd)
 {
-	static char default_name[32];
-	struct lkvm_config cfg;
+	struct vm_context ctx = { .cfg = cfg, .images = img };
+	struct cpu_plan plan;
+	struct ctl_server ctl;
+	int code;
+
+	if (cfg->psci == PSCI_USER) {
+		if (cpu_plan__init(&plan, cfg->nr_cpus, cfg->plugged)) {
+			pr_err("vCPU plan: out of memory");
+			return LKVM_EXIT_ERROR;
+		}
+		ctx.plan = &plan;
+	}
+	if (ctl_server__init(&ctl, cfg->name)) {
+		if (ctx.plan)
+			cpu_plan__exit(&plan);
+		return LKVM_EXIT_ERROR;
+	}
+	ctx.ctl = &ctl;
+	code = run_vm(&ctx, sig_fd);
+	ctl_server__exit(&ctl);
+	if (ctx.plan)
+		cpu_plan__exit(&plan);
+	return code;
+}
+
+/* Loads the guest's files, sets up signals and runs the VM: lkvm's exit code. */
+static int run_config(struct lkvm_config *cfg)
+{
+	char default_name[32];
 	struct guest_images img;
 	sigset_t sigs;
 	int sig_fd, code;
 
-	code = parse_args(argc, argv, &cfg);
-	if (code == 1) {
-		cmd_run_help();
-		return 0;
-	}
-	if (code < 0)
-		return -code;
-	if (!cfg.name) {
+	if (!cfg->name) {
 		snprintf(default_name, sizeof(default_name), "guest-%d", (int)getpid());
-		cfg.name = default_name;
+		cfg->name = default_name;
 	}
-	if (guest_images__load(&img, cfg.kernel_path, cfg.initrd_path, cfg.ram_size))
+	if (guest_images__load(&img, cfg->kernel_path, cfg->initrd_path, cfg->ram_size))
 		return LKVM_EXIT_ERROR;
 
 	/* Termination signals arrive through a signalfd in the main loop, in no other thread. */
@@ -305,9 +400,24 @@ int cmd_run(int argc, char **argv)
 		guest_images__free(&img);
 		return LKVM_EXIT_ERROR;
 	}
-	code = run_vm(&cfg, &img, sig_fd);
+	code = run_with_context(cfg, &img, sig_fd);
 	close(sig_fd);
 	guest_images__free(&img);
 	log_peak_rss();
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct lkvm_config cfg;
+	int code = parse_args(argc, argv, &cfg);
+
+	if (code == PARSED_HELP) {
+		cmd_run_help();
+		code = 0;
+	} else {
+		code = code < 0 ? -code : run_config(&cfg);
+	}
+	free(cfg.plugged);
 	return code;
 }

@@ -1,6 +1,7 @@
 /* VM lifecycle: KVM handles, guest RAM, vCPUs, the parts that register themselves, the run loop. */
 #include "lkvm/kvm.h"
 #include "lkvm/boot.h"
+#include "lkvm/control-server.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/memory-map.h"
@@ -187,18 +188,21 @@ static int kvm__create_vm(struct kvm *kvm)
 	return err;
 }
 
-int kvm__create(struct kvm *kvm, const struct lkvm_config *cfg, const struct guest_images *img,
-		struct term *term)
+int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 {
 	int err;
 
 	memset(kvm, 0, sizeof(*kvm));
-	kvm->cfg = cfg;
-	kvm->images = img;
-	kvm->term = term;
-	kvm->nr_cpus = cfg->nr_cpus;
-	kvm->ram_size = cfg->ram_size;
+	kvm->cfg = ctx->cfg;
+	kvm->images = ctx->images;
+	kvm->term = ctx->term;
+	kvm->plan = ctx->plan;
+	kvm->ctl = ctx->ctl;
+	kvm->nr_cpus = ctx->cfg->nr_cpus;
+	kvm->ram_size = ctx->cfg->ram_size;
 	kvm->sys_fd = kvm->vm_fd = kvm->stop_fd = kvm->gic_fd = -1;
+	pthread_mutex_init(&kvm->pause_lock, NULL);
+	pthread_cond_init(&kvm->pause_cond, NULL);
 
 	err = kvm__open(kvm);
 	if (!err)
@@ -231,6 +235,28 @@ void kvm__destroy(struct kvm *kvm)
 	if (kvm->sys_fd >= 0)
 		close(kvm->sys_fd);
 	kvm->stop_fd = kvm->vm_fd = kvm->sys_fd = -1;
+	pthread_cond_destroy(&kvm->pause_cond);
+	pthread_mutex_destroy(&kvm->pause_lock);
+}
+
+void kvm__pause(struct kvm *kvm, bool pause)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	kvm->paused = pause;
+	pthread_cond_broadcast(&kvm->pause_cond);
+	pthread_mutex_unlock(&kvm->pause_lock);
+	if (pause) {
+		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+			kvm_cpu__kick(kvm->cpus[i]);
+	}
+}
+
+void kvm__wait_unpaused(struct kvm *kvm)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	while (kvm->paused && !kvm__stopping(kvm))
+		pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+	pthread_mutex_unlock(&kvm->pause_lock);
 }
 
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why)
@@ -268,18 +294,24 @@ int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) ? -errno : 0;
 }
 
-/* Waits in the main thread for a stop reason, a signal, or console input. */
+/* Waits in the main thread for a stop reason, a signal, console input or a control request. */
 static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 {
 	while (!kvm__stopping(kvm)) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[3 + 2 + CTL_MAX_CLIENTS] = {
 			{ .fd = kvm->stop_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = kvm->term->in_fd, .events = POLLIN },
 		};
 		bool want_input = term__wants_input(kvm->term);
+		unsigned int nctl = kvm->ctl ? ctl_server__pollfds(kvm->ctl, fds + 3, ARRAY_SIZE(fds) - 3) : 0;
+		int n;
+
+		/* stdin's slot is ignored (negative fd) while the guest cannot take input. */
+		if (!want_input)
+			fds[2].fd = -1;
 		/* With the guest's receive buffer full, look again shortly instead of spinning. */
-		int n = poll(fds, want_input ? 3 : 2, want_input || kvm->term->in_eof ? -1 : 10);
+		n = poll(fds, 3 + nctl, want_input || kvm->term->in_eof ? -1 : 10);
 
 		if (n < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
@@ -300,6 +332,8 @@ static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 			kvm->stop_signal = SIGINT;	/* Ctrl-A x: as if interrupted */
 			kvm__request_stop(kvm, VM_STOP_SIGNAL);
 		}
+		if (nctl)
+			ctl_server__handle(kvm->ctl, kvm, fds + 3, nctl);
 	}
 }
 
@@ -313,6 +347,7 @@ enum vm_stop kvm__run(struct kvm *kvm, int sig_fd)
 		kvm__request_stop(kvm, VM_STOP_ERROR);
 	kvm__main_loop(kvm, sig_fd);
 	psci_kvm__stop(kvm);
+	kvm__pause(kvm, false);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		kvm_cpu__kick(kvm->cpus[i]);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)

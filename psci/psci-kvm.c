@@ -1,5 +1,7 @@
 /* The KVM backend of lkvm's PSCI (--psci=user): PSCI calls arrive here through the hypercall
  * dispatcher, and the PSCI ops act on this VM's vCPUs. */
+#include "lkvm/control-server.h"
+#include "lkvm/hotplug.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
@@ -31,12 +33,20 @@ static bool psci_kvm__valid_entry(struct psci *psci, u64 addr)
 	return kvm__gpa_to_host(psci_kvm(psci), addr, 4) != NULL;
 }
 
-static int psci_kvm__cpu_on_policy(struct psci *psci, unsigned int caller, unsigned int target)
+/* lkvm's CPU_ON policy: start the target after the delay `lkvm cpu delay` set for it. */
+static struct psci_cpu_on_verdict psci_kvm__cpu_on_policy(struct psci *psci, unsigned int caller,
+							  unsigned int target)
 {
-	(void)psci;
+	struct cpu_plan *plan = psci_kvm(psci)->plan;
+	struct psci_cpu_on_verdict v = { .ret = PSCI_RET_SUCCESS };
+
 	(void)caller;
-	(void)target;
-	return PSCI_RET_SUCCESS;
+	if (plan) {
+		pthread_mutex_lock(&plan->lock);
+		v.delay_ns = (u64)plan->delay_ms[target] * 1000000ULL;
+		pthread_mutex_unlock(&plan->lock);
+	}
+	return v;
 }
 
 static int psci_kvm__set_mp_state(struct kvm_cpu *cpu, u32 state)
@@ -78,6 +88,29 @@ static u64 psci_kvm__now_ns(struct psci *psci)
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
 
+/* Power events go to `lkvm events` subscribers as JSON lines. */
+static void psci_kvm__event(struct psci *psci, enum psci_event ev, unsigned int cpu,
+			    unsigned int target)
+{
+	struct kvm *kvm = psci_kvm(psci);
+	struct timespec ts;
+	char json[160];
+	bool cpu_on = ev == PSCI_EV_CPU_ON_REQUEST || ev == PSCI_EV_CPU_ON_GRANTED ||
+		      ev == PSCI_EV_CPU_ON_DENIED;
+
+	if (!kvm->ctl)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (cpu_on)
+		snprintf(json, sizeof(json), "{\"time\":%lld.%06ld,\"event\":\"%s\",\"vcpu\":%u,"
+			 "\"target\":%u}", (long long)ts.tv_sec, ts.tv_nsec / 1000,
+			 psci__event_name(ev), cpu, target);
+	else
+		snprintf(json, sizeof(json), "{\"time\":%lld.%06ld,\"event\":\"%s\",\"vcpu\":%u}",
+			 (long long)ts.tv_sec, ts.tv_nsec / 1000, psci__event_name(ev), cpu);
+	ctl_server__event(kvm->ctl, json);
+}
+
 static const struct psci_ops psci_kvm_ops = {
 	.valid_entry = psci_kvm__valid_entry,
 	.cpu_on_policy = psci_kvm__cpu_on_policy,
@@ -85,6 +118,7 @@ static const struct psci_ops psci_kvm_ops = {
 	.system_off = psci_kvm__system_off,
 	.system_reset = psci_kvm__system_reset,
 	.now_ns = psci_kvm__now_ns,
+	.event = psci_kvm__event,
 };
 
 static void psci_kvm__trace(struct kvm_cpu *cpu, const struct psci_call *pc, unsigned int nr_args,
@@ -147,13 +181,32 @@ static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
 	return 1;
 }
 
+/* Sleeps a CPU_ON policy's delay; false if the VM stopped meanwhile. */
+static bool psci_kvm__delay(struct kvm *kvm, u64 ns)
+{
+	while (ns && !kvm__stopping(kvm)) {
+		u64 step = ns < 10000000 ? ns : 10000000;
+		struct timespec ts = { .tv_nsec = (long)step };
+
+		nanosleep(&ts, NULL);
+		ns -= step;
+	}
+	return !kvm__stopping(kvm);
+}
+
 bool psci_kvm__before_run(struct kvm_cpu *cpu)
 {
+	struct psci *psci = cpu->kvm->psci;
 	bool reset;
-	u64 entry, ctx;
+	u64 entry, ctx, delay;
 
-	if (!psci__wait_cpu_on(cpu->kvm->psci, cpu->id, &reset, &entry, &ctx))
+	if (!psci__wait_cpu_on(psci, cpu->id, &reset, &entry, &ctx, &delay))
 		return false;
+	if (delay) {
+		if (!psci_kvm__delay(cpu->kvm, delay))
+			return false;
+		psci__cpu_started(psci, cpu->id);
+	}
 	return !reset || !psci_kvm__reset_cpu(cpu, entry, ctx);
 }
 
@@ -208,6 +261,11 @@ static int psci_kvm__init(struct kvm *kvm)
 			mpidrs[i] = kvm->cpus[i]->mpidr;
 		pk->kvm = kvm;
 		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs);
+	}
+	/* Unplugged vCPUs are absent: CPU_ON answers DENIED until `lkvm cpu plug`. */
+	for (unsigned int i = 0; !err && kvm->plan && i < kvm->nr_cpus; i++) {
+		if (!kvm->plan->plugged[i])
+			pk->psci.cpus[i].state = PSCI_STATE_ABSENT;
 	}
 	free(mpidrs);
 	if (!err)

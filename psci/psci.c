@@ -116,6 +116,13 @@ static u64 aff_mask(unsigned int level)
 	return masks[level];
 }
 
+static void psci__event(struct psci *psci, enum psci_event ev, unsigned int cpu,
+			unsigned int target)
+{
+	if (psci->ops->event)
+		psci->ops->event(psci, ev, cpu, target);
+}
+
 static u64 psci__version(void)
 {
 	return PSCI_VERSION_1_1;
@@ -144,23 +151,31 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 	if (!psci->ops->valid_entry(psci, entry))
 		return RET(PSCI_RET_INVALID_ADDRESS);
 	t = &psci->cpus[target];
+	psci__event(psci, PSCI_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
 	pthread_mutex_lock(&psci->lock);
 	if (t->state == PSCI_STATE_ABSENT) {
-		ret = PSCI_RET_DENIED;
+		ret = PSCI_RET_DENIED;	/* not plugged: how a guest sees a CPU it may not use yet */
 	} else if (t->state != PSCI_STATE_OFF) {
 		/* ON_PENDING too: KVM answers ALREADY_ON there, and Linux expects that. */
 		ret = PSCI_RET_ALREADY_ON;
 	} else {
-		ret = psci->ops->cpu_on_policy(psci, caller, (unsigned int)target);
+		struct psci_cpu_on_verdict v = psci->ops->cpu_on_policy(psci, caller,
+									 (unsigned int)target);
+
+		ret = v.ret;
 		if (ret == PSCI_RET_SUCCESS) {
 			t->state = PSCI_STATE_ON_PENDING;
 			t->entry = entry;
 			t->context_id = ctx;
+			t->start_delay_ns = v.delay_ns;
 			t->reset_pending = true;
 			pthread_cond_signal(&t->wake);
 		}
 	}
 	pthread_mutex_unlock(&psci->lock);
+	if (ret == PSCI_RET_SUCCESS || ret == PSCI_RET_DENIED)
+		psci__event(psci, ret ? PSCI_EV_CPU_ON_DENIED : PSCI_EV_CPU_ON_GRANTED, caller,
+			    (unsigned int)target);
 	return RET(ret);
 }
 
@@ -173,9 +188,12 @@ static enum psci_outcome psci__cpu_off(struct psci *psci, unsigned int cpu)
 	for (unsigned int i = 0; i < psci->nr_cpus; i++)
 		all_off &= psci->cpus[i].state == PSCI_STATE_OFF || psci->cpus[i].state == PSCI_STATE_ABSENT;
 	pthread_mutex_unlock(&psci->lock);
+	psci__event(psci, PSCI_EV_CPU_OFF, cpu, cpu);
 	/* Nothing could ever turn a vCPU on again: rather than idle forever, power off. */
-	if (all_off)
+	if (all_off) {
+		psci__event(psci, PSCI_EV_SYSTEM_OFF, cpu, cpu);
 		psci->ops->system_off(psci);
+	}
 	return PSCI_NO_RETURN;
 }
 
@@ -261,6 +279,7 @@ static void psci__enter_suspend(struct psci *psci, unsigned int cpu, enum psci_s
 	if (stat)
 		c->count[type]++;
 	pthread_mutex_unlock(&psci->lock);
+	psci__event(psci, stat ? PSCI_EV_SUSPEND : PSCI_EV_SYSTEM_SUSPEND, cpu, cpu);
 	psci->ops->suspend(psci, cpu, type);
 }
 
@@ -326,6 +345,7 @@ static enum psci_outcome psci__system_reset2(struct psci *psci, struct psci_call
 		call->res[0] = RET(PSCI_RET_INVALID_PARAMS);
 		return PSCI_RETURN;
 	}
+	psci__event(psci, PSCI_EV_SYSTEM_RESET, 0, 0);
 	psci->ops->system_reset(psci);
 	return PSCI_NO_RETURN;
 }
@@ -362,9 +382,11 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
 		*res = 2;	/* no Trusted OS that needs migration */
 		break;
 	case PSCI_NR_SYSTEM_OFF:
+		psci__event(psci, PSCI_EV_SYSTEM_OFF, cpu, cpu);
 		psci->ops->system_off(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_SYSTEM_RESET:
+		psci__event(psci, PSCI_EV_SYSTEM_RESET, cpu, cpu);
 		psci->ops->system_reset(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_FEATURES:
@@ -397,29 +419,48 @@ static void take_reset(struct psci_cpu *c, bool *reset, u64 *entry, u64 *ctx)
 	*ctx = c->context_id;
 }
 
-bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry, u64 *ctx)
+bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry, u64 *ctx,
+		       u64 *delay_ns)
 {
 	struct psci_cpu *c = &psci->cpus[cpu];
-	bool run;
+	bool run, started = false;
 
 	pthread_mutex_lock(&psci->lock);
 	while (!psci->stopping && (c->state == PSCI_STATE_OFF || c->state == PSCI_STATE_ABSENT))
 		pthread_cond_wait(&c->wake, &psci->lock);
 	run = !psci->stopping;
-	if (run && c->state == PSCI_STATE_ON_PENDING)
-		c->state = PSCI_STATE_ON;
+	/* ON_PENDING lasts until the vCPU runs: AFFINITY_INFO tells a starting vCPU apart. */
+	*delay_ns = c->start_delay_ns;
+	c->start_delay_ns = 0;
 	take_reset(c, reset, entry, ctx);
+	if (run && c->state == PSCI_STATE_ON_PENDING && !*delay_ns) {
+		c->state = PSCI_STATE_ON;
+		started = true;
+	}
 	pthread_mutex_unlock(&psci->lock);
+	if (started)
+		psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
 	return run;
+}
+
+void psci__cpu_started(struct psci *psci, unsigned int cpu)
+{
+	pthread_mutex_lock(&psci->lock);
+	if (psci->cpus[cpu].state == PSCI_STATE_ON_PENDING)
+		psci->cpus[cpu].state = PSCI_STATE_ON;
+	pthread_mutex_unlock(&psci->lock);
+	psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
 }
 
 void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry, u64 *ctx)
 {
 	struct psci_cpu *c = &psci->cpus[cpu];
+	bool woke;
 
 	pthread_mutex_lock(&psci->lock);
 	*reset = false;
-	if (c->state == PSCI_STATE_SUSPENDED) {
+	woke = c->state == PSCI_STATE_SUSPENDED;
+	if (woke) {
 		if (c->stat_suspend)
 			c->residency_ns[c->suspend_type] += psci->ops->now_ns(psci) - c->suspend_since;
 		c->state = PSCI_STATE_ON;
@@ -427,6 +468,8 @@ void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry
 		take_reset(c, reset, entry, ctx);
 	}
 	pthread_mutex_unlock(&psci->lock);
+	if (woke)
+		psci__event(psci, PSCI_EV_RESUME, cpu, cpu);
 }
 
 void psci__stop(struct psci *psci)
@@ -446,6 +489,52 @@ enum psci_cpu_state psci__cpu_state(struct psci *psci, unsigned int cpu)
 	s = psci->cpus[cpu].state;
 	pthread_mutex_unlock(&psci->lock);
 	return s;
+}
+
+void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu *out)
+{
+	pthread_mutex_lock(&psci->lock);
+	*out = psci->cpus[cpu];
+	pthread_mutex_unlock(&psci->lock);
+}
+
+int psci__set_present(struct psci *psci, unsigned int cpu, bool present)
+{
+	struct psci_cpu *c = &psci->cpus[cpu];
+	enum psci_cpu_state from = present ? PSCI_STATE_ABSENT : PSCI_STATE_OFF;
+	enum psci_cpu_state to = present ? PSCI_STATE_OFF : PSCI_STATE_ABSENT;
+	bool changed = false;
+	int err = 0;
+
+	pthread_mutex_lock(&psci->lock);
+	if (c->state == from) {
+		c->state = to;
+		changed = true;
+	} else if (c->state != to) {
+		err = -EBUSY;
+	}
+	pthread_mutex_unlock(&psci->lock);
+	if (changed)
+		psci__event(psci, present ? PSCI_EV_PLUG : PSCI_EV_UNPLUG, cpu, cpu);
+	return err;
+}
+
+const char *psci__state_name(enum psci_cpu_state s)
+{
+	static const char *const names[] = { "absent", "off", "on-pending", "on", "suspended" };
+
+	return (unsigned int)s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+const char *psci__event_name(enum psci_event ev)
+{
+	static const char *const names[] = {
+		"cpu_on_request", "cpu_on_granted", "cpu_on_denied", "cpu_start", "cpu_off",
+		"suspend", "resume", "plug", "unplug", "system_off", "system_reset",
+		"system_suspend",
+	};
+
+	return (unsigned int)ev < ARRAY_SIZE(names) ? names[ev] : "?";
 }
 
 const char *psci__fn_name(u32 fid)

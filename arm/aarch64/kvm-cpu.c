@@ -5,6 +5,7 @@
 #include "lkvm/psci-kvm.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -191,14 +192,19 @@ static void *kvm_cpu__thread(void *arg)
 	sigaddset(&kick, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!kvm__stopping(cpu->kvm)) {
+		kvm__wait_unpaused(cpu->kvm);
 		if (cpu->kvm->psci && cpu->psci_check) {
 			if (!psci_kvm__before_run(cpu))
 				break;
 			cpu->psci_check = false;
 		}
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* A kick: whoever kicked set its reason first, the loop looks at it. */
+				cpu->run->immediate_exit = 0;
+				atomic_thread_fence(memory_order_seq_cst);
 				continue;
+			}
 			pr_err("vCPU %u: KVM_RUN failed: %s", cpu->id, strerror(errno));
 			break;
 		}

@@ -543,6 +543,39 @@ static void test_off_race(void)
 	check(false, psci(PSCI_FN(SYSTEM_OFF), 0, 0, 0), 0, "SYSTEM_OFF returned");
 }
 
+/*
+ * vCPU hot-add (lkvm run -c 1 --max-cpus 2 --psci=user): vCPU 1 is unplugged, so CPU_ON answers
+ * DENIED; the test host then runs `lkvm cpu plug 1`, and CPU_ON succeeds. Then it turns vCPU 1
+ * off and waits for `lkvm cpu unplug 1`: DENIED again.
+ */
+static void test_hotplug(void)
+{
+	u64 ctx = CTX(JOB_HOLD, ++seq), r = (u64)(s64)DENIED, end, runs = slots[1].runs;
+
+	expect(PSCI_FN64(CPU_ON), cpu_mpidr(1), (u64)cpu_entry, ctx, DENIED, "unplugged vCPU 1");
+	expect(PSCI_FN(CPU_ON), cpu_mpidr(1), (u64)cpu_entry, ctx, DENIED, "unplugged vCPU 1");
+	expect(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(1), 0, 0, 1, "unplugged vCPU 1 is OFF");
+	print("hotplug: waiting for plug of vCPU 1\n");
+	for (end = now() + ms_to_ticks(60000); now() < end && r == (u64)(s64)DENIED; delay_us(20000))
+		r = psci(PSCI_FN64(CPU_ON), cpu_mpidr(1), (u64)cpu_entry, ctx);
+	if (!check(r == SUCCESS, r, SUCCESS, "CPU_ON64 of vCPU 1 once plugged"))
+		return;
+	check(wait_for(&slots[1].runs, runs + 1), slots[1].runs, runs + 1, "plugged vCPU 1 runs");
+	check(stop_cpu(1) == 1, 0, 0, "vCPU 1 turns off");
+	print("hotplug: waiting for unplug of vCPU 1\n");
+	ctx = CTX(JOB_HOLD, ++seq);
+	for (end = now() + ms_to_ticks(60000); now() < end; delay_us(20000)) {
+		/* While it is still plugged, CPU_ON succeeds: turn it off again and retry. */
+		r = psci(PSCI_FN64(CPU_ON), cpu_mpidr(1), (u64)cpu_entry, ctx);
+		if (r != SUCCESS)
+			break;
+		wait_for(&slots[1].runs, slots[1].runs + 1);
+		stop_cpu(1);
+		ctx = CTX(JOB_HOLD, ++seq);
+	}
+	check(ret_is(PSCI_FN64(CPU_ON), r, DENIED), r, (u64)(s64)DENIED, "CPU_ON64 of unplugged vCPU 1");
+}
+
 static const struct test {
 	const char *name;
 	void (*fn)(void);
@@ -558,6 +591,7 @@ static const struct test {
 	{ "reset", test_reset, false },
 	{ "reset2", test_reset2, false },
 	{ "off-race", test_off_race, false },
+	{ "hotplug", test_hotplug, false },
 };
 
 void payload_main(void)

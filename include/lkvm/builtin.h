@@ -4,5 +4,11 @@
 
 int cmd_run(int argc, char **argv);
 void cmd_run_help(void);
+int cmd_list(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 #endif

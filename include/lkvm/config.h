@@ -16,7 +16,8 @@ struct lkvm_config {
 	const char *params;
 	const char *name;
 	const char *dump_dtb;
-	unsigned int nr_cpus;
+	unsigned int nr_cpus;		/* vCPUs that exist: --max-cpus, else -c */
+	bool *plugged;			/* which start plugged (--max-cpus), or NULL: all */
 	u64 ram_size;
 	enum console_type console;
 	enum irqchip_type irqchip;

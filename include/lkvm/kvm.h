@@ -17,6 +17,8 @@ struct init_item;
 struct term;
 struct serial_dev;
 struct psci;
+struct cpu_plan;
+struct ctl_server;
 
 /* Why a VM stopped; the first reason posted wins. */
 enum vm_stop {
@@ -25,6 +27,7 @@ enum vm_stop {
 	VM_STOP_RESET,
 	VM_STOP_CRASH,
 	VM_STOP_SIGNAL,
+	VM_STOP_USER,		/* lkvm stop */
 	VM_STOP_ERROR,
 };
 
@@ -55,6 +58,13 @@ struct kvm {
 	struct serial_dev *serial;
 	struct hypercall_table hypercalls;
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
+	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
+	struct ctl_server *ctl;		/* the control socket, or NULL */
+
+	/* `lkvm pause`: vCPU threads wait outside KVM_RUN while paused is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool paused;
 	const struct fdt_node_gen *fdt_gens[16];	/* device tree nodes from the GIC and devices */
 	unsigned int nr_fdt_gens;
 
@@ -69,8 +79,16 @@ struct kvm {
 };
 
 /* Builds a VM from the configuration, ready to run; logs and returns an error otherwise. */
-int kvm__create(struct kvm *kvm, const struct lkvm_config *cfg, const struct guest_images *img,
-		struct term *term);
+/* What outlives one VM: a guest reset makes a new struct kvm from the same context. */
+struct vm_context {
+	const struct lkvm_config *cfg;
+	const struct guest_images *images;
+	struct term *term;
+	struct cpu_plan *plan;		/* NULL unless --psci=user */
+	struct ctl_server *ctl;		/* NULL if there is no control socket */
+};
+
+int kvm__create(struct kvm *kvm, const struct vm_context *ctx);
 void kvm__destroy(struct kvm *kvm);
 
 /* Runs the VM until something stops it (sig_fd: a signalfd for SIGINT/SIGTERM/SIGHUP); returns why. */
@@ -89,6 +107,11 @@ static inline bool kvm__stopping(struct kvm *kvm)
 
 /* Adds a device tree node generator; -ENOSPC when full. */
 int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen);
+
+/* Pauses or resumes every vCPU; returns once all paused vCPUs are out of the guest. */
+void kvm__pause(struct kvm *kvm, bool pause);
+/* For vCPU threads: waits while the VM is paused. */
+void kvm__wait_unpaused(struct kvm *kvm);
 
 /* Asserts or deasserts a level-triggered SPI (numbered from 0). */
 int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level);

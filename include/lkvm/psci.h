@@ -82,14 +82,37 @@ enum psci_cpu_state {
 
 enum psci_suspend_type { PSCI_STANDBY, PSCI_POWERDOWN, PSCI_NR_SUSPEND_TYPES };
 
+/* Power events, for tracing and `lkvm events`. */
+enum psci_event {
+	PSCI_EV_CPU_ON_REQUEST,		/* cpu asked to start target */
+	PSCI_EV_CPU_ON_GRANTED,
+	PSCI_EV_CPU_ON_DENIED,		/* unplugged, or the policy said no */
+	PSCI_EV_CPU_START,		/* target runs its first instruction next */
+	PSCI_EV_CPU_OFF,
+	PSCI_EV_SUSPEND,
+	PSCI_EV_RESUME,
+	PSCI_EV_PLUG,
+	PSCI_EV_UNPLUG,
+	PSCI_EV_SYSTEM_OFF,
+	PSCI_EV_SYSTEM_RESET,
+	PSCI_EV_SYSTEM_SUSPEND,
+};
+
 struct psci;
+
+/* What the CPU_ON policy decides for a plugged, powered-off target. */
+struct psci_cpu_on_verdict {
+	int ret;		/* PSCI_RET_SUCCESS, or PSCI_RET_DENIED */
+	u64 delay_ns;		/* with SUCCESS: the target starts this much later */
+};
 
 /* What the platform (lkvm's KVM backend, or a unit test) does for the state machine. */
 struct psci_ops {
 	/* Whether [addr, addr+4) is in guest RAM: a valid entry point. */
 	bool (*valid_entry)(struct psci *psci, u64 addr);
-	/* CPU_ON policy: PSCI_RET_SUCCESS to allow, or PSCI_RET_DENIED. The hot-add hook. */
-	int (*cpu_on_policy)(struct psci *psci, unsigned int caller, unsigned int target);
+	/* CPU_ON policy for a plugged, powered-off target: the hot-add experiments' hook. */
+	struct psci_cpu_on_verdict (*cpu_on_policy)(struct psci *psci, unsigned int caller,
+						    unsigned int target);
 	/* The caller enters a suspend state: wait for a wake event in the guest's own time. */
 	void (*suspend)(struct psci *psci, unsigned int cpu, enum psci_suspend_type type);
 	/* SYSTEM_OFF, SYSTEM_RESET(2): stop the VM; the caller must not run again. */
@@ -97,6 +120,8 @@ struct psci_ops {
 	void (*system_reset)(struct psci *psci);
 	/* A monotonic clock in nanoseconds, for the statistics. */
 	u64 (*now_ns)(struct psci *psci);
+	/* A power event happened (called without the PSCI lock held); may be NULL. */
+	void (*event)(struct psci *psci, enum psci_event ev, unsigned int cpu, unsigned int target);
 };
 
 struct psci_cpu {
@@ -104,6 +129,7 @@ struct psci_cpu {
 	enum psci_cpu_state state;
 	enum psci_suspend_type suspend_type;
 	u64 entry, context_id;		/* where to start or resume: CPU_ON, powerdown suspend */
+	u64 start_delay_ns;		/* from the CPU_ON policy */
 	bool reset_pending;		/* the vCPU must reset to entry/context_id before it runs */
 	pthread_cond_t wake;		/* signalled on CPU_ON and on stop */
 	u64 suspend_since;
@@ -146,13 +172,24 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
  * vCPU must first reset itself to *entry with x0 = *context_id.
  */
 bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry,
-		       u64 *context_id);
+		       u64 *context_id, u64 *delay_ns);
+/* After a delayed start (*delay_ns from psci__wait_cpu_on): the vCPU runs now. */
+void psci__cpu_started(struct psci *psci, unsigned int cpu);
 /* The vCPU woke from a suspend: back to ON. *reset as above (powerdown states). */
 void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry, u64 *context_id);
 /* Wakes every waiting vCPU thread so that they can exit. */
 void psci__stop(struct psci *psci);
 
 enum psci_cpu_state psci__cpu_state(struct psci *psci, unsigned int cpu);
+/* Copies a vCPU's state and statistics, consistently. */
+void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu *out);
+/*
+ * Plugs (ABSENT -> OFF) or unplugs (OFF -> ABSENT) a vCPU. 0 if done or already so; -EBUSY if it
+ * is on, starting or suspended (the guest must offline it first).
+ */
+int psci__set_present(struct psci *psci, unsigned int cpu, bool present);
+const char *psci__state_name(enum psci_cpu_state s);
+const char *psci__event_name(enum psci_event ev);
 
 const char *psci__fn_name(u32 fid);
 const char *psci__ret_name(s64 ret);

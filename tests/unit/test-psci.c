@@ -1,5 +1,6 @@
 /* The PSCI state machine, driven directly with fake platform ops: no KVM, no VM. */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@
 
 struct fake {
 	struct psci psci;
-	int policy;			/* what cpu_on_policy answers */
+	struct psci_cpu_on_verdict policy;	/* what cpu_on_policy answers */
+	int events[PSCI_EV_SYSTEM_SUSPEND + 1];
 	int suspends[PSCI_NR_SUSPEND_TYPES];
 	int offs, resets;
 	u64 now;
@@ -33,7 +35,8 @@ static bool fake_valid_entry(struct psci *p, u64 addr)
 	return addr >= RAM_START && addr + 4 <= RAM_END;
 }
 
-static int fake_policy(struct psci *p, unsigned int caller, unsigned int target)
+static struct psci_cpu_on_verdict fake_policy(struct psci *p, unsigned int caller,
+					      unsigned int target)
 {
 	(void)caller;
 	(void)target;
@@ -61,9 +64,17 @@ static u64 fake_now(struct psci *p)
 	return to_fake(p)->now;
 }
 
+static void fake_event(struct psci *p, enum psci_event ev, unsigned int cpu, unsigned int target)
+{
+	(void)cpu;
+	(void)target;
+	to_fake(p)->events[ev]++;
+}
+
 static const struct psci_ops fake_ops = {
 	.valid_entry = fake_valid_entry, .cpu_on_policy = fake_policy, .suspend = fake_suspend,
 	.system_off = fake_off, .system_reset = fake_reset, .now_ns = fake_now,
+	.event = fake_event,
 };
 
 /* MPIDRs as KVM assigns them, with bit 31 set (not an affinity bit). */
@@ -72,7 +83,7 @@ static const u64 mpidrs[NR_CPUS] = { 0x80000000, 0x80000001, 0x80000002, 0x80000
 static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
-	fk.policy = PSCI_RET_SUCCESS;
+	fk.policy.ret = PSCI_RET_SUCCESS;
 	ck_assert_int_eq(psci__init(&fk.psci, &fake_ops, NR_CPUS, mpidrs), 0);
 }
 
@@ -98,9 +109,11 @@ static u64 ret(int code)
 static void start(unsigned int cpu, u64 *entry, u64 *ctx)
 {
 	bool reset;
+	u64 delay;
 
-	ck_assert(psci__wait_cpu_on(&fk.psci, cpu, &reset, entry, ctx));
+	ck_assert(psci__wait_cpu_on(&fk.psci, cpu, &reset, entry, ctx, &delay));
 	ck_assert(reset);
+	ck_assert_uint_eq(delay, 0);
 }
 
 START_TEST(version)
@@ -155,9 +168,11 @@ START_TEST(cpu_on_errors)
 	ck_assert_uint_eq(call(0, on, 1, 0x1000, 0), ret(PSCI_RET_INVALID_ADDRESS));
 	ck_assert_uint_eq(call(0, on, 1, RAM_END, 0), ret(PSCI_RET_INVALID_ADDRESS));
 	ck_assert_uint_eq(call(0, on, 0, ENTRY, 0), ret(PSCI_RET_ALREADY_ON));
-	fk.policy = PSCI_RET_DENIED;
+	fk.policy.ret = PSCI_RET_DENIED;
 	ck_assert_uint_eq(call(0, on, 1, ENTRY, 0), ret(PSCI_RET_DENIED));
 	ck_assert_int_eq(psci__cpu_state(&fk.psci, 1), PSCI_STATE_OFF);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_DENIED], 1);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_GRANTED], 0);
 }
 END_TEST
 
@@ -353,10 +368,10 @@ END_TEST
 START_TEST(stop_releases_waiters)
 {
 	bool reset;
-	u64 e, c;
+	u64 e, c, d;
 
 	psci__stop(&fk.psci);
-	ck_assert(!psci__wait_cpu_on(&fk.psci, 2, &reset, &e, &c));
+	ck_assert(!psci__wait_cpu_on(&fk.psci, 2, &reset, &e, &c, &d));
 }
 END_TEST
 
@@ -401,6 +416,52 @@ START_TEST(concurrent_cpu_on)
 }
 END_TEST
 
+/* Hot-add: an unplugged vCPU is absent, CPU_ON is DENIED until it is plugged again. */
+START_TEST(plug_unplug)
+{
+	u32 on = PSCI_FN64(PSCI_NR_CPU_ON);
+	u64 e, c;
+
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), 0);
+	ck_assert_int_eq(psci__cpu_state(&fk.psci, 2), PSCI_STATE_ABSENT);
+	ck_assert_uint_eq(call(0, on, 2, ENTRY, 0), ret(PSCI_RET_DENIED));
+	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_AFFINITY_INFO), 2, 0, 0), PSCI_AFF_OFF);
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), 0);	/* already so */
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, true), 0);
+	ck_assert_uint_eq(call(0, on, 2, ENTRY, 0), 0);
+	/* Starting or on: the guest must offline it first. */
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), -EBUSY);
+	start(2, &e, &c);
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), -EBUSY);
+	ck_assert_int_eq(psci__set_present(&fk.psci, 0, false), -EBUSY);
+	call(2, PSCI_FN(PSCI_NR_CPU_OFF), 0, 0, 0);
+	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), 0);
+	ck_assert_int_eq(fk.events[PSCI_EV_UNPLUG], 2);
+	ck_assert_int_eq(fk.events[PSCI_EV_PLUG], 1);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_DENIED], 1);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 1);
+}
+END_TEST
+
+/* The policy's delay: the target stays ON_PENDING until its thread has waited it out. */
+START_TEST(cpu_on_delay)
+{
+	bool reset;
+	u64 e, c, delay;
+
+	fk.policy.delay_ns = 5000000;
+	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_CPU_ON), 1, ENTRY, 3), 0);
+	ck_assert(psci__wait_cpu_on(&fk.psci, 1, &reset, &e, &c, &delay));
+	ck_assert(reset);
+	ck_assert_uint_eq(delay, 5000000);
+	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_AFFINITY_INFO), 1, 0, 0), PSCI_AFF_ON_PENDING);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 0);
+	psci__cpu_started(&fk.psci, 1);
+	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_AFFINITY_INFO), 1, 0, 0), PSCI_AFF_ON);
+	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 1);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(psci__fn_name(PSCI_FN64(PSCI_NR_CPU_ON)), "CPU_ON");
@@ -434,6 +495,8 @@ Suite *psci_suite(void)
 	tcase_add_test(tc, nr_args);
 	tcase_add_test(tc, stop_releases_waiters);
 	tcase_add_test(tc, concurrent_cpu_on);
+	tcase_add_test(tc, plug_unplug);
+	tcase_add_test(tc, cpu_on_delay);
 	tcase_add_test(tc, names);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

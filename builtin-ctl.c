@@ -1,0 +1,255 @@
+/* The commands that control a running VM through its socket: list, cpu, stop, pause, resume, events. */
+#include "lkvm/builtin.h"
+#include "lkvm/control.h"
+#include "lkvm/exit-codes.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* One request, one response: prints an OK's text, or the error, and returns the exit code. */
+static int ctl_request(const char *name, u16 type, const char *payload, bool quiet)
+{
+	static struct ctl_msg m;
+	int fd = ctl__connect(name), err;
+
+	if (fd < 0)
+		return LKVM_EXIT_ERROR;
+	err = ctl__send(fd, type, payload);
+	if (!err)
+		err = ctl__recv(fd, &m);
+	close(fd);
+	if (err) {
+		pr_err("%s: no answer from the VM: %s", name, strerror(-err));
+		return LKVM_EXIT_ERROR;
+	}
+	if (m.type == CTL_ERROR) {
+		pr_err("%s", m.payload);
+		return LKVM_EXIT_ERROR;
+	}
+	if (m.type != CTL_OK) {
+		pr_err("%s: unexpected answer %u", name, m.type);
+		return LKVM_EXIT_ERROR;
+	}
+	if (!quiet && m.len)
+		printf("%s%s", m.payload, m.payload[m.len - 1] == '\n' ? "" : "\n");
+	return 0;
+}
+
+/* Parses "[--name NAME] ARGS": returns the index of the first argument, or -exit code. */
+static int ctl_args(int argc, char **argv, const char **name, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*name = NULL;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			*name = optarg;
+			break;
+		case 'h':
+			printf(" usage: lkvm %s\n", usage);
+			return -1000;
+		default:
+			pr_err("%s: %s (see --help)", argv[optind - 1],
+			       c == ':' ? "needs a value" : "unknown option");
+			return -LKVM_EXIT_USAGE;
+		}
+	}
+	if (!*name) {
+		pr_err("%s: which VM? give --name NAME (see 'lkvm list')", argv[0]);
+		return -LKVM_EXIT_USAGE;
+	}
+	return optind;
+}
+
+static bool is_number(const char *s)
+{
+	if (!*s || strlen(s) > 7)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+	}
+	return true;
+}
+
+#define CTL_ARGS(usage, nargs)						\
+	const char *name;						\
+	int i = ctl_args(argc, argv, &name, usage);			\
+	if (i == -1000)							\
+		return 0;						\
+	if (i < 0)							\
+		return -i;						\
+	if (argc - i != (nargs)) {					\
+		pr_err("%s: expected %d argument(s) (see --help)", argv[0], nargs); \
+		return LKVM_EXIT_USAGE;					\
+	}
+
+static int vm_command(int argc, char **argv, u16 type, const char *usage)
+{
+	CTL_ARGS(usage, 0)
+	return ctl_request(name, type, "", false);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	return vm_command(argc, argv, CTL_STOP, "stop --name NAME: stop the VM (it exits 5)");
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	return vm_command(argc, argv, CTL_PAUSE, "pause --name NAME: stop every vCPU until resume");
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	return vm_command(argc, argv, CTL_RESUME, "resume --name NAME: let a paused VM run again");
+}
+
+static const char cpu_usage[] =
+	"cpu list|plug|unplug|delay --name NAME [ID [MS]]\n"
+	"   list           each vCPU's MPIDR, PSCI state and statistics\n"
+	"   plug ID        allow the guest's CPU_ON of vCPU ID\n"
+	"   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first)\n"
+	"   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)";
+
+struct cpu_sub {
+	const char *name;
+	u16 type;
+	int nargs;	/* numbers after the options */
+};
+
+/* argv[0] is the subcommand: "plug --name NAME 2". */
+static int cpu_sub(int argc, char **argv, const struct cpu_sub *sub)
+{
+	char payload[32];
+	CTL_ARGS(cpu_usage, sub->nargs)
+
+	for (int a = i; a < argc; a++) {
+		if (!is_number(argv[a])) {
+			pr_err("%s: not a vCPU number or milliseconds (see --help)", argv[a]);
+			return LKVM_EXIT_USAGE;
+		}
+	}
+	snprintf(payload, sizeof(payload), "%s%s%s", sub->nargs ? argv[i] : "",
+		 sub->nargs > 1 ? " " : "", sub->nargs > 1 ? argv[i + 1] : "");
+	return ctl_request(name, sub->type, payload, false);
+}
+
+int cmd_cpu(int argc, char **argv)
+{
+	static const struct cpu_sub subs[] = {
+		{ "list", CTL_CPU_LIST, 0 }, { "plug", CTL_CPU_PLUG, 1 },
+		{ "unplug", CTL_CPU_UNPLUG, 1 }, { "delay", CTL_CPU_DELAY, 2 },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf(" usage: lkvm %s\n", cpu_usage);
+		return argc < 2 ? LKVM_EXIT_USAGE : 0;
+	}
+	for (size_t s = 0; s < ARRAY_SIZE(subs); s++) {
+		if (!strcmp(argv[1], subs[s].name))
+			return cpu_sub(argc - 1, argv + 1, &subs[s]);
+	}
+	pr_err("cpu %s: no such command (see 'lkvm cpu --help')", argv[1]);
+	return LKVM_EXIT_USAGE;
+}
+
+static volatile sig_atomic_t events_stop;
+
+static void events_signal(int sig)
+{
+	(void)sig;
+	events_stop = 1;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	static struct ctl_msg m;
+	struct sigaction sa = { .sa_handler = events_signal };
+	struct timeval none = { 0 };
+	int fd, err;
+	CTL_ARGS("events --name NAME: print the VM's power events, one JSON object per line, until "
+		 "it stops or you interrupt (exit 0)", 0)
+
+	fd = ctl__connect(name);
+	if (fd < 0)
+		return LKVM_EXIT_ERROR;
+	err = ctl__send(fd, CTL_EVENTS, "");
+	if (!err)
+		err = ctl__recv(fd, &m);
+	if (err || m.type != CTL_OK) {
+		pr_err("%s: %s", name, err ? strerror(-err) : m.payload);
+		close(fd);
+		return LKVM_EXIT_ERROR;
+	}
+	/* Events come when they happen: wait for them without a timeout, until interrupted. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!events_stop && !ctl__recv(fd, &m)) {
+		if (m.type == CTL_EVENT) {
+			printf("%s\n", m.payload);
+			fflush(stdout);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	char dir[108];
+	struct dirent *e;
+	DIR *d;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
+			pr_err("%s: unexpected argument (usage: lkvm list)", argv[1]);
+			return LKVM_EXIT_USAGE;
+		}
+		printf(" usage: lkvm list: the running VMs, from their control sockets\n");
+		return 0;
+	}
+	printf("%-24s %8s %5s %8s\n", "NAME", "PID", "CPUS", "PLUGGED");
+	if (ctl__socket_dir(dir, sizeof(dir), false))
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;	/* no VM has run yet */
+	while ((e = readdir(d))) {
+		static struct ctl_msg m;
+		char name[72], vm[72];
+		unsigned int pid, cpus, plugged;
+		size_t len = strlen(e->d_name);
+		int fd;
+
+		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		/* A stale socket of a VM that died says so on stderr; the list goes on. */
+		fd = ctl__connect(name);
+		if (fd < 0)
+			continue;
+		if (!ctl__send(fd, CTL_INFO, "") && !ctl__recv(fd, &m) && m.type == CTL_OK &&
+		    sscanf(m.payload, "%71s %u %u %u", vm, &pid, &cpus, &plugged) == 4)
+			printf("%-24s %8u %5u %8u\n", vm, pid, cpus, plugged);
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}

@@ -1,0 +1,294 @@
+#include "lkvm/control-server.h"
+#include "lkvm/hotplug.h"
+#include "lkvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Is somebody listening on path? Then a VM of that name runs. */
+static bool ctl_server__in_use(const struct sockaddr_un *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = !connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
+	close(fd);
+	return used;
+}
+
+int ctl_server__init(struct ctl_server *s, const char *name)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int err = ctl__socket_path(name, s->path, sizeof(s->path), true);
+
+	memset(s->clients, 0, sizeof(s->clients));
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+	s->head = s->count = s->dropped = 0;
+	s->listen_fd = s->event_fd = -1;
+	if (err) {
+		pr_err("--name %s: no room for its control socket path: %s", name, strerror(-err));
+		return err;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", s->path);
+	if (ctl_server__in_use(&addr)) {
+		pr_err("--name %s: a VM of that name is running already (%s)", name, s->path);
+		return -EEXIST;
+	}
+	unlink(s->path);	/* a stale socket of a VM that died */
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->listen_fd < 0 || s->event_fd < 0 ||
+	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    chmod(s->path, 0600) || listen(s->listen_fd, 8)) {
+		err = -errno;
+		pr_err("%s: cannot create the control socket: %s", s->path, strerror(errno));
+		ctl_server__exit(s);
+		return err;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
+}
+
+static void ctl_server__drop(struct ctl_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+	c->events = false;
+}
+
+void ctl_server__exit(struct ctl_server *s)
+{
+	bool created = s->listen_fd >= 0 && s->event_fd >= 0;
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd >= 0)
+			ctl_server__drop(&s->clients[i]);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	if (s->event_fd >= 0)
+		close(s->event_fd);
+	for (; s->count; s->count--, s->head = (s->head + 1) % CTL_EVENT_QUEUE)
+		free(s->queue[s->head]);
+	if (created)
+		pthread_mutex_destroy(&s->lock);
+	s->listen_fd = s->event_fd = -1;
+}
+
+void ctl_server__event(struct ctl_server *s, const char *json)
+{
+	char *copy = strdup(json);
+	u64 one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	if (copy && s->count < CTL_EVENT_QUEUE) {
+		s->queue[(s->head + s->count++) % CTL_EVENT_QUEUE] = copy;
+		copy = NULL;
+	} else {
+		s->dropped++;	/* the main thread is far behind: never block a vCPU for a trace */
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(copy);
+	write_all(s->event_fd, &one, sizeof(one));
+}
+
+unsigned int ctl_server__pollfds(struct ctl_server *s, struct pollfd *fds, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (max < 2 + CTL_MAX_CLIENTS)
+		return 0;
+	fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = s->event_fd, .events = POLLIN };
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		fds[n++] = (struct pollfd){ .fd = s->clients[i].fd, .events = POLLIN };
+	return n;
+}
+
+/* Only the user who runs the VM may control it (the directory is 0700 too). */
+static bool ctl_server__peer_ok(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == getuid();
+}
+
+static void ctl_server__accept(struct ctl_server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (!ctl_server__peer_ok(fd)) {
+		close(fd);
+		return;
+	}
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd < 0) {
+			s->clients[i].fd = fd;
+			return;
+		}
+	}
+	close(fd);	/* too many at once: the client sees a hang-up and may retry */
+}
+
+/* Sends without blocking the VM's main loop: a client that does not read is dropped. */
+static void ctl_server__reply(struct ctl_client *c, u16 type, const char *text)
+{
+	u8 buf[CTL_HDR_SIZE + CTL_MAX_PAYLOAD];
+	int n = ctl__encode(buf, sizeof(buf), type, text, strnlen(text, CTL_MAX_PAYLOAD));
+
+	if (n < 0 || send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+		ctl_server__drop(c);
+}
+
+static int parse_id(const char *s, unsigned int *id, unsigned int *ms)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (v > 65535)
+		return -EINVAL;
+	*id = (unsigned int)v;
+	if (!ms)
+		return *end ? -EINVAL : 0;
+	if (*end != ' ' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	v = strtoul(end + 1, &end, 10);
+	if (*end || v > 3600000)
+		return -EINVAL;
+	*ms = (unsigned int)v;
+	return 0;
+}
+
+/* Runs one request; fills out (the OK text or the error) and returns 0 or < 0. */
+static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const struct ctl_msg *m,
+			       char *out, size_t len)
+{
+	unsigned int id, ms, plugged = 0;
+
+	*out = '\0';
+	switch (m->type) {
+	case CTL_INFO:
+		for (unsigned int i = 0; kvm->plan && i < kvm->nr_cpus; i++)
+			plugged += kvm->plan->plugged[i];
+		snprintf(out, len, "%s %d %u %u", kvm->cfg->name, (int)getpid(), kvm->nr_cpus,
+			 kvm->plan ? plugged : kvm->nr_cpus);
+		return 0;
+	case CTL_CPU_LIST:
+		if (!kvm->psci) {
+			snprintf(out, len, "vCPU states are lkvm's only with lkvm run --psci=user");
+			return -EINVAL;
+		}
+		hotplug__list(kvm, out, len);
+		return 0;
+	case CTL_CPU_PLUG:
+	case CTL_CPU_UNPLUG:
+		if (parse_id(m->payload, &id, NULL))
+			break;
+		return hotplug__set_plugged(kvm, id, m->type == CTL_CPU_PLUG, out, len);
+	case CTL_CPU_DELAY:
+		if (parse_id(m->payload, &id, &ms))
+			break;
+		return hotplug__set_delay(kvm, id, ms, out, len);
+	case CTL_STOP:
+		kvm__request_stop(kvm, VM_STOP_USER);
+		return 0;
+	case CTL_PAUSE:
+	case CTL_RESUME:
+		kvm__pause(kvm, m->type == CTL_PAUSE);
+		return 0;
+	case CTL_EVENTS:
+		c->events = true;
+		return 0;
+	}
+	snprintf(out, len, "request %u: bad arguments '%.64s'", m->type, m->payload);
+	return -EINVAL;
+}
+
+static void ctl_server__read(struct ctl_client *c, struct kvm *kvm)
+{
+	static struct ctl_msg m;	/* main thread only; too big for the stack of a loop */
+	char out[CTL_MAX_PAYLOAD];
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+	int used;
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			ctl_server__drop(c);
+		return;
+	}
+	c->len += (size_t)n;
+	while (c->fd >= 0 && (used = ctl__parse(c->buf, c->len, &m)) != 0) {
+		if (used < 0 || m.type >= CTL_NR_REQUESTS) {
+			ctl_server__reply(c, CTL_ERROR, used == -EPROTO ?
+					  "control: protocol version or magic mismatch" :
+					  "control: malformed request");
+			ctl_server__drop(c);
+			return;
+		}
+		memmove(c->buf, c->buf + used, c->len - (size_t)used);
+		c->len -= (size_t)used;
+		ctl_server__reply(c, ctl_server__request(kvm, c, &m, out, sizeof(out)) ? CTL_ERROR : CTL_OK,
+				  out);
+	}
+}
+
+static void ctl_server__flush_events(struct ctl_server *s)
+{
+	u64 v;
+
+	if (read(s->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	for (;;) {
+		char *json = NULL;
+
+		pthread_mutex_lock(&s->lock);
+		if (s->count) {
+			json = s->queue[s->head];
+			s->head = (s->head + 1) % CTL_EVENT_QUEUE;
+			s->count--;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!json)
+			return;
+		for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			if (s->clients[i].fd >= 0 && s->clients[i].events)
+				ctl_server__reply(&s->clients[i], CTL_EVENT, json);
+		}
+		free(json);
+	}
+}
+
+void ctl_server__handle(struct ctl_server *s, struct kvm *kvm, const struct pollfd *fds,
+			unsigned int n)
+{
+	if (n < 2)
+		return;
+	if (fds[1].revents & POLLIN)
+		ctl_server__flush_events(s);
+	for (unsigned int i = 0; i + 2 < n && i < CTL_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd >= 0 && (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
+			ctl_server__read(&s->clients[i], kvm);
+	}
+	if (fds[0].revents & POLLIN)
+		ctl_server__accept(s);
+}

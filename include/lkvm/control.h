@@ -1,0 +1,72 @@
+/*
+ * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events` talk to a running VM
+ * over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
+ *
+ *   u8  magic[4]   "LKVM"
+ *   u16 version    CTL_VERSION
+ *   u16 type       enum ctl_type
+ *   u32 len        payload bytes, at most CTL_MAX_PAYLOAD
+ *   u8  payload[len]   UTF-8 text, no NUL
+ *
+ * A client sends one request and reads one response (OK or ERROR, whose payload is the text to
+ * show, or the error's "<what>: <why>"). After an OK to CTL_EVENTS the server goes on sending
+ * CTL_EVENT messages, one JSON object each, until the client hangs up. Anything malformed ends
+ * the connection after an ERROR; it never affects the VM.
+ */
+#ifndef LKVM_CONTROL_H
+#define LKVM_CONTROL_H
+
+#include "lkvm/util.h"
+
+#define CTL_MAGIC		"LKVM"
+#define CTL_VERSION		1
+#define CTL_HDR_SIZE		12
+#define CTL_MAX_PAYLOAD		4096
+
+enum ctl_type {
+	/* requests */
+	CTL_INFO = 1,		/* -> "NAME PID NR_CPUS NR_PLUGGED" */
+	CTL_CPU_LIST = 2,	/* -> a table, one line per vCPU */
+	CTL_CPU_PLUG = 3,	/* "ID" */
+	CTL_CPU_UNPLUG = 4,	/* "ID" */
+	CTL_STOP = 5,
+	CTL_PAUSE = 6,
+	CTL_RESUME = 7,
+	CTL_EVENTS = 8,		/* -> OK, then CTL_EVENT messages */
+	CTL_CPU_DELAY = 9,	/* "ID MS": CPU_ON of vCPU ID starts it MS milliseconds later */
+	CTL_NR_REQUESTS,
+	/* responses */
+	CTL_OK = 0x100,
+	CTL_ERROR = 0x101,
+	CTL_EVENT = 0x102,
+};
+
+struct ctl_msg {
+	u16 type;
+	u32 len;
+	char payload[CTL_MAX_PAYLOAD + 1];	/* NUL-terminated copy */
+};
+
+/*
+ * Parses one message from the start of buf. Returns the bytes it used (> 0), 0 if buf holds only
+ * part of a message so far, or a negative errno for a malformed one (-EPROTO: bad magic or
+ * version; -EMSGSIZE: payload too long; -EINVAL: unknown type or a NUL in the payload).
+ */
+int ctl__parse(const u8 *buf, size_t len, struct ctl_msg *out);
+/* Writes a message into buf (room for CTL_HDR_SIZE + len). Returns its size, or -EMSGSIZE. */
+int ctl__encode(u8 *buf, size_t size, u16 type, const char *payload, size_t len);
+
+/* Sends/receives one whole message on a blocking socket. 0, or a negative errno. */
+int ctl__send(int fd, u16 type, const char *payload);
+int ctl__recv(int fd, struct ctl_msg *msg);
+
+/*
+ * The VM's socket: $XDG_RUNTIME_DIR/lkvm/NAME.sock, else $HOME/.lkvm/NAME.sock; the directory is
+ * created with mode 0700 when mkdir is true. Returns 0, or a negative errno (-ENAMETOOLONG).
+ */
+int ctl__socket_dir(char *buf, size_t size, bool mkdir);
+int ctl__socket_path(const char *name, char *buf, size_t size, bool mkdir);
+/* Connects to the VM called name; logs "lkvm: <name>: no such VM" etc. Returns an fd or < 0. */
+int ctl__connect(const char *name);
+
+#endif

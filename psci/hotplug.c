@@ -1,0 +1,150 @@
+/* vCPU hot-add: the plan of plugged vCPUs and start delays, and its control-socket operations. */
+#include "lkvm/hotplug.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+#include "lkvm/psci.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cpu_plan__init(struct cpu_plan *p, unsigned int nr_cpus, const bool *plugged)
+{
+	p->nr_cpus = nr_cpus;
+	p->plugged = calloc(nr_cpus, sizeof(*p->plugged));
+	p->delay_ms = calloc(nr_cpus, sizeof(*p->delay_ms));
+	if (!p->plugged || !p->delay_ms) {
+		cpu_plan__exit(p);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < nr_cpus; i++)
+		p->plugged[i] = plugged ? plugged[i] : true;
+	pthread_mutex_init(&p->lock, NULL);
+	return 0;
+}
+
+void cpu_plan__exit(struct cpu_plan *p)
+{
+	if (p->plugged && p->delay_ms)
+		pthread_mutex_destroy(&p->lock);
+	free(p->plugged);
+	free(p->delay_ms);
+	p->plugged = NULL;
+	p->delay_ms = NULL;
+}
+
+/* One "N" or "N-M" item of a list; returns the end of it or NULL. */
+static const char *parse_range(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	*lo = *hi = strtoul(s, &end, 10);
+	if (*end == '-') {
+		s = end + 1;
+		if (*s < '0' || *s > '9')
+			return NULL;
+		*hi = strtoul(s, &end, 10);
+	}
+	return end;
+}
+
+int cpu_plan__parse_list(const char *s, unsigned int nr_cpus, bool *plugged, unsigned int *count,
+			 const char **why)
+{
+	memset(plugged, 0, nr_cpus * sizeof(*plugged));
+	*count = 0;
+	for (;;) {
+		unsigned long lo, hi;
+
+		s = parse_range(s, &lo, &hi);
+		if (!s || (*s && *s != ',')) {
+			*why = "expected vCPU numbers or ranges, as in 0,3,5-7";
+			return -EINVAL;
+		}
+		if (lo > hi || hi >= nr_cpus) {
+			*why = "a vCPU number beyond --max-cpus (they count from 0)";
+			return -EINVAL;
+		}
+		for (unsigned long i = lo; i <= hi; i++) {
+			*count += !plugged[i];
+			plugged[i] = true;
+		}
+		if (!*s++)
+			break;
+	}
+	if (!plugged[0]) {
+		*why = "vCPU 0 boots the guest and must be plugged";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int hotplug__check(struct kvm *kvm, unsigned int id, char *err, size_t len)
+{
+	if (!kvm->psci || !kvm->plan) {
+		snprintf(err, len, "vCPU %u: hot-add needs lkvm run --psci=user", id);
+		return -EINVAL;
+	}
+	if (id >= kvm->nr_cpus) {
+		snprintf(err, len, "vCPU %u: no such vCPU (this VM has %u: 0-%u)", id, kvm->nr_cpus,
+			 kvm->nr_cpus - 1);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int hotplug__set_plugged(struct kvm *kvm, unsigned int id, bool plugged, char *err, size_t len)
+{
+	int ret = hotplug__check(kvm, id, err, len);
+
+	if (ret)
+		return ret;
+	/* The plan follows PSCI under the plan's lock, so a reset never sees one without the other. */
+	pthread_mutex_lock(&kvm->plan->lock);
+	ret = psci__set_present(kvm->psci, id, plugged);
+	if (!ret)
+		kvm->plan->plugged[id] = plugged;
+	pthread_mutex_unlock(&kvm->plan->lock);
+	if (ret == -EBUSY)
+		snprintf(err, len, "vCPU %u: cannot unplug it while it is %s: offline it in the guest "
+			 "first (echo 0 > /sys/devices/system/cpu/cpu%u/online)", id,
+			 psci__state_name(psci__cpu_state(kvm->psci, id)), id);
+	return ret;
+}
+
+int hotplug__set_delay(struct kvm *kvm, unsigned int id, u32 ms, char *err, size_t len)
+{
+	int ret = hotplug__check(kvm, id, err, len);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&kvm->plan->lock);
+	kvm->plan->delay_ms[id] = ms;
+	pthread_mutex_unlock(&kvm->plan->lock);
+	return 0;
+}
+
+void hotplug__list(struct kvm *kvm, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%-4s %-12s %-11s %9s %12s %9s %12s %8s\n", "ID", "MPIDR",
+				    "STATE", "STANDBYS", "STANDBY_US", "POWERDNS", "POWERDN_US",
+				    "DELAY_MS");
+
+	pthread_mutex_lock(&kvm->plan->lock);
+	for (unsigned int i = 0; i < kvm->nr_cpus && n < len; i++) {
+		struct psci_cpu c;
+
+		psci__cpu_info(kvm->psci, i, &c);
+		n += (size_t)snprintf(buf + n, len - n,
+				      "%-4u 0x%010" PRIx64 " %-11s %9" PRIu64 " %12" PRIu64 " %9" PRIu64
+				      " %12" PRIu64 " %8u\n", i, c.mpidr, psci__state_name(c.state),
+				      c.count[PSCI_STANDBY], c.residency_ns[PSCI_STANDBY] / 1000,
+				      c.count[PSCI_POWERDOWN], c.residency_ns[PSCI_POWERDOWN] / 1000,
+				      kvm->plan->delay_ms[i]);
+	}
+	pthread_mutex_unlock(&kvm->plan->lock);
+}

@@ -1,0 +1,141 @@
+# vCPU hot-add: `lkvm run --max-cpus` with some vCPUs unplugged, driven from the test host's shell
+# with `lkvm cpu plug|unplug|list` and recorded by `lkvm events`.
+
+# vm_start NAME ARGS...: runs `lkvm run --name NAME ARGS` in the background, its stdin a FIFO
+# held open on fd 3 (type with: echo >&3); waits until `lkvm list` shows the VM.
+vm_start() {
+	_name=$1
+	shift
+	echo "lkvm run --name $_name $*" >>"$T/commands"
+	mkfifo "$T/in"
+	timeout -s KILL 300 "$LKVM" run --name "$_name" "$@" <"$T/in" >"$T/console.raw" 2>"$T/stderr" &
+	vm_pid=$!
+	exec 3>"$T/in"
+	for _i in $(seq 100); do
+		"$LKVM" list 2>/dev/null | grep -q "^$_name " && return 0
+		sleep 0.2
+	done
+	fail "lkvm list never showed $_name"
+}
+
+# wait_console REGEX [COUNT]: waits until COUNT (default 1) console lines match REGEX.
+wait_console() {
+	for _i in $(seq 600); do
+		[ "$(tr -d '\r' <"$T/console.raw" | grep -c -e "$1")" -ge "${2:-1}" ] && return 0
+		kill -0 "$vm_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	tr -d '\r' <"$T/console.raw" >"$T/console"
+	fail "console never showed '$1'"
+}
+
+# vm_wait: waits for lkvm to exit; sets rc and $T/console.
+vm_wait() {
+	exec 3>&-
+	wait "$vm_pid"
+	rc=$?
+	tr -d '\r' <"$T/console.raw" >"$T/console"
+	[ "$rc" != 137 ] || fail "lkvm did not exit (killed)"
+}
+
+# lkvm_ok ARGS: runs an lkvm control command that must succeed.
+lkvm_ok() {
+	echo "lkvm $*" >>"$T/commands"
+	"$LKVM" "$@" >>"$T/ctl" 2>&1 || fail "lkvm $* failed: $(tail -n 1 "$T/ctl")"
+}
+
+# events_in_order FILE EVENT...: each JSON event line (as "event" or "event:target") appears after the last.
+events_in_order() {
+	_f=$1
+	shift
+	_rest=$(cat "$_f")
+	for _e in "$@"; do
+		case $_e in
+		*:*) _pat="\"event\":\"${_e%%:*}\",\"vcpu\":[0-9]*,\"target\":${_e#*:}}" ;;
+		*) _pat="\"event\":\"$_e\"" ;;
+		esac
+		_n=$(echo "$_rest" | grep -n -e "$_pat" | head -n 1 | cut -d: -f1)
+		[ -n "$_n" ] || fail "events: no $_e after the earlier ones: $(cat "$_f")"
+		_rest=$(echo "$_rest" | sed "1,${_n}d")
+	done
+}
+
+hotplug_linux() {
+	name=hp-linux-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 --max-cpus 4 --psci=user -m 256M \
+		-p "-- sh /tests/hotplug.sh"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	wait_console '^hotplug: waiting for plug'
+	"$LKVM" cpu list --name "$name" >"$T/list1" || fail "lkvm cpu list failed"
+	grep -qE '^2 +0x[0-9a-f]+ +absent' "$T/list1" || fail "cpu list: vCPU 2 not absent: $(cat "$T/list1")"
+	lkvm_ok cpu plug --name "$name" 2
+	echo >&3
+	wait_console '^hotplug: waiting for a refused unplug'
+	"$LKVM" cpu list --name "$name" >"$T/list2" || fail "lkvm cpu list failed"
+	grep -qE '^2 +0x[0-9a-f]+ +on ' "$T/list2" || fail "cpu list: vCPU 2 not on: $(cat "$T/list2")"
+	# The guest has vCPU 2 online: unplugging it must be refused, with a reason.
+	"$LKVM" cpu unplug --name "$name" 2 >"$T/refused" 2>&1 && fail "unplug of an online vCPU succeeded"
+	grep -q '^lkvm: .*offline' "$T/refused" || fail "unplug refused without saying why: $(cat "$T/refused")"
+	echo >&3
+	wait_console '^hotplug: waiting for unplug'
+	lkvm_ok cpu unplug --name "$name" 2
+	echo >&3
+	vm_wait
+	expect_rc 0
+	expect_console '^online=0$'
+	[ "$(count_console '^online2=failed: .*Operation not permitted')" = 2 ] ||
+		fail "onlining unplugged cpu2 did not fail with EPERM twice"
+	expect_console '^online2=ok$'
+	expect_console '^nproc=2$'
+	expect_console '^offline2=ok$'
+	events_in_order "$T/events" cpu_on_denied:2 plug cpu_on_granted:2 cpu_start cpu_off unplug \
+		cpu_on_denied:2 system_off
+}
+
+hotplug_payload() {
+	name=hp-payload-$$
+	vm_start "$name" -k "$LKVM_PAYLOADS/psci-test.bin" -c 1 --max-cpus 2 --psci=user -m 64M \
+		-p "mode=user test=hotplug"
+	wait_console '^hotplug: waiting for plug'
+	lkvm_ok cpu plug --name "$name" 1
+	wait_console '^hotplug: waiting for unplug'
+	lkvm_ok cpu unplug --name "$name" 1
+	vm_wait
+	expect_rc 0
+	expect_no_console '^not ok'
+	expect_console '^psci-test: 7 passed, 0 failed$'
+}
+
+# Every control command on a VM that does not exist, and bad vCPU numbers on one that does.
+hotplug_errors() {
+	for cmd in "cpu list" "cpu plug" "cpu unplug" stop pause resume events; do
+		# shellcheck disable=SC2086
+		"$LKVM" $cmd --name no-such-vm-$$ 1 >"$T/out" 2>&1 </dev/null
+		_rc=$?
+		[ "$_rc" = 1 ] || [ "$_rc" = 2 ] || fail "lkvm $cmd of no VM: exit $_rc"
+		grep -q '^lkvm: ' "$T/out" || fail "lkvm $cmd of no VM: $(cat "$T/out")"
+	done
+	name=hp-err-$$
+	vm_start "$name" -k "$LKVM_PAYLOADS/psci-test.bin" -c 1 --max-cpus 2 --psci=user -m 64M \
+		-p "mode=user test=hotplug"
+	wait_console '^hotplug: waiting for plug'
+	"$LKVM" cpu plug --name "$name" 7 >"$T/out" 2>&1 && fail "plug of vCPU 7 of 2 succeeded"
+	grep -q '^lkvm: .*vCPU 7' "$T/out" || fail "plug of vCPU 7: $(cat "$T/out")"
+	lkvm_ok stop --name "$name"
+	vm_wait
+	expect_rc 5
+	"$LKVM" list >"$T/list" 2>&1
+	grep -q "^$name " "$T/list" && fail "lkvm list still shows a stopped VM"
+	return 0
+}
+
+hotplug_needs_user_psci() {
+	lk_run 30 run -k "$LKVM_PAYLOADS/hello.bin" -c 1 --max-cpus 2
+	expect_rc 2
+	expect_error 'psci'
+}
+
+run_test hotplug-linux hotplug_linux
+run_test hotplug-payload hotplug_payload
+run_test hotplug-errors hotplug_errors
+run_test hotplug-needs-user-psci hotplug_needs_user_psci
