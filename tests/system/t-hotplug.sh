@@ -139,3 +139,48 @@ run_test hotplug-linux hotplug_linux
 run_test hotplug-payload hotplug_payload
 run_test hotplug-errors hotplug_errors
 run_test hotplug-needs-user-psci hotplug_needs_user_psci
+
+# The CPU_ON policy's delay: `lkvm cpu delay` holds a vCPU's start; the events show how long.
+hotplug_delay() {
+	name=hp-delay-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 --max-cpus 3 --psci=user -m 256M \
+		-p "-- sh /tests/hotplug.sh"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	wait_console '^hotplug: waiting for plug'
+	lkvm_ok cpu delay --name "$name" 2 1500
+	"$LKVM" cpu list --name "$name" >"$T/list" || fail "lkvm cpu list failed"
+	grep -qE '^2 .* 1500$' "$T/list" || fail "cpu list does not show the delay: $(cat "$T/list")"
+	lkvm_ok cpu plug --name "$name" 2
+	echo >&3
+	wait_console '^hotplug: waiting for a refused unplug'
+	lkvm_ok stop --name "$name"
+	vm_wait
+	expect_rc 5
+	expect_console '^online2=ok$'
+	# Seconds from the grant to the start: at least the delay.
+	took=$(awk -F'[:,]' '/"cpu_on_granted".*"target":2/ { g = $2 } /"cpu_start","vcpu":2/ && g { print $2 - g; exit }' "$T/events")
+	[ -n "$took" ] || fail "no cpu_on_granted/cpu_start of vCPU 2 in: $(cat "$T/events")"
+	awk -v t="$took" 'BEGIN { exit !(t >= 1.5 && t < 10) }' || fail "vCPU 2 started ${took}s after the grant, not 1.5s"
+}
+
+# lkvm pause stops the guest's clock of work; resume lets it go on.
+vm_pause_resume() {
+	name=vm-pause-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M \
+		-p "-- i=0; while [ \$i -lt 400 ]; do echo tick \$i; i=\$((i+1)); sleep 0.1; done"
+	wait_console '^tick 5$'
+	lkvm_ok pause --name "$name"
+	sleep 1
+	before=$(grep -c '^tick' "$T/console.raw")
+	sleep 3
+	after=$(grep -c '^tick' "$T/console.raw")
+	[ "$before" = "$after" ] || fail "the guest ran while paused ($before then $after ticks)"
+	lkvm_ok resume --name "$name"
+	wait_console '^tick' $((after + 5))
+	lkvm_ok stop --name "$name"
+	vm_wait
+	expect_rc 5
+}
+
+run_test hotplug-delay hotplug_delay
+run_test vm-pause-resume vm_pause_resume

@@ -1,13 +1,20 @@
 /* The control protocol's framing: garbage, truncation and oversized messages. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lkvm/control-server.h"
 #include "lkvm/control.h"
+#include "lkvm/kvm.h"
 #include "suites.h"
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 static struct ctl_msg m;
 static u8 buf[CTL_HDR_SIZE + CTL_MAX_PAYLOAD + 64];
@@ -126,6 +133,158 @@ START_TEST(send_recv)
 }
 END_TEST
 
+/* ---- the server in lkvm run, with a VM that has no KVM behind it ---- */
+
+static struct ctl_server srv;
+static struct kvm vm;
+static struct lkvm_config vm_cfg = { .name = "unit-vm", .nr_cpus = 3 };
+static char dir[64];
+
+static void server_setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/lkvm-unit-%d", (int)getpid());
+	mkdir(dir, 0700);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	memset(&vm, 0, sizeof(vm));
+	vm.cfg = &vm_cfg;
+	vm.nr_cpus = 3;
+	ck_assert_int_eq(ctl_server__init(&srv, "unit-vm"), 0);
+	vm.ctl = &srv;
+}
+
+static void server_teardown(void)
+{
+	ctl_server__exit(&srv);
+	snprintf((char *)buf, sizeof(buf), "%s/lkvm", dir);
+	rmdir((char *)buf);
+	rmdir(dir);
+}
+
+/* One round of the main loop's work for the control socket. */
+static void serve(void)
+{
+	struct pollfd fds[2 + CTL_MAX_CLIENTS];
+	unsigned int n = ctl_server__pollfds(&srv, fds, 2 + CTL_MAX_CLIENTS);
+
+	ck_assert_int_ge(poll(fds, n, 2000), 1);
+	ctl_server__handle(&srv, &vm, fds, n);
+}
+
+static int client(void)
+{
+	int fd = ctl__connect("unit-vm");
+
+	ck_assert_int_ge(fd, 0);
+	serve();	/* accept */
+	return fd;
+}
+
+START_TEST(server_socket_is_private)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(srv.path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	snprintf((char *)buf, sizeof(buf), "%s/lkvm", dir);
+	ck_assert_int_eq(stat((char *)buf, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+}
+END_TEST
+
+START_TEST(server_info)
+{
+	int fd = client();
+	char want[64];
+
+	ck_assert_int_eq(ctl__send(fd, CTL_INFO, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_OK);
+	snprintf(want, sizeof(want), "unit-vm %d 3 3", (int)getpid());
+	ck_assert_str_eq(m.payload, want);
+	/* Without lkvm's PSCI there are no vCPU states to show, and no hot-add. */
+	ck_assert_int_eq(ctl__send(fd, CTL_CPU_LIST, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_int_eq(ctl__send(fd, CTL_CPU_PLUG, "1"), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "--psci=user"));
+	close(fd);
+}
+END_TEST
+
+/* Garbage gets an error and a hang-up; the server goes on serving others. */
+START_TEST(server_garbage)
+{
+	int bad = client(), good;
+
+	ck_assert_int_eq(write(bad, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	serve();
+	ck_assert_int_eq(ctl__recv(bad, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_int_eq(ctl__recv(bad, &m), -ECONNRESET);
+	close(bad);
+	good = client();
+	ck_assert_int_eq(ctl__send(good, CTL_INFO, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(good, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_OK);
+	close(good);
+}
+END_TEST
+
+START_TEST(server_oversized_and_truncated)
+{
+	int fd = client();
+	int n = encode(CTL_INFO, "");
+
+	buf[10] = 0x10;	/* a 1 MiB payload */
+	ck_assert_int_eq(write(fd, buf, (size_t)n), n);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	close(fd);
+	/* Half a message, then the client is gone: dropped, nothing else happens. */
+	fd = client();
+	ck_assert_int_eq(write(fd, buf, 7), 7);
+	serve();
+	close(fd);
+	serve();
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		ck_assert_int_eq(srv.clients[i].fd, -1);
+	ck_assert(!kvm__stopping(&vm));
+}
+END_TEST
+
+START_TEST(server_name_taken)
+{
+	struct ctl_server other;
+
+	ck_assert_int_eq(ctl_server__init(&other, "unit-vm"), -EEXIST);
+}
+END_TEST
+
+START_TEST(server_events)
+{
+	int fd = client();
+
+	ck_assert_int_eq(ctl__send(fd, CTL_EVENTS, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_OK);
+	ctl_server__event(&srv, "{\"event\":\"plug\",\"vcpu\":2}");
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_EVENT);
+	ck_assert_str_eq(m.payload, "{\"event\":\"plug\",\"vcpu\":2}");
+	close(fd);
+}
+END_TEST
+
 Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -138,6 +297,15 @@ Suite *control_suite(void)
 	tcase_add_test(tc, encode_too_long);
 	tcase_add_test(tc, socket_paths);
 	tcase_add_test(tc, send_recv);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("server");
+	tcase_add_checked_fixture(tc, server_setup, server_teardown);
+	tcase_add_test(tc, server_socket_is_private);
+	tcase_add_test(tc, server_info);
+	tcase_add_test(tc, server_garbage);
+	tcase_add_test(tc, server_oversized_and_truncated);
+	tcase_add_test(tc, server_name_taken);
+	tcase_add_test(tc, server_events);
 	suite_add_tcase(s, tc);
 	return s;
 }
