@@ -3,6 +3,7 @@
 #include "lkvm/config.h"
 #include "lkvm/control-server.h"
 #include "lkvm/exit-codes.h"
+#include "lkvm/firmware.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kernel.h"
 #include "lkvm/kvm-cpu.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_RAM (256ULL << 20)
@@ -26,13 +28,15 @@
 enum {
 	OPT_NAME = 256, OPT_CONSOLE, OPT_IRQCHIP, OPT_ON_RESET, OPT_NODEFAULTS, OPT_DUMP_DTB,
 	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
-	OPT_PLUGGED_CPUS,
+	OPT_PLUGGED_CPUS, OPT_TRNG, OPT_TRNG_SEED, OPT_SMCCC, OPT_LIST_FW, OPT_TIMEOUT,
+	OPT_CONSOLE_LOG, OPT_DEBUG_FW,
 };
 
 /* Options that are checked against each other once all are read. */
 struct run_args {
 	struct lkvm_config cfg;
 	bool cpus_given;
+	bool list_firmware_calls;
 	unsigned int max_cpus;		/* 0: no --max-cpus */
 	const char *plugged_list;
 };
@@ -73,6 +77,20 @@ static const struct run_option run_options[] = {
 	  "the PSCI conduit the device tree advertises (default hvc)" },
 	{ { "debug-psci", no_argument, NULL, OPT_DEBUG_PSCI }, NULL,
 	  "log every PSCI call lkvm answers: vCPU, function, arguments, result, time" },
+	{ { "trng", required_argument, NULL, OPT_TRNG }, "user|kernel|off",
+	  "who answers the guest's TRNG calls: KVM (default), lkvm, or nobody (NOT_SUPPORTED)" },
+	{ { "trng-seed", required_argument, NULL, OPT_TRNG_SEED }, "HEX",
+	  "with --trng=user: a deterministic stream from this seed (not random!), for tests" },
+	{ { "smccc", required_argument, NULL, OPT_SMCCC }, "FID[-FID]:ACTION",
+	  "what other firmware calls get: ignore (0), deny (-3) or unsupported (-1); repeatable" },
+	{ { "list-firmware-calls", no_argument, NULL, OPT_LIST_FW }, NULL,
+	  "print which firmware calls go where with these options, and exit" },
+	{ { "debug-firmware", no_argument, NULL, OPT_DEBUG_FW }, NULL,
+	  "log every firmware call lkvm answers: vCPU, conduit, ID, arguments, results" },
+	{ { "timeout", required_argument, NULL, OPT_TIMEOUT }, "SECONDS",
+	  "stop the VM after this long; lkvm then exits 124" },
+	{ { "console-log", required_argument, NULL, OPT_CONSOLE_LOG }, "FILE",
+	  "also write the guest console's output to FILE" },
 	{ { "nodefaults", no_argument, NULL, OPT_NODEFAULTS }, NULL,
 	  "no implicit kernel parameters: the command line is exactly -p" },
 	{ { "dump-dtb", required_argument, NULL, OPT_DUMP_DTB }, "FILE",
@@ -97,7 +115,8 @@ void cmd_run_help(void)
 		printf("    %-32s %s\n", left, o->help);
 	}
 	printf("\n Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest reset\n"
-	       " with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 128+N stopped by signal N.\n"
+	       " with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 124 --timeout, 128+N stopped by\n"
+	       " signal N; a guest's LKVM_EXIT(status) call: that status.\n"
 	       " Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
 
@@ -133,6 +152,25 @@ static int parse_mem(const char *val, u64 *out)
 	return 0;
 }
 
+/* --trng-seed: up to 64 hex digits. */
+static int parse_seed(struct lkvm_config *cfg, const char *val)
+{
+	size_t len = strlen(val);
+
+	if (!len || len > 2 * sizeof(cfg->trng_seed) || strspn(val, "0123456789abcdefABCDEF") != len)
+		return usage_error("--trng-seed", val, "need 1 to 64 hex digits");
+	memset(cfg->trng_seed, 0, sizeof(cfg->trng_seed));
+	for (size_t i = 0; i < len; i++) {
+		char c = val[i];
+		u8 d = (u8)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+
+		cfg->trng_seed[i / 2] |= (u8)(i % 2 ? d : d << 4);
+	}
+	cfg->trng_seed_len = (len + 1) / 2;
+	cfg->trng_seeded = true;
+	return 0;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -156,6 +194,8 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	static const char *const levels[] = { "error", "warning", "info", "debug" };
 	static const char *const psci_modes[] = { "kernel", "user" };
 	static const char *const conduits[] = { "hvc", "smc" };
+	static const char *const trng_modes[] = { "kernel", "user", "off" };
+	const char *why;
 	static const enum irqchip_type irqchip_of[] = { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
 	int i, err;
 
@@ -173,6 +213,22 @@ static int parse_option(struct run_args *a, int c, const char *val)
 			return usage_error("--max-cpus", val, "need a number of vCPUs, 1 to 512");
 		return 0;
 	case OPT_PLUGGED_CPUS: a->plugged_list = val; return 0;
+	case OPT_TRNG: return CHOOSE("--trng", val, trng_modes, &cfg->trng);
+	case OPT_TRNG_SEED: return parse_seed(cfg, val);
+	case OPT_SMCCC:
+		if (cfg->nr_smccc == MAX_SMCCC_RULES)
+			return usage_error("--smccc", val, "too many --smccc options");
+		if (firmware__parse_rule(val, &cfg->smccc[cfg->nr_smccc], &why))
+			return usage_error("--smccc", val, why);
+		cfg->nr_smccc++;
+		return 0;
+	case OPT_LIST_FW: a->list_firmware_calls = true; return 0;
+	case OPT_DEBUG_FW: cfg->debug_firmware = true; return 0;
+	case OPT_TIMEOUT:
+		if (parse_uint(val, 1, 86400 * 365, &cfg->timeout))
+			return usage_error("--timeout", val, "need a number of seconds, at least 1");
+		return 0;
+	case OPT_CONSOLE_LOG: cfg->console_log = val; return 0;
 	case 'm': return parse_mem(val, &cfg->ram_size);
 	case OPT_NAME:
 		cfg->name = val;
@@ -236,6 +292,7 @@ static int parse_cpu_plan(struct run_args *a)
 }
 
 #define PARSED_HELP 1
+#define PARSED_LIST 2
 
 /* Fills cfg from argv. Returns 0, PARSED_HELP for --help, or -exit code. */
 static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
@@ -243,6 +300,7 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 	struct run_args a = { .cfg = { .ram_size = DEFAULT_RAM } };
 	struct option longopts[ARRAY_SIZE(run_options) + 1];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char why[160];
 	int c, err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++)
@@ -268,6 +326,16 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 			return err;
 	}
 	*cfg = a.cfg;
+	if (firmware__check_rules(cfg, why, sizeof(why))) {
+		pr_err("--smccc: %s", why);
+		return -LKVM_EXIT_USAGE;
+	}
+	if (a.list_firmware_calls)
+		return PARSED_LIST;
+	if (cfg->trng_seeded && cfg->trng != TRNG_USER) {
+		pr_err("--trng-seed: only lkvm's TRNG takes a seed: add --trng=user");
+		return -LKVM_EXIT_USAGE;
+	}
 	/* kvmtool accepts the kernel as a lone argument. */
 	if (optind < argc && !cfg->kernel_path)
 		cfg->kernel_path = argv[optind++];
@@ -297,6 +365,12 @@ static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
 	case VM_STOP_CRASH:
 		pr_err("guest: reported a crash");
 		return LKVM_EXIT_CRASH;
+	case VM_STOP_GUEST_EXIT:
+		pr_info("the guest called LKVM_EXIT(%d)", kvm->guest_status);
+		return kvm->guest_status;
+	case VM_STOP_TIMEOUT:
+		pr_err("--timeout %u: the guest ran out of time", kvm->cfg->timeout);
+		return LKVM_EXIT_TIMEOUT;
 	case VM_STOP_USER:
 		pr_info("stopped by lkvm stop");
 		return LKVM_EXIT_STOPPED;
@@ -326,7 +400,7 @@ static int run_vm(struct vm_context *ctx, int sig_fd)
 	enum vm_stop why;
 	int code;
 
-	if (term__init(&term))
+	if (term__init(&term, cfg->console_log))
 		return LKVM_EXIT_ERROR;
 	ctx->term = &term;
 	do {
@@ -350,6 +424,7 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 {
 	struct vm_context ctx = { .cfg = cfg, .images = img };
 	struct cpu_plan plan;
+	struct timespec now;
 	struct ctl_server ctl;
 	int code;
 
@@ -366,6 +441,10 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 		return LKVM_EXIT_ERROR;
 	}
 	ctx.ctl = &ctl;
+	if (cfg->timeout) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ctx.deadline_ns = ((u64)now.tv_sec + cfg->timeout) * 1000000000ULL + (u64)now.tv_nsec;
+	}
 	code = run_vm(&ctx, sig_fd);
 	ctl_server__exit(&ctl);
 	if (ctx.plan)
@@ -412,8 +491,11 @@ int cmd_run(int argc, char **argv)
 	struct lkvm_config cfg;
 	int code = parse_args(argc, argv, &cfg);
 
-	if (code == PARSED_HELP) {
-		cmd_run_help();
+	if (code == PARSED_HELP || code == PARSED_LIST) {
+		if (code == PARSED_HELP)
+			cmd_run_help();
+		else
+			firmware__print(&cfg);
 		code = 0;
 	} else {
 		code = code < 0 ? -code : run_config(&cfg);

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KVM_DEVICE	"/dev/kvm"
@@ -198,6 +199,7 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 	kvm->term = ctx->term;
 	kvm->plan = ctx->plan;
 	kvm->ctl = ctx->ctl;
+	kvm->deadline_ns = ctx->deadline_ns;
 	kvm->nr_cpus = ctx->cfg->nr_cpus;
 	kvm->ram_size = ctx->cfg->ram_size;
 	kvm->sys_fd = kvm->vm_fd = kvm->stop_fd = kvm->gic_fd = -1;
@@ -294,6 +296,26 @@ int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) ? -errno : 0;
 }
 
+/* How long poll may sleep: until --timeout's deadline, and briefly when input must wait. */
+static int kvm__poll_timeout(struct kvm *kvm, bool want_input)
+{
+	int ms = want_input || kvm->term->in_eof ? -1 : 10;
+	struct timespec ts;
+	u64 now;
+
+	if (!kvm->deadline_ns)
+		return ms;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	if (now >= kvm->deadline_ns) {
+		kvm__request_stop(kvm, VM_STOP_TIMEOUT);
+		return 0;
+	}
+	if (ms < 0 || (kvm->deadline_ns - now) / 1000000 < (u64)ms)
+		ms = (int)((kvm->deadline_ns - now) / 1000000) + 1;
+	return ms;
+}
+
 /* Waits in the main thread for a stop reason, a signal, console input or a control request. */
 static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 {
@@ -310,8 +332,7 @@ static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 		/* stdin's slot is ignored (negative fd) while the guest cannot take input. */
 		if (!want_input)
 			fds[2].fd = -1;
-		/* With the guest's receive buffer full, look again shortly instead of spinning. */
-		n = poll(fds, 3 + nctl, want_input || kvm->term->in_eof ? -1 : 10);
+		n = poll(fds, 3 + nctl, kvm__poll_timeout(kvm, want_input));
 
 		if (n < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));

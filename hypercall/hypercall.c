@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -51,15 +52,18 @@ static int hypercall__install(struct kvm *kvm)
 	};
 	int err = 0;
 
-	if (!t->nr_services)
-		return 0;
-	if (ioctl(kvm->vm_fd, KVM_HAS_DEVICE_ATTR, &probe)) {
-		pr_err("%s: this host's KVM cannot forward firmware calls to lkvm "
-		       "(the SMCCC filter needs Linux 6.4 or later)", t->services[0]->name);
-		return -ENODEV;
-	}
+	bool filter = !ioctl(kvm->vm_fd, KVM_HAS_DEVICE_ATTR, &probe);
+
 	for (unsigned int i = 0; i < t->nr_services && !err; i++) {
 		const struct hypercall_service *s = t->services[i];
+
+		if (!filter && s->optional)
+			continue;
+		if (!filter) {
+			pr_err("%s: this host's KVM cannot forward firmware calls to lkvm "
+			       "(the SMCCC filter needs Linux 6.4 or later)", s->name);
+			return -ENODEV;
+		}
 
 		for (unsigned int r = 0; r < s->nr_ranges && !err; r++)
 			err = hypercall__filter(kvm, &s->ranges[r], KVM_SMCCC_FILTER_FWD_TO_USER,
@@ -86,6 +90,22 @@ static const struct hypercall_service *hypercall__owner(struct kvm *kvm, u32 fid
 	return NULL;
 }
 
+static void hypercall__trace(struct kvm_cpu *cpu, const struct hc_call *c, unsigned int nr_args,
+			     unsigned int nr_res)
+{
+	char args[64] = "", res[80] = "does not return";
+	size_t n = 0;
+
+	for (unsigned int i = 1; i <= nr_args && i <= HC_MAX_ARGS; i++)
+		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s0x%" PRIx64, i > 1 ? ", " : "",
+				      c->arg[i]);
+	for (unsigned int i = 0, m = 0; i < nr_res && i < 4; i++)
+		m += (size_t)snprintf(res + m, sizeof(res) - m, "%s0x%" PRIx64, i ? " " : "",
+				      c->res[i]);
+	pr_trace("firmware: vCPU %u %s 0x%08x(%s) = %s", cpu->id, c->smc ? "SMC" : "HVC", c->fid,
+		 args, res);
+}
+
 int hypercall__handle(struct kvm_cpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
@@ -110,6 +130,8 @@ int hypercall__handle(struct kvm_cpu *cpu)
 	}
 	if (svc)
 		nr_res = svc->call(cpu, &call);
+	if (cpu->kvm->cfg->debug_firmware)
+		hypercall__trace(cpu, &call, nr_args, nr_res);
 	/* PC already points past the HVC/SMC: only the results are ours to write. */
 	for (unsigned int i = 0; i < nr_res && i < 4 && !err; i++) {
 		u64 v = call.fid & SMCCC_FN64 ? call.res[i] : call.res[i] & 0xffffffffULL;

@@ -7,20 +7,29 @@
 
 #define TERM_ESCAPE 0x01	/* Ctrl-A, as in QEMU and kvmtool */
 
-int term__init(struct term *t)
+int term__init(struct term *t, const char *log_path)
 {
 	struct termios raw;
 
 	t->in_fd = STDIN_FILENO;
 	t->out_fd = STDOUT_FILENO;
+	t->log_fd = -1;
 	t->raw = false;
 	t->in_eof = false;
 	t->escape = false;
 	t->sink = NULL;
+	if (log_path) {
+		t->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+		if (t->log_fd < 0) {
+			pr_err("--console-log %s: %s", log_path, strerror(errno));
+			return -errno;
+		}
+	}
 	if (!isatty(t->in_fd))
 		return 0;
 	if (tcgetattr(t->in_fd, &t->saved) < 0) {
 		pr_err("terminal: cannot read its settings: %s", strerror(errno));
+		term__restore(t);
 		return -errno;
 	}
 	raw = t->saved;
@@ -29,6 +38,7 @@ int term__init(struct term *t)
 	raw.c_oflag = t->saved.c_oflag;
 	if (tcsetattr(t->in_fd, TCSANOW, &raw) < 0) {
 		pr_err("terminal: cannot switch to raw mode: %s", strerror(errno));
+		term__restore(t);
 		return -errno;
 	}
 	t->raw = true;
@@ -37,6 +47,9 @@ int term__init(struct term *t)
 
 void term__restore(struct term *t)
 {
+	if (t->log_fd >= 0)
+		close(t->log_fd);
+	t->log_fd = -1;
 	if (!t->raw)
 		return;
 	tcsetattr(t->in_fd, TCSANOW, &t->saved);
@@ -47,6 +60,8 @@ void term__write(struct term *t, const u8 *buf, size_t len)
 {
 	/* A closed stdout must not stop the guest: its output is then dropped. */
 	write_all(t->out_fd, buf, len);
+	if (t->log_fd >= 0)
+		write_all(t->log_fd, buf, len);
 }
 
 bool term__wants_input(struct term *t)

@@ -9,6 +9,16 @@ enum irqchip_type { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
 enum reset_action { RESET_RESTART, RESET_EXIT };
 enum psci_mode { PSCI_KERNEL, PSCI_USER };
 enum psci_conduit { CONDUIT_HVC, CONDUIT_SMC };
+enum trng_mode { TRNG_KERNEL, TRNG_USER, TRNG_OFF };
+enum smccc_action { SMCCC_IGNORE, SMCCC_DENY, SMCCC_UNSUPPORTED };
+
+/* One --smccc FID[-FID]:ACTION. */
+struct smccc_rule {
+	u32 first, last;
+	enum smccc_action action;
+};
+
+#define MAX_SMCCC_RULES 16
 
 struct lkvm_config {
 	const char *kernel_path;
@@ -25,7 +35,16 @@ struct lkvm_config {
 	enum psci_mode psci;
 	enum psci_conduit psci_conduit;
 	bool debug_psci;
+	bool debug_firmware;
 	bool nodefaults;
+	enum trng_mode trng;
+	bool trng_seeded;
+	u8 trng_seed[32];
+	size_t trng_seed_len;
+	struct smccc_rule smccc[MAX_SMCCC_RULES];
+	unsigned int nr_smccc;
+	unsigned int timeout;		/* seconds; 0: none */
+	const char *console_log;
 };
 
 #endif

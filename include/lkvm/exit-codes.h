@@ -8,6 +8,7 @@
 #define LKVM_EXIT_RESET		3	/* the guest reset itself and --on-reset=exit was given */
 #define LKVM_EXIT_CRASH		4	/* the guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
 #define LKVM_EXIT_STOPPED	5	/* stopped by `lkvm stop` */
+#define LKVM_EXIT_TIMEOUT	124	/* --timeout ran out, as with timeout(1) */
 #define LKVM_EXIT_SIGNAL	128	/* + signal number: stopped by SIGINT, SIGTERM or SIGHUP */
 
 #endif

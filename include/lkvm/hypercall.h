@@ -38,6 +38,8 @@ struct hypercall_service {
 	unsigned int (*nr_args)(u32 fid);
 	/* Handles the call; returns how many of res[0..3] to write back, 0 if it does not return. */
 	unsigned int (*call)(struct kvm_cpu *cpu, struct hc_call *call);
+	/* Without KVM's SMCCC filter the service is quietly absent, instead of an error. */
+	bool optional;
 };
 
 struct hypercall_table {

@@ -19,6 +19,8 @@ struct serial_dev;
 struct psci;
 struct cpu_plan;
 struct ctl_server;
+struct trng;
+struct smccc_rules;
 
 /* Why a VM stopped; the first reason posted wins. */
 enum vm_stop {
@@ -28,6 +30,8 @@ enum vm_stop {
 	VM_STOP_CRASH,
 	VM_STOP_SIGNAL,
 	VM_STOP_USER,		/* lkvm stop */
+	VM_STOP_GUEST_EXIT,	/* the guest's LKVM_EXIT call: guest_status */
+	VM_STOP_TIMEOUT,	/* --timeout */
 	VM_STOP_ERROR,
 };
 
@@ -60,6 +64,10 @@ struct kvm {
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
 	struct ctl_server *ctl;		/* the control socket, or NULL */
+	struct trng *trng;		/* --trng=user's state, else NULL */
+	struct smccc_rules *smccc_rules;	/* --smccc's service, or NULL */
+	int guest_status;		/* LKVM_EXIT's status */
+	u64 deadline_ns;		/* --timeout, on CLOCK_MONOTONIC; 0: none */
 
 	/* `lkvm pause`: vCPU threads wait outside KVM_RUN while paused is set. */
 	pthread_mutex_t pause_lock;
@@ -86,6 +94,7 @@ struct vm_context {
 	struct term *term;
 	struct cpu_plan *plan;		/* NULL unless --psci=user */
 	struct ctl_server *ctl;		/* NULL if there is no control socket */
+	u64 deadline_ns;		/* --timeout, on CLOCK_MONOTONIC; 0: none */
 };
 
 int kvm__create(struct kvm *kvm, const struct vm_context *ctx);

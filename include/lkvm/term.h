@@ -17,6 +17,7 @@ struct console_sink {
 
 struct term {
 	int in_fd, out_fd;
+	int log_fd;			/* --console-log, or -1 */
 	bool raw;			/* we changed the terminal and must restore it */
 	struct termios saved;
 	bool in_eof;			/* stdin is closed: stop polling it */
@@ -24,11 +25,11 @@ struct term {
 	struct console_sink *sink;	/* the active guest console, or NULL */
 };
 
-/* Sets up stdin/stdout; raw mode only if stdin is a terminal. */
-int term__init(struct term *t);
-/* Restores the terminal; safe to call more than once and from atexit. */
+/* Sets up stdin/stdout (raw mode only if stdin is a terminal) and the log file, if any. */
+int term__init(struct term *t, const char *log_path);
+/* Restores the terminal and closes the log; safe to call more than once. */
 void term__restore(struct term *t);
-/* Writes guest console output to stdout. */
+/* Writes guest console output to stdout, and to the log. */
 void term__write(struct term *t, const u8 *buf, size_t len);
 /*
  * Moves pending stdin bytes to the sink. Returns 1 if the user typed the quit sequence

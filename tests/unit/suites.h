@@ -14,5 +14,6 @@ Suite *virtqueue_suite(void);
 Suite *virtio_console_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
+Suite *firmware_suite(void);
 
 #endif

@@ -1,0 +1,122 @@
+/* lkvm's own calls in the vendor hypervisor range (Documentation/hypercalls.md): for test guests. */
+#include "lkvm/hypercall.h"
+#include "lkvm/init.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LKVM_FN(n)		(0x86000080U + (n))
+#define LKVM_FN64(n)		(0xC6000080U + (n))
+#define LKVM_CALL_UID		0
+#define LKVM_CALL_VERSION		1
+#define LKVM_CALL_EXIT		2
+#define LKVM_CALL_LOG		3
+#define LKVM_CALL_COUNT		4
+#define LKVM_CALLS_VERSION	0x10000
+#define LKVM_LOG_MAX		4096
+#define RET_INVALID_PARAMETERS	((u64)-2)
+#define RET_INVALID_ADDRESS	((u64)-9)
+
+static const u32 lkvm_uid[4] = { 0x6c6b766d, 0x2d766d6d, 0x9e4d2b17, 0x51a8c3f0 };
+
+/* The call's number, or -1: LOG has a 64-bit form too, the others only 32-bit ones. */
+static int lkvm_call(u32 fid)
+{
+	if (fid >= LKVM_FN(0) && fid < LKVM_FN(LKVM_CALL_COUNT))
+		return (int)(fid - LKVM_FN(0));
+	return fid == LKVM_FN64(LKVM_CALL_LOG) ? LKVM_CALL_LOG : -1;
+}
+
+/* Writes the guest's text, one line per line, printable: the guest cannot forge lkvm's output. */
+static void lkvm_calls__print(unsigned int vcpu, const u8 *text, size_t len)
+{
+	char line[LKVM_LOG_MAX * 4 + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || text[i] == '\n') {
+			line[n] = '\0';
+			if (n || i < len)
+				pr_trace("guest vCPU %u: %s", vcpu, line);
+			n = 0;
+		} else if (text[i] >= 0x20 && text[i] < 0x7f && text[i] != '\\') {
+			line[n++] = (char)text[i];
+		} else {
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\x%02x", text[i]);
+		}
+	}
+}
+
+static u64 lkvm_calls__log(struct kvm_cpu *cpu, u64 addr, u64 len)
+{
+	static _Thread_local u8 copy[LKVM_LOG_MAX];
+	const u8 *src;
+
+	if (len == 0 || len > LKVM_LOG_MAX)
+		return RET_INVALID_PARAMETERS;
+	src = kvm__gpa_to_host(cpu->kvm, addr, len);
+	if (!src)
+		return RET_INVALID_ADDRESS;
+	/* Other vCPUs may change the buffer meanwhile: work on one copy of it. */
+	memcpy(copy, src, len);
+	lkvm_calls__print(cpu->id, copy, len);
+	return 0;
+}
+
+static unsigned int lkvm_calls__call(struct kvm_cpu *cpu, struct hc_call *c)
+{
+	switch (lkvm_call(c->fid)) {
+	case LKVM_CALL_UID:
+		for (int i = 0; i < 4; i++)
+			c->res[i] = lkvm_uid[i];
+		return 4;
+	case LKVM_CALL_VERSION:
+		c->res[0] = LKVM_CALLS_VERSION;
+		c->res[1] = (1U << LKVM_CALL_COUNT) - 1;
+		return 2;
+	case LKVM_CALL_EXIT:
+		if (c->arg[1] > 255) {
+			c->res[0] = RET_INVALID_PARAMETERS;
+			return 1;
+		}
+		cpu->kvm->guest_status = (int)c->arg[1];
+		kvm__request_stop(cpu->kvm, VM_STOP_GUEST_EXIT);
+		return 0;
+	case LKVM_CALL_LOG:
+		c->res[0] = lkvm_calls__log(cpu, c->arg[1], c->arg[2]);
+		return 1;
+	default:
+		c->res[0] = SMCCC_RET_NOT_SUPPORTED;
+		return 1;
+	}
+}
+
+static unsigned int lkvm_calls__nr_args(u32 fid)
+{
+	switch (lkvm_call(fid)) {
+	case LKVM_CALL_EXIT: return 1;
+	case LKVM_CALL_LOG: return 2;
+	default: return 0;
+	}
+}
+
+static const struct hc_range lkvm_ranges[] = {
+	{ LKVM_FN(0), 0x10 },
+	{ LKVM_FN64(0), 0x10 },
+};
+
+static const struct hypercall_service lkvm_calls = {
+	.name = "lkvm calls",
+	.ranges = lkvm_ranges, .nr_ranges = ARRAY_SIZE(lkvm_ranges),
+	.nr_args = lkvm_calls__nr_args,
+	.call = lkvm_calls__call,
+	.optional = true,
+};
+
+static int lkvm_calls__init(struct kvm *kvm)
+{
+	return hypercall__register(kvm, &lkvm_calls);
+}
+dev_init(lkvm_calls__init, NULL)
