@@ -7,6 +7,40 @@
 
 #include "lkvm/util.h"
 
+/* Registers (byte offsets) and their bits. */
+enum {
+	UART_REG_RBR_THR_DLL, UART_REG_IER_DLM, UART_REG_IIR_FCR, UART_REG_LCR, UART_REG_MCR,
+	UART_REG_LSR, UART_REG_MSR, UART_REG_SCR,
+};
+
+#define UART_IER_RDI		0x01
+#define UART_IER_THRI	0x02
+#define UART_IER_RLSI	0x04
+#define UART_IER_MSI		0x08
+#define UART_IIR_NO_INT	0x01
+#define UART_IIR_THRI	0x02
+#define UART_IIR_RDI		0x04
+#define UART_IIR_RLSI	0x06
+#define UART_IIR_FIFO_ON	0xc0
+#define UART_FCR_ENABLE	0x01
+#define UART_FCR_CLEAR_RX	0x02
+#define UART_LCR_DLAB	0x80
+#define UART_MCR_DTR		0x01
+#define UART_MCR_RTS		0x02
+#define UART_MCR_OUT1	0x04
+#define UART_MCR_OUT2	0x08
+#define UART_MCR_LOOP	0x10
+#define UART_LSR_DR		0x01
+#define UART_LSR_OE		0x02
+#define UART_LSR_THRE	0x20
+#define UART_LSR_TEMT	0x40
+#define UART_LSR_ERRORS	0x1e
+#define UART_MSR_CTS		0x10
+#define UART_MSR_DSR		0x20
+#define UART_MSR_RI		0x40
+#define UART_MSR_DCD		0x80
+#define UART_MSR_DELTAS	0x0f
+
 #define SERIAL8250_RX_SIZE 1024	/* host-side receive buffer; the guest sees a 16550 FIFO */
 
 struct serial8250 {

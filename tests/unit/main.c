@@ -1,7 +1,23 @@
 /* Runs every unit test suite; exits non-zero if any test failed. */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "lkvm/util.h"
 #include "suites.h"
+
+char *temp_file(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/lkvm-unit-XXXXXX");
+	int fd;
+
+	ck_assert_ptr_nonnull(path);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, data, len), 0);
+	close(fd);
+	return path;
+}
 
 int main(void)
 {

@@ -3,6 +3,7 @@
 #define LKVM_TESTS_UNIT_SUITES_H
 
 #include <check.h>
+#include <stddef.h>
 
 Suite *util_suite(void);
 Suite *kernel_suite(void);
@@ -15,5 +16,8 @@ Suite *virtio_console_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
+
+/* Writes data to a new temporary file; returns its malloc'ed path. */
+char *temp_file(const void *data, size_t len);
 
 #endif

@@ -288,20 +288,6 @@ START_TEST(empty_file_rejected)
 }
 END_TEST
 
-/* Writes data to a new temporary file; returns its malloc'ed path. */
-static char *temp_file(const void *data, size_t len)
-{
-	char *path = strdup("/tmp/lkvm-unit-XXXXXX");
-	int fd;
-
-	ck_assert_ptr_nonnull(path);
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write_all(fd, data, len), 0);
-	close(fd);
-	return path;
-}
-
 START_TEST(guest_images_load_files)
 {
 	size_t len;

@@ -7,27 +7,8 @@
 enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4,
        LSR = 5, MSR = 6, SCR = 7 };
 
-#define IER_RDI		0x01
-#define IER_THRI	0x02
-#define IIR_NO_INT	0x01
-#define IIR_ID_MASK	0x0f
-#define IIR_THRI	0x02
-#define IIR_RDI		0x04
-#define LCR_DLAB	0x80
-#define LCR_8N1		0x03
-#define MCR_DTR		0x01
-#define MCR_RTS		0x02
-#define MCR_OUT1	0x04
-#define MCR_OUT2	0x08
-#define MCR_LOOP	0x10
-#define LSR_DR		0x01
-#define LSR_OE		0x02
-#define LSR_THRE	0x20
-#define LSR_TEMT	0x40
-#define MSR_CTS		0x10
-#define MSR_DSR		0x20
-#define MSR_RI		0x40
-#define MSR_DCD		0x80
+#define UART_IIR_ID_MASK	0x0f
+#define UART_LCR_8N1		0x03
 
 struct uart {
 	struct serial8250 s;
@@ -84,8 +65,8 @@ START_TEST(reset_state)
 
 	uart_init(&u);
 	/* An idle transmitter and no interrupt: what the driver expects after probing. */
-	ck_assert_uint_eq(rd(&u, LSR), LSR_THRE | LSR_TEMT);
-	ck_assert_uint_eq(rd(&u, IIR), IIR_NO_INT);
+	ck_assert_uint_eq(rd(&u, LSR), UART_LSR_THRE | UART_LSR_TEMT);
+	ck_assert_uint_eq(rd(&u, IIR), UART_IIR_NO_INT);
 	ck_assert_uint_eq(rd(&u, IER), 0);
 	ck_assert_uint_eq(rd(&u, LCR), 0);
 	ck_assert_uint_eq(rd(&u, MCR), 0);
@@ -93,12 +74,12 @@ START_TEST(reset_state)
 	ck_assert_int_eq(u.level, 0);
 
 	/* Reset from a busy state lowers the interrupt and drops queued input. */
-	wr(&u, IER, IER_RDI);
+	wr(&u, IER, UART_IER_RDI);
 	ck_assert_uint_eq(rx(&u, "xyz"), 3);
 	ck_assert_int_eq(u.level, 1);
 	serial8250__reset(&u.s);
 	ck_assert_int_eq(u.level, 0);
-	ck_assert_uint_eq(rd(&u, LSR), LSR_THRE | LSR_TEMT);
+	ck_assert_uint_eq(rd(&u, LSR), UART_LSR_THRE | UART_LSR_TEMT);
 	ck_assert_uint_eq(rd(&u, IER), 0);
 	ck_assert_uint_eq(serial8250__rx_room(&u.s), SERIAL8250_RX_SIZE);
 }
@@ -122,14 +103,14 @@ START_TEST(tx_writes_reach_tx)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, LCR, LCR_8N1);
+	wr(&u, LCR, UART_LCR_8N1);
 	wr(&u, THR, 'h');
 	wr(&u, THR, 'i');
 	wr(&u, THR, 0);
 	ck_assert_uint_eq(u.ntx, 3);
 	ck_assert_mem_eq(u.tx, "hi\0", 3);
 	/* Transmission is instant, so a polling driver never waits. */
-	ck_assert_uint_eq(rd(&u, LSR) & (LSR_THRE | LSR_TEMT), LSR_THRE | LSR_TEMT);
+	ck_assert_uint_eq(rd(&u, LSR) & (UART_LSR_THRE | UART_LSR_TEMT), UART_LSR_THRE | UART_LSR_TEMT);
 	/* No interrupt was enabled. */
 	ck_assert_int_eq(u.irq_calls, 0);
 }
@@ -140,21 +121,21 @@ START_TEST(dlab_selects_divisor_latch)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, IER, IER_RDI);
-	wr(&u, LCR, LCR_DLAB | LCR_8N1);
+	wr(&u, IER, UART_IER_RDI);
+	wr(&u, LCR, UART_LCR_DLAB | UART_LCR_8N1);
 	wr(&u, DLL, 0x01);
 	wr(&u, DLM, 0x02);
 	ck_assert_uint_eq(rd(&u, DLL), 0x01);
 	ck_assert_uint_eq(rd(&u, DLM), 0x02);
-	ck_assert_uint_eq(rd(&u, LCR), LCR_DLAB | LCR_8N1);
+	ck_assert_uint_eq(rd(&u, LCR), UART_LCR_DLAB | UART_LCR_8N1);
 	/* Setting the baud rate neither transmits nor touches IER. */
 	ck_assert_uint_eq(u.ntx, 0);
-	wr(&u, LCR, LCR_8N1);
-	ck_assert_uint_eq(rd(&u, IER), IER_RDI);
+	wr(&u, LCR, UART_LCR_8N1);
+	ck_assert_uint_eq(rd(&u, IER), UART_IER_RDI);
 	wr(&u, THR, 'a');
 	ck_assert_uint_eq(u.ntx, 1);
 	/* The divisor survives clearing DLAB. */
-	wr(&u, LCR, LCR_DLAB | LCR_8N1);
+	wr(&u, LCR, UART_LCR_DLAB | UART_LCR_8N1);
 	ck_assert_uint_eq(rd(&u, DLL), 0x01);
 	ck_assert_uint_eq(rd(&u, DLM), 0x02);
 }
@@ -165,14 +146,14 @@ START_TEST(rx_in_order)
 	struct uart u;
 
 	uart_init(&u);
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 	ck_assert_uint_eq(rx(&u, "abc"), 3);
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, LSR_DR);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, UART_LSR_DR);
 	ck_assert_uint_eq(rd(&u, RBR), 'a');
 	ck_assert_uint_eq(rd(&u, RBR), 'b');
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, LSR_DR);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, UART_LSR_DR);
 	ck_assert_uint_eq(rd(&u, RBR), 'c');
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 	ck_assert_uint_eq(serial8250__rx_room(&u.s), SERIAL8250_RX_SIZE);
 }
 END_TEST
@@ -192,7 +173,7 @@ START_TEST(rx_order_across_buffer_wrap)
 		for (size_t i = 0; i < sizeof(buf); i++)
 			ck_assert_uint_eq(rd(&u, RBR), buf[i]);
 	}
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 }
 END_TEST
 
@@ -201,29 +182,29 @@ START_TEST(rdi_interrupt)
 	struct uart u;
 
 	uart_init(&u);
-	/* Data without IER_RDI: no interrupt, the driver is polling. */
+	/* Data without UART_IER_RDI: no interrupt, the driver is polling. */
 	rx(&u, "a");
 	ck_assert_int_eq(u.level, 0);
 	ck_assert_uint_eq(rd(&u, RBR), 'a');
 
-	wr(&u, IER, IER_RDI);
+	wr(&u, IER, UART_IER_RDI);
 	ck_assert_int_eq(u.level, 0);
 	ck_assert_uint_eq(rx(&u, "xy"), 2);
 	ck_assert_int_eq(u.level, 1);
-	ck_assert_uint_eq(rd(&u, IIR) & IIR_ID_MASK, IIR_RDI);
+	ck_assert_uint_eq(rd(&u, IIR) & UART_IIR_ID_MASK, UART_IIR_RDI);
 	/* Reading IIR does not acknowledge received data: only draining it does. */
 	ck_assert_int_eq(u.level, 1);
 	ck_assert_uint_eq(rd(&u, RBR), 'x');
 	ck_assert_int_eq(u.level, 1);
 	ck_assert_uint_eq(rd(&u, RBR), 'y');
 	ck_assert_int_eq(u.level, 0);
-	ck_assert_uint_eq(rd(&u, IIR), IIR_NO_INT);
+	ck_assert_uint_eq(rd(&u, IIR), UART_IIR_NO_INT);
 
 	/* Data already waiting raises the interrupt as soon as it is enabled. */
 	wr(&u, IER, 0);
 	rx(&u, "z");
 	ck_assert_int_eq(u.level, 0);
-	wr(&u, IER, IER_RDI);
+	wr(&u, IER, UART_IER_RDI);
 	ck_assert_int_eq(u.level, 1);
 	wr(&u, IER, 0);
 	ck_assert_int_eq(u.level, 0);
@@ -236,12 +217,12 @@ START_TEST(thri_interrupt)
 
 	uart_init(&u);
 	/* Enabling THRI while THR is empty raises it: the driver's way to start sending. */
-	wr(&u, IER, IER_THRI);
+	wr(&u, IER, UART_IER_THRI);
 	ck_assert_int_eq(u.level, 1);
 	/* Reading IIR reports and acknowledges it. */
-	ck_assert_uint_eq(rd(&u, IIR) & IIR_ID_MASK, IIR_THRI);
+	ck_assert_uint_eq(rd(&u, IIR) & UART_IIR_ID_MASK, UART_IIR_THRI);
 	ck_assert_int_eq(u.level, 0);
-	ck_assert_uint_eq(rd(&u, IIR), IIR_NO_INT);
+	ck_assert_uint_eq(rd(&u, IIR), UART_IIR_NO_INT);
 	/* Each byte written makes THR empty again: another interrupt. */
 	wr(&u, THR, 'a');
 	ck_assert_int_eq(u.level, 1);
@@ -249,7 +230,7 @@ START_TEST(thri_interrupt)
 	/* Another byte while one interrupt is pending keeps the line up. */
 	wr(&u, THR, 'b');
 	ck_assert_int_eq(u.level, 1);
-	ck_assert_uint_eq(rd(&u, IIR) & IIR_ID_MASK, IIR_THRI);
+	ck_assert_uint_eq(rd(&u, IIR) & UART_IIR_ID_MASK, UART_IIR_THRI);
 	ck_assert_int_eq(u.level, 0);
 	/* Disabling THRI lowers a pending one. */
 	wr(&u, THR, 'c');
@@ -264,15 +245,15 @@ START_TEST(rdi_has_priority_over_thri)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, IER, IER_RDI | IER_THRI);
+	wr(&u, IER, UART_IER_RDI | UART_IER_THRI);
 	rx(&u, "ab");
 	ck_assert_int_eq(u.level, 1);
-	ck_assert_uint_eq(rd(&u, IIR) & IIR_ID_MASK, IIR_RDI);
+	ck_assert_uint_eq(rd(&u, IIR) & UART_IIR_ID_MASK, UART_IIR_RDI);
 	/* The IIR read reported RDI, so the THR-empty interrupt is still pending. */
 	rd(&u, RBR);
 	rd(&u, RBR);
 	ck_assert_int_eq(u.level, 1);
-	ck_assert_uint_eq(rd(&u, IIR) & IIR_ID_MASK, IIR_THRI);
+	ck_assert_uint_eq(rd(&u, IIR) & UART_IIR_ID_MASK, UART_IIR_THRI);
 	ck_assert_int_eq(u.level, 0);
 }
 END_TEST
@@ -284,9 +265,9 @@ START_TEST(fifo_identifies_as_16550a)
 	uart_init(&u);
 	/* Linux's autoconfig reads IIR bits 7:6 == 11 after enabling the FIFO to detect a 16550A. */
 	wr(&u, FCR, 0x01);
-	ck_assert_uint_eq(rd(&u, IIR), 0xc0 | IIR_NO_INT);
+	ck_assert_uint_eq(rd(&u, IIR), 0xc0 | UART_IIR_NO_INT);
 	wr(&u, FCR, 0x00);
-	ck_assert_uint_eq(rd(&u, IIR), IIR_NO_INT);
+	ck_assert_uint_eq(rd(&u, IIR), UART_IIR_NO_INT);
 }
 END_TEST
 
@@ -295,11 +276,11 @@ START_TEST(fcr_clears_rx_fifo)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, IER, IER_RDI);
+	wr(&u, IER, UART_IER_RDI);
 	rx(&u, "abcd");
 	ck_assert_int_eq(u.level, 1);
 	wr(&u, FCR, 0x07);	/* enable, clear RX, clear TX */
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 	ck_assert_int_eq(u.level, 0);
 	ck_assert_uint_eq(serial8250__rx_room(&u.s), SERIAL8250_RX_SIZE);
 	/* New data after the clear comes through normally. */
@@ -317,33 +298,33 @@ START_TEST(loopback)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, MCR, MCR_LOOP);
+	wr(&u, MCR, UART_MCR_LOOP);
 	/* Linux's probe: with loopback and no outputs set, the modem inputs all read 0. */
 	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, 0);
-	wr(&u, MCR, MCR_LOOP | MCR_OUT2 | MCR_RTS);
-	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, MSR_DCD | MSR_CTS);
-	wr(&u, MCR, MCR_LOOP | MCR_OUT1 | MCR_DTR);
-	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, MSR_RI | MSR_DSR);
-	ck_assert_uint_eq(rd(&u, MCR), MCR_LOOP | MCR_OUT1 | MCR_DTR);
+	wr(&u, MCR, UART_MCR_LOOP | UART_MCR_OUT2 | UART_MCR_RTS);
+	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, UART_MSR_DCD | UART_MSR_CTS);
+	wr(&u, MCR, UART_MCR_LOOP | UART_MCR_OUT1 | UART_MCR_DTR);
+	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, UART_MSR_RI | UART_MSR_DSR);
+	ck_assert_uint_eq(rd(&u, MCR), UART_MCR_LOOP | UART_MCR_OUT1 | UART_MCR_DTR);
 
 	/* Bytes sent come back to the receiver, not out to the host. */
 	wr(&u, THR, 'x');
 	wr(&u, THR, 'y');
 	ck_assert_uint_eq(u.ntx, 0);
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, LSR_DR);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, UART_LSR_DR);
 	ck_assert_uint_eq(rd(&u, RBR), 'x');
 	ck_assert_uint_eq(rd(&u, RBR), 'y');
 	/* And the host's input does not get in while the line is looped back. */
 	rx(&u, "host");
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 
 	/* Back to normal: the modem lines read as a connected terminal, bytes go out. */
-	wr(&u, MCR, MCR_OUT2 | MCR_RTS | MCR_DTR);
-	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, MSR_DCD | MSR_DSR | MSR_CTS);
+	wr(&u, MCR, UART_MCR_OUT2 | UART_MCR_RTS | UART_MCR_DTR);
+	ck_assert_uint_eq(rd(&u, MSR) & 0xf0, UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
 	wr(&u, THR, 'z');
 	ck_assert_uint_eq(u.ntx, 1);
 	ck_assert_uint_eq(u.tx[0], 'z');
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 }
 END_TEST
 
@@ -359,12 +340,12 @@ START_TEST(rx_overflow)
 	ck_assert_uint_eq(serial8250__receive(&u.s, buf, sizeof(buf)), SERIAL8250_RX_SIZE);
 	ck_assert_uint_eq(serial8250__rx_room(&u.s), 0);
 	/* ...and the guest learns it lost input through LSR OE, cleared by reading LSR. */
-	ck_assert_uint_eq(rd(&u, LSR) & (LSR_OE | LSR_DR), LSR_OE | LSR_DR);
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_OE, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & (UART_LSR_OE | UART_LSR_DR), UART_LSR_OE | UART_LSR_DR);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_OE, 0);
 	/* What was queued is intact, in order. */
 	for (size_t i = 0; i < SERIAL8250_RX_SIZE; i++)
 		ck_assert_uint_eq(rd(&u, RBR), buf[i]);
-	ck_assert_uint_eq(rd(&u, LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(rd(&u, LSR) & UART_LSR_DR, 0);
 }
 END_TEST
 
@@ -373,7 +354,7 @@ START_TEST(irq_only_on_level_changes)
 	struct uart u;
 
 	uart_init(&u);
-	wr(&u, IER, IER_RDI | IER_THRI);	/* raise (THRI) */
+	wr(&u, IER, UART_IER_RDI | UART_IER_THRI);	/* raise (THRI) */
 	rx(&u, "a");				/* still high */
 	rx(&u, "b");
 	rd(&u, IIR);				/* reports RDI: still high */

@@ -112,20 +112,6 @@ START_TEST(size_str_formats)
 }
 END_TEST
 
-/* Creates a temporary file holding len bytes of data; returns its malloc'ed path. */
-static char *temp_file(const void *data, size_t len)
-{
-	char *path = strdup("/tmp/lkvm-unit-XXXXXX");
-	int fd;
-
-	ck_assert_ptr_nonnull(path);
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write_all(fd, data, len), 0);
-	close(fd);
-	return path;
-}
-
 START_TEST(read_file_reads_whole_file)
 {
 	u8 data[10000];
