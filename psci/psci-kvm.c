@@ -144,7 +144,7 @@ static void psci_kvm__trace(struct kvm_cpu *cpu, const struct psci_call *pc, uns
 /* Resets a vCPU to enter the guest at entry with x0 = context_id, as PSCI specifies. */
 static int psci_kvm__reset_cpu(struct kvm_cpu *cpu, u64 entry, u64 context_id)
 {
-	int err = kvm_cpu__reset(cpu, entry, context_id);
+	int err = kvm_cpu__enter_at(cpu, entry, context_id);
 
 	if (err)
 		pr_err("vCPU %u: cannot reset it for PSCI: %s", cpu->id, strerror(-err));
@@ -200,6 +200,9 @@ bool psci_kvm__before_run(struct kvm_cpu *cpu)
 	bool reset;
 	u64 entry, ctx, delay;
 
+	/* A vCPU that will wait for CPU_ON resets now, off the CPU_ON's critical path. */
+	if (psci__cpu_state(psci, cpu->id) == PSCI_STATE_OFF && kvm_cpu__reset(cpu))
+		pr_warn("vCPU %u: cannot reset it while it is off; CPU_ON will try again", cpu->id);
 	if (!psci__wait_cpu_on(psci, cpu->id, &reset, &entry, &ctx, &delay))
 		return false;
 	if (delay) {
@@ -207,7 +210,10 @@ bool psci_kvm__before_run(struct kvm_cpu *cpu)
 			return false;
 		psci__cpu_started(psci, cpu->id);
 	}
-	return !reset || !psci_kvm__reset_cpu(cpu, entry, ctx);
+	if (reset && psci_kvm__reset_cpu(cpu, entry, ctx))
+		return false;
+	cpu->is_reset = false;	/* it runs now */
+	return true;
 }
 
 int psci_kvm__wakeup(struct kvm_cpu *cpu)

@@ -51,16 +51,30 @@ static int kvm_cpu__vcpu_init(struct kvm_cpu *cpu, bool power_off)
 
 static int kvm_cpu__init_regs(struct kvm_cpu *cpu)
 {
-	/* Secondaries wait powered off for the guest's CPU_ON (in KVM, or in lkvm's PSCI). */
-	int err = kvm_cpu__vcpu_init(cpu, cpu->id != 0);
+	/*
+	 * Secondaries wait for the guest's CPU_ON: powered off in KVM for its PSCI; for lkvm's,
+	 * in lkvm, already reset, so that CPU_ON need only set the entry registers.
+	 */
+	bool user_psci = cpu->kvm->cfg->psci == PSCI_USER;
+	int err = kvm_cpu__vcpu_init(cpu, cpu->id != 0 && !user_psci);
 
+	cpu->is_reset = user_psci;
 	return err ? err : kvm_cpu__get_reg(cpu, REG_MPIDR_EL1, &cpu->mpidr);
 }
 
-int kvm_cpu__reset(struct kvm_cpu *cpu, u64 pc, u64 x0)
+int kvm_cpu__reset(struct kvm_cpu *cpu)
 {
-	int err = kvm_cpu__vcpu_init(cpu, false);
+	int err = cpu->is_reset ? 0 : kvm_cpu__vcpu_init(cpu, false);
 
+	cpu->is_reset = !err;
+	return err;
+}
+
+int kvm_cpu__enter_at(struct kvm_cpu *cpu, u64 pc, u64 x0)
+{
+	int err = kvm_cpu__reset(cpu);
+
+	cpu->is_reset = false;
 	if (!err)
 		err = kvm_cpu__set_reg(cpu, REG_PC, pc);
 	if (!err)

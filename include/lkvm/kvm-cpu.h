@@ -19,6 +19,7 @@ struct kvm_cpu {
 	bool thread_started;
 	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
 	bool psci_check;
+	bool is_reset;		/* reset and not run since: CPU_ON need not reset it again */
 };
 
 /* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */
@@ -26,8 +27,10 @@ int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
 void kvm_cpu__destroy(struct kvm_cpu *cpu);
 /* Sets the boot vCPU's entry registers: PC and x0..x3 as the arm64 boot protocol wants. */
 int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr);
-/* Resets the vCPU (KVM_ARM_VCPU_INIT) to run from pc with x0 = x0: PSCI CPU_ON's entry state. */
-int kvm_cpu__reset(struct kvm_cpu *cpu, u64 pc, u64 x0);
+/* Resets the vCPU (KVM_ARM_VCPU_INIT), unless it is fresh from a reset already. */
+int kvm_cpu__reset(struct kvm_cpu *cpu);
+/* Resets the vCPU if needed and sets it to run from pc with x0: PSCI CPU_ON's entry state. */
+int kvm_cpu__enter_at(struct kvm_cpu *cpu, u64 pc, u64 x0);
 
 int kvm_cpu__start(struct kvm_cpu *cpu);
 /* Makes the vCPU leave KVM_RUN and its thread return; then joins it. */

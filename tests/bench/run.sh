@@ -12,17 +12,19 @@ table="$LKVM_OUT/bench.txt"
 : >"$table"
 
 row() { printf '%-44s %14s %14s %10s\n' "$@" | tee -a "$table"; }
-now_us() { echo $(($(date +%s%N) / 1000)); }
+# Milliseconds of host uptime (busybox date has no %N; /proc/uptime has hundredths).
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-# startup MODE: microseconds for `lkvm run` of a payload that prints a line and powers off.
+# startup MODE: microseconds for `lkvm run` of a payload that prints a line and powers off
+# (the mean of 20 runs: the clock has 10 ms steps).
 startup() {
-	for _i in $(seq "$runs"); do
-		_t0=$(now_us)
+	_t0=$(now_ms)
+	for _i in $(seq 20); do
 		"$LKVM" run -k "$LKVM_PAYLOADS/hello.bin" -c 1 -m 64M --psci="$1" </dev/null >/dev/null
-		echo $(($(now_us) - _t0))
-	done | median
+	done
+	echo $((($(now_ms) - _t0) * 1000 / 20))
 }
 
 # boot MODE: "seconds-to-init peak-RSS-KiB" of a Linux guest (medians).
@@ -42,9 +44,18 @@ payload() {
 	"$LKVM" run -k "$LKVM_PAYLOADS/psci-bench.bin" -c 2 -m 64M --psci="$1" -p "test=$2 n=$3" \
 		</dev/null 2>/dev/null | tr -d '\r' | grep "^bench $2 "
 }
-# ticks_per MODE TEST N: guest timer ticks per operation.
-ticks_per() { payload "$@" | sed -n 's/.* ticks=\([0-9]*\).*/\1/p' | awk -v n="$3" '{ printf "%.0f", $1 / n }'; }
-cpuon_median() { payload "$1" cpuon 200 | sed -n 's/.* median=\([0-9]*\).*/\1/p'; }
+# ticks_per MODE TEST N: guest timer ticks per operation (median of $runs runs: the emulated
+# host is noisy).
+ticks_per() {
+	for _i in $(seq "$runs"); do
+		payload "$@" | sed -n 's/.* ticks=\([0-9]*\).*/\1/p' | awk -v n="$3" '{ printf "%.0f\n", $1 / n }'
+	done | median
+}
+cpuon_median() {
+	for _i in $(seq "$runs"); do
+		payload "$1" cpuon 200 | sed -n 's/.* median=\([0-9]*\).*/\1/p'
+	done | median
+}
 
 echo "lkvm benchmarks: $runs runs each, medians; guest timer ticks at $(payload user version 1 | sed -n 's/.*freq=\([0-9]*\).*/\1/p') Hz" | tee -a "$table"
 row "measurement" "--psci=user" "--psci=kernel" "user/kern"
