@@ -2,6 +2,7 @@
 #include "lkvm/builtin.h"
 #include "lkvm/config.h"
 #include "lkvm/control-server.h"
+#include "lkvm/devspec.h"
 #include "lkvm/exit-codes.h"
 #include "lkvm/firmware.h"
 #include "lkvm/hotplug.h"
@@ -29,7 +30,7 @@ enum {
 	OPT_NAME = 256, OPT_CONSOLE, OPT_IRQCHIP, OPT_ON_RESET, OPT_NODEFAULTS, OPT_DUMP_DTB,
 	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
 	OPT_PLUGGED_CPUS, OPT_TRNG, OPT_TRNG_SEED, OPT_SMCCC, OPT_LIST_FW, OPT_TIMEOUT,
-	OPT_CONSOLE_LOG, OPT_DEBUG_FW,
+	OPT_CONSOLE_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON, OPT_VIRTIO_TRANSPORT,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -65,6 +66,18 @@ static const struct run_option run_options[] = {
 	  "guest RAM, with suffix K, M, G or T; no suffix means M (default 256M)" },
 	{ { "name", required_argument, NULL, OPT_NAME }, "NAME",
 	  "the VM's name (default guest-PID)" },
+	{ { "disk", required_argument, NULL, 'd' }, "FILE[,ro][,direct]",
+	  "virtio-blk disk on a raw image (repeatable); a directory instead is shared over 9p as "
+	  "the root file system when there is no initrd" },
+	{ { "9p", required_argument, NULL, OPT_9P }, "DIR[,TAG]",
+	  "share a host directory with the guest over virtio-9p (tag default: DIR's name)" },
+	{ { "network", required_argument, NULL, 'n' }, "mode=tap|none[,...]",
+	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none (repeatable)" },
+	{ { "rng", no_argument, NULL, OPT_RNG }, NULL, "virtio-rng, fed from the host's getrandom()" },
+	{ { "balloon", no_argument, NULL, OPT_BALLOON }, NULL,
+	  "virtio-balloon, driven by `lkvm balloon`" },
+	{ { "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT }, "mmio|pci",
+	  "how virtio devices attach: virtio-mmio (default) or virtio-pci on a PCI host bridge" },
 	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial|virtio",
 	  "guest console on stdin/stdout: the 16550 UART (ttyS0, default) or virtio-console (hvc0)" },
 	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv2|auto",
@@ -195,12 +208,23 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	static const char *const psci_modes[] = { "kernel", "user" };
 	static const char *const conduits[] = { "hvc", "smc" };
 	static const char *const trng_modes[] = { "kernel", "user", "off" };
+	static const char *const transports[] = { "mmio", "pci" };
 	const char *why;
 	static const enum irqchip_type irqchip_of[] = { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
 	int i, err;
 
 	switch (c) {
 	case 'k': cfg->kernel_path = val; return 0;
+	case 'd':
+		return devspec__disk_or_dir(cfg, val, &why) ? usage_error("-d", val, why) : 0;
+	case OPT_9P:
+		return devspec__share(cfg, val, &why) ? usage_error("--9p", val, why) : 0;
+	case 'n':
+		return devspec__net(cfg, val, &why) ? usage_error("-n", val, why) : 0;
+	case OPT_RNG: cfg->rng = true; return 0;
+	case OPT_BALLOON: cfg->balloon = true; return 0;
+	case OPT_VIRTIO_TRANSPORT:
+		return CHOOSE("--virtio-transport", val, transports, &cfg->virtio_transport);
 	case 'i': cfg->initrd_path = val; return 0;
 	case 'p': cfg->params = val; return 0;
 	case 'c':
@@ -311,21 +335,22 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":k:i:p:c:m:h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return PARSED_HELP;
-		if (c == '?' || c == ':') {
-			const char *what = argv[optind - 1];
-
-			pr_err("%s: %s (see 'lkvm run --help')", what,
+	err = 0;
+	while (!err && (c = getopt_long(argc, argv, ":k:i:p:c:m:d:n:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			err = PARSED_HELP;
+		} else if (c == '?' || c == ':') {
+			pr_err("%s: %s (see 'lkvm run --help')", argv[optind - 1],
 			       c == '?' ? "unknown option" : "needs a value");
-			return -LKVM_EXIT_USAGE;
+			err = -LKVM_EXIT_USAGE;
+		} else {
+			err = parse_option(&a, c, optarg);
 		}
-		err = parse_option(&a, c, optarg);
-		if (err)
-			return err;
 	}
+	/* cfg owns what the options allocated, whatever happens next. */
 	*cfg = a.cfg;
+	if (err)
+		return err;
 	if (firmware__check_rules(cfg, why, sizeof(why))) {
 		pr_err("--smccc: %s", why);
 		return -LKVM_EXIT_USAGE;
@@ -501,5 +526,6 @@ int cmd_run(int argc, char **argv)
 		code = code < 0 ? -code : run_config(&cfg);
 	}
 	free(cfg.plugged);
+	devspec__free(&cfg);
 	return code;
 }

@@ -102,9 +102,13 @@ static int serial__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ct
 
 static int serial__init(struct kvm *kvm)
 {
-	struct serial_dev *dev = calloc(1, sizeof(*dev));
+	struct serial_dev *dev;
 	int err;
 
+	/* The UART is always there for earlycon, unless --nodefaults and another console. */
+	if (kvm->cfg->nodefaults && kvm->cfg->console != CONSOLE_SERIAL)
+		return 0;
+	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		pr_err("serial: out of memory");
 		return -1;
@@ -135,6 +139,8 @@ static void serial__exit(struct kvm *kvm)
 {
 	struct serial_dev *dev = kvm->serial;
 
+	if (!dev)
+		return;
 	if (kvm->term->sink == &dev->sink)
 		kvm->term->sink = NULL;
 	pthread_mutex_destroy(&dev->lock);

@@ -7,7 +7,6 @@
 #include "lkvm/kvm.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio-console.h"
-#include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio.h"
 
 #include <errno.h>
@@ -129,7 +128,7 @@ int virtio_console__init(struct kvm *kvm)
 	}
 	virtio_dev__init(&con->vdev, kvm, &console_ops, con->vqs, CONSOLE_NR_QUEUES);
 	con->sink = (struct console_sink){ .room = console__room, .input = console__input };
-	err = virtio_mmio__init(kvm, &con->vdev);
+	err = virtio__attach(kvm, &con->vdev);
 	if (err) {
 		virtio_dev__destroy(&con->vdev);
 		free(con);
@@ -141,7 +140,7 @@ int virtio_console__init(struct kvm *kvm)
 
 void virtio_console__exit(struct kvm *kvm)
 {
-	struct virtio_dev *vdev = virtio_mmio__find(kvm, &console_ops);
+	struct virtio_dev *vdev = virtio__find(kvm, &console_ops);
 	struct virtio_console *con;
 
 	if (!vdev)
@@ -149,7 +148,7 @@ void virtio_console__exit(struct kvm *kvm)
 	con = to_console(vdev);
 	if (kvm->term->sink == &con->sink)
 		kvm->term->sink = NULL;
-	virtio_mmio__exit(vdev);
+	virtio__detach(vdev);
 	virtio_dev__destroy(vdev);
 	free(con);
 }

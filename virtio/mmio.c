@@ -77,9 +77,12 @@ static void virtio_mmio__signal_config(struct virtio_transport *t)
 	virtio_mmio__raise(container_of(t, struct virtio_mmio, transport), VIRTIO_MMIO_INT_CONFIG);
 }
 
+static void virtio_mmio__detach(struct virtio_transport *t);
+
 static const struct virtio_transport_ops virtio_mmio_transport_ops = {
 	.signal_vq = virtio_mmio__signal_vq,
 	.signal_config = virtio_mmio__signal_config,
+	.detach = virtio_mmio__detach,
 };
 
 /* --- registers --- */
@@ -343,7 +346,8 @@ int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev)
 		err = kvm__add_fdt_gen(kvm, &vm->fdt);
 	if (!err)
 		return 0;
-	virtio_mmio__exit(vdev);
+	virtio_mmio__detach(&vm->transport);
+	vdev->transport = NULL;
 fail:
 	pr_err("%s: cannot add it: %s", vdev->ops->name, strerror(-err));
 	return err;
@@ -360,26 +364,11 @@ static void virtio_mmio__unlink(struct virtio_mmio *vm)
 	}
 }
 
-void virtio_mmio__exit(struct virtio_dev *vdev)
+static void virtio_mmio__detach(struct virtio_transport *t)
 {
-	struct virtio_mmio *vm;
+	struct virtio_mmio *vm = container_of(t, struct virtio_mmio, transport);
 
-	if (!vdev->transport)
-		return;
-	vm = container_of(vdev->transport, struct virtio_mmio, transport);
 	virtio_mmio__unlink(vm);
 	pthread_mutex_destroy(&vm->irq_lock);
 	free(vm);
-	vdev->transport = NULL;
-}
-
-struct virtio_dev *virtio_mmio__find(struct kvm *kvm, const struct virtio_dev_ops *ops)
-{
-	for (struct mmio_region *r = kvm->mmio.regions; r; r = r->next) {
-		struct virtio_mmio *vm = container_of(r, struct virtio_mmio, mmio);
-
-		if (r->ops == &virtio_mmio_ops && vm->vdev->ops == ops)
-			return vm->vdev;
-	}
-	return NULL;
 }

@@ -31,17 +31,31 @@ static int boot__random(void *buf, size_t len)
 	return 0;
 }
 
+/* Without an initrd the guest boots from what lkvm has: -d DIR over 9p, else the first disk. */
+static const char *boot__root(const struct lkvm_config *cfg)
+{
+	if (cfg->initrd_path)
+		return "";
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		if (!strcmp(cfg->shares[i].tag, SHARE_ROOT_TAG))
+			return " " BOOT_ROOT_PARAMS_9P;
+	}
+	return cfg->nr_disks ? " " BOOT_ROOT_PARAMS_DISK : "";
+}
+
 static char *boot__cmdline(const struct lkvm_config *cfg)
 {
-	const char *defaults = cfg->nodefaults ? "" :
-			       cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
-			       BOOT_DEFAULT_PARAMS;
+	const char *console = cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
+			      BOOT_DEFAULT_PARAMS;
+	const char *root = cfg->nodefaults ? "" : boot__root(cfg);
 	const char *params = cfg->params ? cfg->params : "";
-	size_t len = strlen(defaults) + strlen(params) + 2;
+	size_t len = strlen(console) + strlen(root) + strlen(params) + 2;
 	char *s = malloc(len);
 
+	if (cfg->nodefaults)
+		console = "";
 	if (s)
-		snprintf(s, len, "%s%s%s", defaults, *defaults && *params ? " " : "", params);
+		snprintf(s, len, "%s%s%s%s", console, root, *console && *params ? " " : "", params);
 	return s;
 }
 
@@ -72,7 +86,8 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
 		.bootargs = cmdline,
-		.stdout_path = "/uart@1000000",	/* earlycon's, even when console=hvc0 */
+		/* earlycon's, even when console=hvc0 */
+		.stdout_path = kvm->serial ? "/uart@1000000" : NULL,
 		.initrd_start = l->initrd_addr, .initrd_end = l->initrd_end,
 		.rng_seed = kvm->rng_seed, .rng_seed_size = sizeof(kvm->rng_seed),
 		.gens = kvm->fdt_gens, .nr_gens = kvm->nr_fdt_gens,

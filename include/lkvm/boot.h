@@ -8,6 +8,9 @@ struct kvm;
 #define BOOT_DEFAULT_PARAMS "console=ttyS0 earlycon"
 /* With --console virtio: the console is hvc0, early messages still go to the UART. */
 #define BOOT_DEFAULT_PARAMS_VIRTIO "console=hvc0 earlycon"
+/* With no initrd: the root file system, from -d DIR (virtio-9p, tag /dev/root) or the first disk. */
+#define BOOT_ROOT_PARAMS_9P "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L rw"
+#define BOOT_ROOT_PARAMS_DISK "root=/dev/vda rw"
 
 int boot__setup(struct kvm *kvm);
 

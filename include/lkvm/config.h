@@ -11,6 +11,8 @@ enum psci_mode { PSCI_KERNEL, PSCI_USER };
 enum psci_conduit { CONDUIT_HVC, CONDUIT_SMC };
 enum trng_mode { TRNG_KERNEL, TRNG_USER, TRNG_OFF };
 enum smccc_action { SMCCC_IGNORE, SMCCC_DENY, SMCCC_UNSUPPORTED };
+enum virtio_transport_type { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
+enum net_mode { NET_NONE, NET_TAP };
 
 /* One --smccc FID[-FID]:ACTION. */
 struct smccc_rule {
@@ -19,6 +21,32 @@ struct smccc_rule {
 };
 
 #define MAX_SMCCC_RULES 16
+#define MAX_DISKS	8
+#define MAX_SHARES	8
+#define MAX_NETS	4
+
+/* -d FILE[,ro][,direct]: a virtio-blk disk. */
+struct disk_spec {
+	const char *path;
+	bool readonly;
+	bool direct;		/* O_DIRECT: bypass the host page cache */
+};
+
+/* --9p DIR[,TAG], or -d DIR (tag "/dev/root"): a virtio-9p share. */
+struct share_spec {
+	const char *path;
+	const char *tag;
+};
+
+#define SHARE_ROOT_TAG	"/dev/root"
+
+/* -n mode=tap[,tapif=NAME][,guest_mac=MAC] or -n mode=none. */
+struct net_spec {
+	enum net_mode mode;
+	const char *tapif;	/* NULL: the kernel picks a name */
+	u8 guest_mac[6];
+	char *owned;		/* the option's copy that tapif points into */
+};
 
 struct lkvm_config {
 	const char *kernel_path;
@@ -45,6 +73,15 @@ struct lkvm_config {
 	unsigned int nr_smccc;
 	unsigned int timeout;		/* seconds; 0: none */
 	const char *console_log;
+	enum virtio_transport_type virtio_transport;
+	struct disk_spec disks[MAX_DISKS];
+	unsigned int nr_disks;
+	struct share_spec shares[MAX_SHARES];
+	unsigned int nr_shares;
+	struct net_spec nets[MAX_NETS];
+	unsigned int nr_nets;
+	bool rng;		/* --rng: virtio-rng */
+	bool balloon;		/* --balloon: virtio-balloon */
 };
 
 #endif

@@ -21,6 +21,7 @@ struct cpu_plan;
 struct ctl_server;
 struct trng;
 struct smccc_rules;
+struct virtio_dev;
 
 /* Why a VM stopped; the first reason posted wins. */
 enum vm_stop {
@@ -60,6 +61,7 @@ struct kvm {
 
 	struct mmio_bus mmio;
 	struct serial_dev *serial;
+	struct virtio_dev *virtio_devs;	/* attached virtio devices, newest first */
 	struct hypercall_table hypercalls;
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */

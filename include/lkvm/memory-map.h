@@ -22,6 +22,17 @@
  *               | 0x200 each, at most 32    |
  *   0x0D00_4000 +---------------------------+
  *               | unmapped                  |
+ *   0x1000_0000 +---------------------------+ LKVM_PCI_CFG_BASE
+ *               | PCI ECAM config space,    |
+ *               | bus 0 only (1M)           |
+ *   0x1010_0000 +---------------------------+
+ *               | unmapped                  |
+ *   0x2000_0000 +---------------------------+ LKVM_PCI_MMIO_BASE
+ *               | PCI memory BARs, 32-bit   |
+ *               | (512M), LKVM_PCI_BAR_SIZE |
+ *               | per device slot           |
+ *   0x4000_0000 +---------------------------+
+ *               | unmapped                  |
  *   0x8000_0000 +---------------------------+ LKVM_RAM_BASE
  *               | RAM (-m)                  |
  *               |   kernel at +text_offset  |
@@ -51,6 +62,14 @@
 #define LKVM_VIRTIO_MMIO_SIZE	0x200ULL
 #define LKVM_VIRTIO_MMIO_MAX	32
 
+/* The generic ECAM host bridge (pci-host-ecam-generic) of --virtio-transport pci. */
+#define LKVM_PCI_CFG_BASE	0x10000000ULL
+#define LKVM_PCI_CFG_SIZE	0x100000ULL	/* ECAM: 4K per function, 256 on bus 0 */
+#define LKVM_PCI_MMIO_BASE	0x20000000ULL
+#define LKVM_PCI_MMIO_SIZE	0x20000000ULL
+#define LKVM_PCI_BAR_SIZE	0x10000ULL	/* each device's slot in the BAR window */
+#define LKVM_PCI_MAX_DEVS	32		/* one per device number on bus 0 */
+
 #define LKVM_RAM_BASE		0x80000000ULL
 #define LKVM_RAM_MIN		(16ULL << 20)
 
@@ -62,5 +81,6 @@
 /* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
 #define LKVM_UART_SPI		0
 #define LKVM_VIRTIO_SPI_BASE	16	/* virtio-mmio device n uses SPI 16 + n */
+#define LKVM_PCI_SPI_BASE	(LKVM_VIRTIO_SPI_BASE + LKVM_VIRTIO_MMIO_MAX)	/* PCI device n: INTA */
 
 #endif

@@ -10,11 +10,7 @@
 
 struct kvm;
 
-/* Puts an initialised device on the next free slot. Logs errors. */
+/* Puts an initialised device on the next free slot (virtio__attach's mmio case). Logs errors. */
 int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev);
-/* Frees what virtio_mmio__init made; the device itself stays the caller's. */
-void virtio_mmio__exit(struct virtio_dev *vdev);
-/* The device with these ops on this VM's bus, or NULL: lets a device's exit find its instance. */
-struct virtio_dev *virtio_mmio__find(struct kvm *kvm, const struct virtio_dev_ops *ops);
 
 #endif

@@ -90,10 +90,14 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 };
 
-/* How a transport interrupts the guest. Callable from any thread, with any vq->lock held. */
+/*
+ * How a transport interrupts the guest: callable from any thread, with any vq->lock held. And how
+ * it lets go of a device (the VM is stopped then).
+ */
 struct virtio_transport_ops {
 	void (*signal_vq)(struct virtio_transport *t, struct virtq *vq);
 	void (*signal_config)(struct virtio_transport *t);
+	void (*detach)(struct virtio_transport *t);
 };
 
 struct virtio_transport {
@@ -112,7 +116,20 @@ struct virtio_dev {
 	u64 features;			/* accepted at FEATURES_OK */
 	_Atomic u32 config_generation;
 	_Atomic bool warned;		/* a misbehaving driver is reported once */
+	struct virtio_dev *next;	/* the VM's attached devices */
 };
+
+/* --- attaching devices to the guest --- */
+
+/*
+ * Puts an initialised device on the transport --virtio-transport chose, with its own device tree
+ * node and interrupt. Logs errors.
+ */
+int virtio__attach(struct kvm *kvm, struct virtio_dev *vdev);
+/* Takes the device off its transport again; the device itself stays the caller's. */
+void virtio__detach(struct virtio_dev *vdev);
+/* The first attached device with these ops, or NULL: how a device's exit finds its instances. */
+struct virtio_dev *virtio__find(struct kvm *kvm, const struct virtio_dev_ops *ops);
 
 /* --- device core --- */
 

@@ -1,34 +1,6 @@
 # Linux guests under --psci=user: lkvm's PSCI brings up, offlines, onlines, resets, suspends and
 # powers off a real kernel. (Bare-metal payloads check every PSCI code: t-psci-payload.sh.)
 
-# lk_run_input SECS FILE REGEX COUNT TEXT ARGS...: like lk_run, but once FILE ($T/console.raw
-# or $T/stderr) has COUNT lines matching REGEX, types TEXT on lkvm's stdin.
-lk_run_input() {
-	_secs=$1 _file=$2 _pat=$3 _count=$4 _text=$5
-	shift 5
-	echo "lkvm $* (typing '$_text' after '$_pat')" >>"$T/commands"
-	rm -f "$T/in" "$T/done"
-	mkfifo "$T/in"
-	: >"$T/console.raw"
-	: >"$T/stderr"
-	(
-		exec 3>"$T/in"
-		while [ "$(tr -d '\r' <"$_file" | grep -c -e "$_pat")" -lt "$_count" ]; do
-			[ -e "$T/done" ] && exit 0
-			sleep 0.2
-		done
-		printf '%s\n' "$_text" >&3
-		until [ -e "$T/done" ]; do sleep 0.2; done
-	) &
-	_typist=$!
-	timeout -s KILL "$_secs" "$LKVM" "$@" <"$T/in" >"$T/console.raw" 2>"$T/stderr"
-	rc=$?
-	touch "$T/done"
-	wait "$_typist"
-	tr -d '\r' <"$T/console.raw" >"$T/console"
-	[ "$rc" != 137 ] || fail "lkvm did not exit within ${_secs}s (killed)"
-}
-
 psci_linux_hotplug() {
 	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 4 -m 256M --psci=user --debug-psci \
 		-p "-- sh /tests/psci-linux.sh"

@@ -371,12 +371,13 @@ START_TEST(next_device_gets_the_next_slot)
 	u8 d[4];
 
 	virtio_dev__init(&other, &t.kvm, &other_ops, &vq, 1);
-	ck_assert_int_eq(virtio_mmio__init(&t.kvm, &other), 0);
+	ck_assert_int_eq(virtio__attach(&t.kvm, &other), 0);
 	ck_assert(bus(BASE + LKVM_VIRTIO_MMIO_SIZE + VIRTIO_MMIO_DEVICE_ID, d, 4, false));
 	ck_assert_uint_eq(get_le32(d), 4);
-	ck_assert_ptr_eq(virtio_mmio__find(&t.kvm, &other_ops), &other);
-	virtio_mmio__exit(&other);
-	ck_assert_ptr_null(virtio_mmio__find(&t.kvm, &other_ops));
+	ck_assert_ptr_eq(virtio__find(&t.kvm, &other_ops), &other);
+	virtio__detach(&other);
+	ck_assert_ptr_null(virtio__find(&t.kvm, &other_ops));
+	ck_assert_ptr_null(other.transport);
 	ck_assert(!bus(BASE + LKVM_VIRTIO_MMIO_SIZE, d, 4, false));
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
 	virtio_dev__destroy(&other);
