@@ -29,6 +29,8 @@ static int lkvm_call(u32 fid)
 	return fid == LKVM_FN64(LKVM_CALL_LOG) ? LKVM_CALL_LOG : -1;
 }
 
+_Static_assert(LKVM_LOG_MAX * 4 + 64 <= LOG_LINE_MAX, "a whole LKVM_LOG line must fit the log");
+
 /* Writes the guest's text, one line per line, printable: the guest cannot forge lkvm's output. */
 static void lkvm_calls__print(unsigned int vcpu, const u8 *text, size_t len)
 {

@@ -14,13 +14,18 @@ enum log_level log_level = LOG_WARNING;
 
 static void vlog(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[LOG_LINE_MAX + 32];
+	int n;
 
 	if (level > log_level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = snprintf(line, sizeof(line), "lkvm: %s", prefix);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
 	/* One write per line so that lines from several threads never interleave. */
-	dprintf(STDERR_FILENO, "lkvm: %s%s\n", prefix, line);
+	write_all(STDERR_FILENO, line, (size_t)n);
 }
 
 #define DEFINE_LOG(name, level, prefix)			\

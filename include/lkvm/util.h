@@ -32,6 +32,9 @@ extern enum log_level log_level;
 
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
 
+/* The longest message line: room for a whole LKVM_LOG buffer, every byte escaped as \xNN. */
+#define LOG_LINE_MAX	(4 * 4096 + 128)
+
 /* Every user-facing error is one line: "lkvm: <what>: <why>". */
 void pr_err(const char *fmt, ...) PRINTF_FMT(1, 2);
 void pr_warn(const char *fmt, ...) PRINTF_FMT(1, 2);

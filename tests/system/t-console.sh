@@ -17,5 +17,31 @@ nodefaults() {
 	expect_console '^console=ttyS0 only=this -- cat /proc/cmdline$'
 }
 
+# --console-log: the console goes to the file as well as to stdout, from the first line on.
+console_log() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --console-log "$T/log.txt" \
+		-p "-- echo console-log-marker"
+	expect_rc 0
+	expect_console '^console-log-marker$'
+	grep -q 'Booting Linux' "$T/log.txt" || fail "--console-log: no kernel banner in the file"
+	tr -d '\r' <"$T/log.txt" | grep -qx 'console-log-marker' || fail "--console-log: no marker in the file"
+}
+
 run_test console-virtio console_virtio
+run_test console-log console_log
+run_test console-log-unwritable bad 1 'console-log|/nonexistent' run -k "$LKVM_KERNEL" \
+	-i "$LKVM_INITRD" --console-log /nonexistent/dir/log.txt -p "-- true"
+# --nodefaults --console virtio: the machine has no UART, only what was asked for.
+nodefaults_virtio() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --nodefaults --console virtio \
+		-p "console=hvc0 -- echo uarts=\$(ls /sys/firmware/devicetree/base | grep -c uart)"
+	expect_rc 0
+	expect_console '^uarts=0$'
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --console virtio \
+		-p "-- echo uarts=\$(ls /sys/firmware/devicetree/base | grep -c uart)"
+	expect_rc 0
+	expect_console '^uarts=1$'
+}
+
 run_test nodefaults nodefaults
+run_test nodefaults-virtio-console nodefaults_virtio

@@ -183,6 +183,29 @@ START_TEST(log_level_names)
 }
 END_TEST
 
+/* A whole LKVM_LOG buffer, escaped, is one line on stderr: not cut short. */
+START_TEST(long_log_line_is_whole)
+{
+	static char msg[LOG_LINE_MAX], got[LOG_LINE_MAX + 64];
+	size_t n = 0;
+	ssize_t r;
+	int p[2];
+
+	memset(msg, 'x', LOG_LINE_MAX - 1);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	close(p[1]);
+	pr_trace("%s", msg);
+	close(STDERR_FILENO);
+	while ((r = read(p[0], got + n, sizeof(got) - n)) > 0)
+		n += (size_t)r;
+	ck_assert_uint_eq(n, strlen("lkvm: ") + LOG_LINE_MAX - 1 + 1);
+	ck_assert(!memcmp(got, "lkvm: xxx", 9));
+	ck_assert_int_eq(got[n - 1], '\n');
+	ck_assert_int_eq(got[n - 2], 'x');
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -198,6 +221,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, read_file_empty);
 	tcase_add_test(tc, read_file_errors);
 	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, long_log_line_is_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }

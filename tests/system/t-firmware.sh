@@ -1,0 +1,116 @@
+# lkvm's firmware services other than PSCI, called directly by the bare-metal fw-test payload:
+# TRNG (--trng=user|off, --trng-seed), lkvm's vendor calls (UID, VERSION, LOG, EXIT), --smccc
+# rules, and --timeout on a guest that never stops.
+FW="$LKVM_PAYLOADS/fw-test.bin"
+
+# fw ARGS...: runs fw-test on one vCPU with ARGS.
+fw() { lk_run 120 run -k "$FW" -c 1 -m 64M "$@"; }
+
+# expect_stderr REGEX: some line lkvm wrote to stderr matches REGEX.
+expect_stderr() {
+	grep -q -e "$1" "$T/stderr" || fail "stderr: no line matches '$1'"
+}
+
+fw_services() {
+	fw --trng=user -p "test=all"
+	expect_rc 0
+	expect_no_console '^not ok'
+	expect_console '^fw-test: 86 passed, 0 failed$'
+	# LKVM_LOG: the guest's bytes, with the vCPU, and the tab shown escaped.
+	expect_stderr '^lkvm: guest vCPU 0: fw-test says hello\\x09through LKVM_LOG$'
+	expect_stderr "^lkvm: guest vCPU 0: x\{4096\}\$"
+	[ "$(grep -c 'guest vCPU 0: ' "$T/stderr")" = 3 ] || fail "LKVM_LOG: a failed call was logged"
+}
+
+fw_trng_off() {
+	fw --trng=off -p "test=trng-off"
+	expect_rc 0
+	expect_console '^fw-test: 5 passed, 0 failed$'
+}
+
+# trng_sample ARGS...: runs the TRNG checks; prints the 192 bits the payload drew at the end.
+trng_sample() {
+	fw --trng=user "$@" -p "test=trng"
+	expect_rc 0
+	expect_console '^fw-test: 69 passed, 0 failed$'
+	sed -n 's/^trng-sample: //p' "$T/console"
+}
+
+fw_trng_seed() {
+	a=$(trng_sample --trng-seed=0123456789abcdef) || exit 1
+	grep -qi 'not random' "$T/stderr" || fail "--trng-seed: no warning that the stream is not random"
+	b=$(trng_sample --trng-seed=0123456789abcdef) || exit 1
+	c=$(trng_sample --trng-seed=fedcba9876543210) || exit 1
+	d=$(trng_sample) || exit 1
+	e=$(trng_sample) || exit 1
+	[ -n "$a" ] || fail "no trng-sample line"
+	[ "$a" = "$b" ] || fail "one seed, two streams: '$a' and '$b'"
+	[ "$a" != "$c" ] || fail "two seeds, one stream: '$a'"
+	[ "$d" != "$e" ] && [ "$d" != "$a" ] || fail "unseeded streams repeat: '$d', '$e'"
+}
+
+# LKVM_EXIT(status) becomes lkvm's exit status, without the guest powering off.
+fw_exit() {
+	for s in 0 1 7 42 123 255; do
+		fw -p "test=exit n=$s"
+		expect_rc "$s"
+		expect_no_console '^not ok'
+		expect_no_console 'passed'
+	done
+}
+
+fw_smccc() {
+	fw --smccc 0x82000001:ignore --smccc 0x82000002-0x820000ff:deny \
+		--smccc 0x83000010:unsupported -p "test=smccc"
+	expect_rc 0
+	expect_console '^smccc 0x82000001 = 0$'
+	expect_console '^smccc 0x82000002 = -3$'
+	expect_console '^smccc 0x820000ff = -3$'
+	expect_console '^smccc 0x83000010 = -1$'
+	# Without a rule, KVM answers: NOT_SUPPORTED.
+	fw -p "test=smccc"
+	expect_rc 0
+	expect_console '^smccc 0x82000001 = -1$'
+	expect_console '^smccc 0x82000002 = -1$'
+}
+
+fw_smccc_list() {
+	lk_run 30 run --smccc 0x82000001-0x82000003:deny --list-firmware-calls
+	expect_rc 0
+	expect_console '^0x82000001-0x82000003 *lkvm *--smccc deny'
+	expect_console '^0x84000000-0x8400001f *kvm *PSCI'
+	lk_run 30 run --psci=user --trng=user --list-firmware-calls
+	expect_console '^0x84000000-0x8400001f *lkvm *PSCI'
+	expect_console '^0xc4000050-0xc400005f *lkvm *TRNG'
+}
+
+# Not lk_run: its timeout check takes 124 for timeout(1)'s own.
+fw_timeout() {
+	echo "lkvm run -k $FW --timeout 3 -p test=spin" >>"$T/commands"
+	_t0=$(date +%s)
+	timeout -s KILL 60 "$LKVM" run -k "$FW" -c 1 -m 64M --timeout 3 -p "test=spin" \
+		</dev/null >"$T/console" 2>"$T/stderr"
+	rc=$?
+	_took=$(($(date +%s) - _t0))
+	[ "$rc" != 137 ] || fail "lkvm did not stop at --timeout 3 (killed after 60s)"
+	expect_rc 124
+	expect_console '^fw-test: spinning$'
+	expect_error 'timeout'
+	[ "$_took" -ge 3 ] && [ "$_took" -le 30 ] || fail "--timeout 3 took ${_took}s"
+}
+
+run_test fw-services fw_services
+run_test fw-trng-off fw_trng_off
+run_test fw-trng-seed fw_trng_seed
+run_test fw-exit fw_exit
+run_test fw-smccc fw_smccc
+run_test fw-smccc-list fw_smccc_list
+run_test fw-timeout fw_timeout
+# Invalid --smccc rules: a usage error naming the rule (bad is t-bad-input.sh's).
+run_test fw-smccc-overlaps-psci bad 2 'smccc|overlap|psci' run -k "$FW" --smccc 0x84000000:ignore -p x
+run_test fw-smccc-overlap bad 2 'smccc|overlap' run -k "$FW" \
+	--smccc 0x82000001-0x82000010:deny --smccc 0x82000005:ignore -p x
+run_test fw-smccc-reversed bad 2 'smccc' run -k "$FW" --smccc 0x82000002-0x82000001:deny -p x
+run_test fw-smccc-not-a-number bad 2 'smccc' run -k "$FW" --smccc zzz:deny -p x
+run_test fw-smccc-bad-action bad 2 'smccc|action|ignore' run -k "$FW" --smccc 0x82000001:frob -p x
+run_test fw-timeout-zero bad 2 'timeout' run -k "$FW" --timeout 0 -p x
