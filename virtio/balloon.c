@@ -5,6 +5,10 @@
  * madvise(MADV_DONTNEED) really gives an inflated page back to the host, and a deflated one faults
  * back in (zeroed) when the guest touches it: deflating needs no work but bookkeeping.
  *
+ * With VIRTIO_BALLOON_F_STATS_VQ the driver sends its memory statistics on a third queue and
+ * lkvm keeps the buffer; `lkvm balloon` shows the last statistics and hands the buffer back,
+ * which asks the guest for fresh ones.
+ *
  * No VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the balloon is taken out of the guest's RAM (Linux's
  * MemTotal shrinks), instead of being a loan the guest takes back when it runs short.
  */
@@ -24,19 +28,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { BALLOON_INFLATEQ, BALLOON_DEFLATEQ, BALLOON_NR_QUEUES };
+enum { BALLOON_INFLATEQ, BALLOON_DEFLATEQ, BALLOON_STATSQ, BALLOON_NR_QUEUES };
 
 /* num_pages and actual: the fields of struct virtio_balloon_config that no feature gates. */
 #define BALLOON_CONFIG_SIZE	8
 #define BALLOON_ACTUAL		4	/* its offset: the driver's only field */
 #define BALLOON_BATCH		256	/* PFNs copied out of the guest at a time, as Linux sends */
+#define STAT_SIZE		10	/* struct virtio_balloon_stat: le16 tag, le64 val, packed */
+#define STATS_MAX		32	/* entries read from one buffer: more than a driver sends */
+
+/* The statistics lkvm shows, by tag; sizes in bytes are shown in kB. */
+static const struct {
+	const char *name;
+	bool bytes;
+} stat_names[] = {
+	[VIRTIO_BALLOON_S_SWAP_IN] = { "swap-in", false },
+	[VIRTIO_BALLOON_S_SWAP_OUT] = { "swap-out", false },
+	[VIRTIO_BALLOON_S_MAJFLT] = { "major-faults", false },
+	[VIRTIO_BALLOON_S_MINFLT] = { "minor-faults", false },
+	[VIRTIO_BALLOON_S_MEMFREE] = { "free", true },
+	[VIRTIO_BALLOON_S_MEMTOT] = { "total", true },
+	[VIRTIO_BALLOON_S_AVAIL] = { "available", true },
+	[VIRTIO_BALLOON_S_CACHES] = { "caches", true },
+	[VIRTIO_BALLOON_S_HTLB_PGALLOC] = { "hugetlb-allocs", false },
+	[VIRTIO_BALLOON_S_HTLB_PGFAIL] = { "hugetlb-fails", false },
+};
+
+#define NR_STATS ARRAY_SIZE(stat_names)
+
+/* The guest's last statistics and the buffer they came in: under the stats queue's lock. */
+struct balloon_stats {
+	bool held;			/* lkvm has the guest's buffer: head */
+	u16 head;
+	u32 seen;			/* a bit per tag the guest sent */
+	u64 val[NR_STATS];
+	u64 when_ns;			/* CLOCK_MONOTONIC; 0: none yet */
+};
 
 struct virtio_balloon {
 	struct virtio_dev vdev;
 	struct virtq vqs[BALLOON_NR_QUEUES];
 	struct virtq_chain chains[BALLOON_NR_QUEUES];	/* each under its queue's lock */
+
+	struct balloon_stats stats;
 
 	/* The config space, under vdev.lock. */
 	u32 num_pages;			/* the target: lkvm's */
@@ -50,7 +87,7 @@ struct virtio_balloon {
 	/* 4K pages per host page: a host page goes back once all of them are held. 0: never. */
 	u64 host_group;
 
-	_Atomic bool warned_pfn, warned_len, warned_config, warned_madvise;
+	_Atomic bool warned_pfn, warned_len, warned_config, warned_madvise, warned_stats;
 };
 
 static struct virtio_balloon *to_balloon(struct virtio_dev *vdev)
@@ -206,6 +243,57 @@ static void balloon__chain(struct virtio_balloon *b, const struct virtq_chain *c
 	pthread_mutex_unlock(&b->lock);
 }
 
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/* A statistics buffer: tagged values; unknown tags and a trailing partial entry are ignored. */
+static void balloon__read_stats(struct virtio_balloon *b, const struct virtq_chain *c)
+{
+	struct balloon_stats *st = &b->stats;
+	u8 raw[STATS_MAX * STAT_SIZE];
+	size_t n = virtq_chain__from_guest(c, 0, raw, sizeof(raw));
+
+	if (c->out_len % STAT_SIZE || c->out_len > sizeof(raw))
+		balloon__warn(&b->warned_stats, "stats: a buffer of %zu bytes is not 1 to %u "
+			      "entries of %u bytes: the rest ignored", c->out_len, STATS_MAX,
+			      STAT_SIZE);
+	for (size_t off = 0; off + STAT_SIZE <= n; off += STAT_SIZE) {
+		u16 tag = (u16)(raw[off] | raw[off + 1] << 8);
+
+		if (tag < NR_STATS) {
+			st->val[tag] = get_le64(raw + off + 2);
+			st->seen |= 1U << tag;
+		}
+	}
+	st->when_ns = now_ns();
+}
+
+/*
+ * The guest's statistics buffer stays with lkvm until `lkvm balloon` gives it back. A driver that
+ * sends another meanwhile gets the older one back at once.
+ */
+static void balloon__stats_notify(struct virtio_balloon *b, struct virtq *vq)
+{
+	struct virtq_chain *c = &b->chains[BALLOON_STATSQ];
+	struct balloon_stats *st = &b->stats;
+
+	pthread_mutex_lock(&vq->lock);
+	while (virtq__pop(vq, c) > 0) {
+		if (st->held)
+			virtq__push(vq, st->head, 0);
+		balloon__read_stats(b, c);
+		st->held = true;
+		st->head = c->head;
+	}
+	virtq__signal(vq);
+	pthread_mutex_unlock(&vq->lock);
+}
+
 /* Short work (a batch is 256 pages, one madvise per run): done on the notifying vCPU. */
 static void balloon__notify(struct virtio_dev *vdev, struct virtq *vq)
 {
@@ -214,6 +302,10 @@ static void balloon__notify(struct virtio_dev *vdev, struct virtq *vq)
 
 	if (vq->index >= BALLOON_NR_QUEUES)
 		return;
+	if (vq->index == BALLOON_STATSQ) {
+		balloon__stats_notify(b, vq);
+		return;
+	}
 	c = &b->chains[vq->index];
 	pthread_mutex_lock(&vq->lock);
 	while (virtq__pop(vq, c) > 0) {
@@ -224,11 +316,18 @@ static void balloon__notify(struct virtio_dev *vdev, struct virtq *vq)
 	pthread_mutex_unlock(&vq->lock);
 }
 
-/* A driver starts over with all its RAM: nothing is in the balloon. The target stays. */
+/*
+ * A driver starts over with all its RAM: nothing is in the balloon, lkvm has no statistics buffer
+ * (its ring is gone). The target and the last statistics stay.
+ */
 static void balloon__reset(struct virtio_dev *vdev)
 {
 	struct virtio_balloon *b = to_balloon(vdev);
+	struct virtq *statsq = &b->vqs[BALLOON_STATSQ];
 
+	pthread_mutex_lock(&statsq->lock);
+	b->stats.held = false;
+	pthread_mutex_unlock(&statsq->lock);
 	pthread_mutex_lock(&b->lock);
 	memset(b->held, 0, (b->nr_pages + 63) / 64 * sizeof(u64));
 	b->nr_held = 0;
@@ -239,7 +338,8 @@ static void balloon__reset(struct virtio_dev *vdev)
 static const struct virtio_dev_ops balloon_ops = {
 	.name = "virtio-balloon",
 	.device_id = VIRTIO_ID_BALLOON,
-	.features = 0,		/* no DEFLATE_ON_OOM (see the top), no stats, no hinting */
+	/* No DEFLATE_ON_OOM (see the top), no free page hinting or reporting. */
+	.features = 1ULL << VIRTIO_BALLOON_F_STATS_VQ,
 	.config_size = BALLOON_CONFIG_SIZE,
 	.config_read = balloon__config_read,
 	.config_write = balloon__config_write,
@@ -293,6 +393,35 @@ static int balloon__target(u64 ram_size, u64 cur, enum ctl_balloon_op op, u64 by
 	return 0;
 }
 
+/*
+ * Appends the guest's last statistics to out (one line), and gives its buffer back so that the
+ * next request sees fresh ones.
+ */
+static void balloon__stats(struct virtio_balloon *b, char *out, size_t len)
+{
+	struct virtq *vq = &b->vqs[BALLOON_STATSQ];
+	struct balloon_stats *st = &b->stats;
+	size_t n = strlen(out);
+
+	pthread_mutex_lock(&vq->lock);
+	if (st->when_ns && n < len)
+		n += (size_t)snprintf(out + n, len - n, "\nguest stats (%" PRIu64 "s old):",
+				      (u64)((now_ns() - st->when_ns) / 1000000000ULL));
+	for (unsigned int i = 0; i < NR_STATS && n < len; i++) {
+		if (!(st->seen & (1U << i)))
+			continue;
+		n += (size_t)snprintf(out + n, len - n, " %s %" PRIu64 "%s", stat_names[i].name,
+				      stat_names[i].bytes ? st->val[i] / 1024 : st->val[i],
+				      stat_names[i].bytes ? "K" : "");
+	}
+	if (st->held) {
+		virtq__push(vq, st->head, 0);
+		st->held = false;
+		virtq__signal(vq);
+	}
+	pthread_mutex_unlock(&vq->lock);
+}
+
 int virtio_balloon__request(struct kvm *kvm, const char *args, char *out, size_t len)
 {
 	char note[160] = "", t[32], a[32], r[32];
@@ -330,6 +459,7 @@ int virtio_balloon__request(struct kvm *kvm, const char *args, char *out, size_t
 	snprintf(out, len, "%starget %s (%" PRIu64 " pages), actual %s (%" PRIu32 " pages), "
 		 "RAM %s", note, pages_str(target, t, sizeof(t)), target,
 		 pages_str(actual, a, sizeof(a)), actual, size_str(kvm->ram_size, r, sizeof(r)));
+	balloon__stats(b, out, len);
 	return 0;
 }
 

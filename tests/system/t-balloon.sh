@@ -81,6 +81,8 @@ balloon_linux() {
 	rss1=$(rss_kb "$name")
 	balloon_ctl query1 --name "$name"
 	balloon_grep query1 '^target 64M (16384 pages), actual 64M (16384 pages), RAM 256M$'
+	# The guest's statistics (STATS_VQ), refreshed when the first query gave their buffer back.
+	balloon_grep query1 '^guest stats ([0-9]*s old):.* free [0-9]*K total [0-9]*K'
 	# Beyond RAM: refused, with the reason, and the target stays.
 	"$LKVM" balloon --name "$name" inflate 1G >"$T/refused" 2>&1 && fail "inflate 1G of 256M succeeded"
 	grep -q '^lkvm: balloon: inflate 1G: .*beyond' "$T/refused" || fail "inflate 1G: $(cat "$T/refused")"

@@ -29,6 +29,7 @@
 #define DATA_PFN	((u32)(DATA >> 12))
 #define INFQ		0
 #define DEFQ		1
+#define STATQ		2
 #define CFG(off)	(VIRTIO_MMIO_CONFIG + (off))
 
 #define S_ALL (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |			\
@@ -37,7 +38,7 @@
 static struct {
 	struct kvm kvm;
 	struct lkvm_config cfg;
-	u16 avail_idx[2];
+	u16 avail_idx[3];
 	char out[512];
 } t;
 
@@ -101,18 +102,27 @@ static void setup_queue(unsigned int q)
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
 }
 
-static void driver_init(void)
+static void driver_init_with(bool stats)
 {
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VIRTIO_F_VERSION_1 */
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, stats ? 1U << VIRTIO_BALLOON_F_STATS_VQ : 0);
 	wr(VIRTIO_MMIO_STATUS, S_ALL & ~VIRTIO_CONFIG_S_DRIVER_OK);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK,
 			  VIRTIO_CONFIG_S_FEATURES_OK);
 	setup_queue(INFQ);
 	setup_queue(DEFQ);
+	if (stats)
+		setup_queue(STATQ);
 	wr(VIRTIO_MMIO_STATUS, S_ALL);
+}
+
+static void driver_init(void)
+{
+	driver_init_with(false);
 }
 
 static void desc(unsigned int q, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
@@ -127,15 +137,22 @@ static struct vring_used *used(unsigned int q)
 	return host(RING(q) + 0x2000);
 }
 
-/* Posts the chain at head and notifies; checks that the device gave it back. */
-static void post(unsigned int q, u16 head)
+/* Posts the chain at head and notifies. */
+static void post_only(unsigned int q, u16 head)
 {
 	struct vring_avail *avail = host(RING(q) + 0x1000);
-	u16 before = used(q)->idx;
 
 	avail->ring[t.avail_idx[q] % QSIZE] = head;
 	avail->idx = ++t.avail_idx[q];
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
+}
+
+/* Posts the chain at head and notifies; checks that the device gave it back. */
+static void post(unsigned int q, u16 head)
+{
+	u16 before = used(q)->idx;
+
+	post_only(q, head);
 	ck_assert_uint_eq(used(q)->idx, (u16)(before + 1));
 	ck_assert_uint_eq(used(q)->ring[before % QSIZE].id, head);
 	ck_assert_uint_eq(used(q)->ring[before % QSIZE].len, 0);
@@ -235,14 +252,12 @@ START_TEST(identity)
 {
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BALLOON);
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	/* No DEFLATE_ON_OOM: the guest's MemTotal must shrink. No stats queue either. */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) &
-			  ((1U << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | (1U << VIRTIO_BALLOON_F_STATS_VQ) |
-			   (1U << VIRTIO_BALLOON_F_FREE_PAGE_HINT) | (1U << VIRTIO_BALLOON_F_REPORTING)),
-			  0);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	/* Stats, and no DEFLATE_ON_OOM: the guest's MemTotal must shrink. */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 0xffffff,
+			  1U << VIRTIO_BALLOON_F_STATS_VQ);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 2);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2);		/* inflate and deflate only */
+	wr(VIRTIO_MMIO_QUEUE_SEL, 3);		/* inflate, deflate, stats */
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 }
 END_TEST
@@ -468,6 +483,111 @@ START_TEST(reset_empties_the_balloon)
 }
 END_TEST
 
+/* --- the statistics queue --- */
+
+/* Writes n (tag, value) entries at gpa as the guest does: packed le16 + le64. */
+static u32 stats_at(u64 gpa, const u16 *tags, const u64 *vals, unsigned int n)
+{
+	u8 *p = host(gpa);
+
+	for (unsigned int i = 0; i < n; i++, p += 10) {
+		p[0] = (u8)tags[i];
+		p[1] = (u8)(tags[i] >> 8);
+		for (unsigned int b = 0; b < 8; b++)
+			p[2 + b] = (u8)(vals[i] >> (8 * b));
+	}
+	return 10 * n;
+}
+
+START_TEST(stats_kept_until_asked)
+{
+	static const u16 tags[] = { VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT,
+				    VIRTIO_BALLOON_S_MINFLT, 99, 0xffff };
+	static const u64 vals[] = { 100ULL << 20, 200ULL << 20, 7, 1, 2 };
+
+	driver_init_with(true);
+	ck_assert_int_eq(request(""), 0);
+	ck_assert_ptr_null(strchr(t.out, '\n'));	/* nothing from the guest yet */
+	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 5), 0, 0);
+	post_only(STATQ, 0);
+	ck_assert_uint_eq(used(STATQ)->idx, 0);	/* kept */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL);
+	ck_assert_int_eq(request(""), 0);
+	expect_out("RAM 64M\nguest stats (0s old): minor-faults 7 free 102400K total 204800K");
+	ck_assert_ptr_null(strstr(t.out, "swap"));	/* not sent, not shown */
+	/* Given back: the guest refreshes them. */
+	ck_assert_uint_eq(used(STATQ)->idx, 1);
+	ck_assert_uint_eq(used(STATQ)->ring[0].id, 0);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING,
+			  VIRTIO_MMIO_INT_VRING);
+	/* Not held any more: the next request shows the same, gives nothing back. */
+	ck_assert_int_eq(request("inflate 1M"), 0);
+	expect_out("free 102400K");
+	ck_assert_uint_eq(used(STATQ)->idx, 1);
+}
+END_TEST
+
+START_TEST(stats_hostile_buffers)
+{
+	static u16 tags[40];
+	static u64 vals[40];
+
+	driver_init_with(true);
+	/* A buffer and a half entry: the whole one counts. */
+	tags[0] = VIRTIO_BALLOON_S_CACHES;
+	vals[0] = 8192;
+	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 2) - 5, 0, 0);
+	post_only(STATQ, 0);
+	/* Another one meanwhile: the first comes back at once. Split in the middle of an entry. */
+	tags[1] = VIRTIO_BALLOON_S_SWAP_IN;
+	vals[1] = 3;
+	stats_at(BUF + 0x100, tags + 1, vals + 1, 1);
+	desc(STATQ, 1, BUF + 0x100, 3, VRING_DESC_F_NEXT, 2);
+	desc(STATQ, 2, BUF + 0x103, 7, VRING_DESC_F_NEXT, 3);
+	desc(STATQ, 3, BUF + 0x200, 16, VRING_DESC_F_WRITE, 0);	/* writable: ignored */
+	post_only(STATQ, 1);
+	ck_assert_uint_eq(used(STATQ)->idx, 1);
+	ck_assert_uint_eq(used(STATQ)->ring[0].id, 0);
+	ck_assert_int_eq(request(""), 0);
+	expect_out("swap-in 3 caches 8K");
+	ck_assert_uint_eq(used(STATQ)->ring[1].id, 1);
+	/* 40 entries: more than lkvm reads; the last ones are ignored. */
+	for (unsigned int i = 0; i < 40; i++) {
+		tags[i] = i < 32 ? VIRTIO_BALLOON_S_MAJFLT : VIRTIO_BALLOON_S_MINFLT;
+		vals[i] = i;
+	}
+	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 40), 0, 0);
+	post_only(STATQ, 0);
+	ck_assert_int_eq(request(""), 0);
+	expect_out("major-faults 31 ");
+	ck_assert_ptr_null(strstr(t.out, "minor-faults"));
+	/* Nothing at all. */
+	desc(STATQ, 0, BUF, 0, 0, 0);
+	post_only(STATQ, 0);
+	ck_assert_int_eq(request(""), 0);
+	ck_assert_uint_eq(used(STATQ)->idx, 4);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL);
+}
+END_TEST
+
+/* A reset takes the ring away: the buffer lkvm held must not go into the new one. */
+START_TEST(stats_buffer_forgotten_at_reset)
+{
+	static const u16 tag = VIRTIO_BALLOON_S_MEMFREE;
+	static const u64 val = 4096;
+
+	driver_init_with(true);
+	desc(STATQ, 0, BUF, stats_at(BUF, &tag, &val, 1), 0, 0);
+	post_only(STATQ, 0);
+	memset(host(RING(STATQ)), 0, 0x3000);
+	memset(t.avail_idx, 0, sizeof(t.avail_idx));
+	driver_init_with(true);
+	ck_assert_int_eq(request(""), 0);
+	expect_out("free 4K");				/* the last statistics stay */
+	ck_assert_uint_eq(used(STATQ)->idx, 0);
+}
+END_TEST
+
 /* --- lkvm balloon's arithmetic: 64M of RAM, of which the guest keeps at least 16M --- */
 
 START_TEST(target_inflate_deflate)
@@ -563,6 +683,9 @@ Suite *virtio_balloon_suite(void)
 	tcase_add_test(dev, inflate_odd_lengths);
 	tcase_add_test(dev, deflate_then_inflate_again);
 	tcase_add_test(dev, reset_empties_the_balloon);
+	tcase_add_test(dev, stats_kept_until_asked);
+	tcase_add_test(dev, stats_hostile_buffers);
+	tcase_add_test(dev, stats_buffer_forgotten_at_reset);
 	suite_add_tcase(s, dev);
 
 	tcase_add_checked_fixture(target, setup, teardown);
