@@ -1,6 +1,6 @@
 /*
- * The commands that control a running VM through its socket: list, cpu, stop, pause, resume, events,
- * balloon.
+ * The commands that control a running VM through its socket: list, cpu, stop, pause, resume,
+ * events, balloon.
  */
 #include "lkvm/builtin.h"
 #include "lkvm/control.h"

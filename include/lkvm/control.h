@@ -1,6 +1,6 @@
 /*
- * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events|balloon` talk to a running VM
- * over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
+ * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events|balloon` talk to a
+ * running VM over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
  *
  *   u8  magic[4]   "LKVM"
  *   u16 version    CTL_VERSION

@@ -84,7 +84,8 @@ balloon_linux() {
 	# The guest's statistics (STATS_VQ), refreshed when the first query gave their buffer back.
 	balloon_grep query1 '^guest stats ([0-9]*s old):.* free [0-9]*K total [0-9]*K'
 	# Beyond RAM: refused, with the reason, and the target stays.
-	"$LKVM" balloon --name "$name" inflate 1G >"$T/refused" 2>&1 && fail "inflate 1G of 256M succeeded"
+	"$LKVM" balloon --name "$name" inflate 1G >"$T/refused" 2>&1 &&
+		fail "inflate 1G of 256M succeeded"
 	grep -q '^lkvm: balloon: inflate 1G: .*beyond' "$T/refused" || fail "inflate 1G: $(cat "$T/refused")"
 	# kvmtool's spelling, in MiB.
 	balloon_ctl deflate --name "$name" --deflate 64
