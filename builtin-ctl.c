@@ -1,4 +1,7 @@
-/* The commands that control a running VM through its socket: list, cpu, stop, pause, resume, events. */
+/*
+ * The commands that control a running VM through its socket: list, cpu, stop, pause, resume,
+ * events, balloon.
+ */
 #include "lkvm/builtin.h"
 #include "lkvm/control.h"
 #include "lkvm/exit-codes.h"
@@ -252,4 +255,85 @@ int cmd_list(int argc, char **argv)
 	}
 	closedir(d);
 	return 0;
+}
+
+static const char balloon_usage[] =
+	"balloon --name NAME [inflate|deflate SIZE]\n"
+	"   (no action)      the balloon's target and actual size\n"
+	"   inflate SIZE     take SIZE more of its RAM from the guest (64M, 1G; no suffix: MiB)\n"
+	"   deflate SIZE     give SIZE of it back\n"
+	"   -i, --inflate SIZE / -d, --deflate SIZE   the same, as kvmtool spells them\n"
+	" The VM needs lkvm run --balloon. The guest keeps at least 16M.";
+
+void cmd_balloon_help(void)
+{
+	printf(" usage: lkvm %s\n", balloon_usage);
+}
+
+/* The action as a word pair ("inflate 64M") or as kvmtool's --inflate 64M; one at most. */
+static int balloon_action(const char **action, const char **size, const char *word,
+			  const char *arg)
+{
+	if (*action) {
+		pr_err("balloon: one of inflate or deflate at a time (see --help)");
+		return LKVM_EXIT_USAGE;
+	}
+	*action = word;
+	*size = arg;
+	return 0;
+}
+
+int cmd_balloon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "inflate", required_argument, NULL, 'i' },
+		{ "deflate", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *action = NULL, *size = NULL;
+	char payload[64];
+	u64 bytes;
+	int c, err = 0;
+
+	opterr = 0;
+	optind = 1;
+	while (!err && (c = getopt_long(argc, argv, ":n:i:d:h", opts, NULL)) != -1) {
+		if (c == 'n') {
+			name = optarg;
+		} else if (c == 'i' || c == 'd') {
+			err = balloon_action(&action, &size, c == 'i' ? "inflate" : "deflate", optarg);
+		} else if (c == 'h') {
+			cmd_balloon_help();
+			return 0;
+		} else {
+			pr_err("%s: %s (see --help)", argv[optind - 1],
+			       c == ':' ? "needs a value" : "unknown option");
+			return LKVM_EXIT_USAGE;
+		}
+	}
+	if (err)
+		return err;
+	if (optind < argc) {
+		if (argc - optind != 2 || (strcmp(argv[optind], "inflate") &&
+					   strcmp(argv[optind], "deflate"))) {
+			pr_err("balloon %s: expected inflate SIZE or deflate SIZE (see --help)",
+			       argv[optind]);
+			return LKVM_EXIT_USAGE;
+		}
+		if ((err = balloon_action(&action, &size, argv[optind], argv[optind + 1])))
+			return err;
+	}
+	if (!name) {
+		pr_err("balloon: which VM? give --name NAME (see 'lkvm list')");
+		return LKVM_EXIT_USAGE;
+	}
+	if (action && (strlen(size) > 32 || parse_size(size, &bytes))) {
+		pr_err("balloon %s %s: not a size (as 64M, 1G; no suffix: MiB)", action, size);
+		return LKVM_EXIT_USAGE;
+	}
+	snprintf(payload, sizeof(payload), "%s%s%s", action ? action : "", action ? " " : "",
+		 action ? size : "");
+	return ctl_request(name, CTL_BALLOON, payload, false);
 }

@@ -26,6 +26,7 @@ static const struct command {
 	{ "pause", cmd_pause, NULL, "Pause a running VM" },
 	{ "resume", cmd_resume, NULL, "Resume a paused VM" },
 	{ "events", cmd_events, NULL, "Stream a running VM's power events as JSON lines" },
+	{ "balloon", cmd_balloon, cmd_balloon_help, "Inflate or deflate a running VM's balloon" },
 	{ "help", cmd_help, NULL, "Display help information about lkvm" },
 	{ "version", cmd_version, NULL, "Print the version of lkvm" },
 };

@@ -60,6 +60,28 @@ int ctl__parse(const u8 *buf, size_t len, struct ctl_msg *out)
 	return (int)(CTL_HDR_SIZE + plen);
 }
 
+int ctl__parse_balloon(const char *payload, enum ctl_balloon_op *op, u64 *bytes)
+{
+	static const struct { const char *word; enum ctl_balloon_op op; } ops[] = {
+		{ "inflate ", CTL_BALLOON_INFLATE }, { "deflate ", CTL_BALLOON_DEFLATE },
+	};
+
+	*bytes = 0;
+	if (!*payload) {
+		*op = CTL_BALLOON_QUERY;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		size_t n = strlen(ops[i].word);
+
+		if (!strncmp(payload, ops[i].word, n)) {
+			*op = ops[i].op;
+			return parse_size(payload + n, bytes);
+		}
+	}
+	return -EINVAL;
+}
+
 int ctl__encode(u8 *buf, size_t size, u16 type, const char *payload, size_t len)
 {
 	if (len > CTL_MAX_PAYLOAD || size < CTL_HDR_SIZE + len)

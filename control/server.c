@@ -1,6 +1,7 @@
 #include "lkvm/control-server.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kvm.h"
+#include "lkvm/virtio-balloon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +220,8 @@ static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const stru
 	case CTL_EVENTS:
 		c->events = true;
 		return 0;
+	case CTL_BALLOON:
+		return virtio_balloon__request(kvm, m->payload, out, len);
 	}
 	snprintf(out, len, "request %u: bad arguments '%.64s'", m->type, m->payload);
 	return -EINVAL;

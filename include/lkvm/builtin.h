@@ -10,5 +10,7 @@ int cmd_stop(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_balloon(int argc, char **argv);
+void cmd_balloon_help(void);
 
 #endif

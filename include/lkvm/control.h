@@ -1,6 +1,6 @@
 /*
- * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events` talk to a running VM
- * over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
+ * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events|balloon` talk to a
+ * running VM over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
  *
  *   u8  magic[4]   "LKVM"
  *   u16 version    CTL_VERSION
@@ -34,6 +34,7 @@ enum ctl_type {
 	CTL_RESUME = 7,
 	CTL_EVENTS = 8,		/* -> OK, then CTL_EVENT messages */
 	CTL_CPU_DELAY = 9,	/* "ID MS": CPU_ON of vCPU ID starts it MS milliseconds later */
+	CTL_BALLOON = 10,	/* "", "inflate SIZE" or "deflate SIZE" -> the target and actual */
 	CTL_NR_REQUESTS,
 	/* responses */
 	CTL_OK = 0x100,
@@ -55,6 +56,15 @@ struct ctl_msg {
 int ctl__parse(const u8 *buf, size_t len, struct ctl_msg *out);
 /* Writes a message into buf (room for CTL_HDR_SIZE + len). Returns its size, or -EMSGSIZE. */
 int ctl__encode(u8 *buf, size_t size, u16 type, const char *payload, size_t len);
+
+/* What a CTL_BALLOON payload asks for. */
+enum ctl_balloon_op { CTL_BALLOON_QUERY, CTL_BALLOON_INFLATE, CTL_BALLOON_DEFLATE };
+
+/*
+ * Parses a CTL_BALLOON payload: "" (the sizes only) or "inflate SIZE" / "deflate SIZE", one space
+ * between, SIZE as parse_size takes it (no suffix: MiB). 0, or -EINVAL / -ERANGE.
+ */
+int ctl__parse_balloon(const char *payload, enum ctl_balloon_op *op, u64 *bytes);
 
 /* Sends/receives one whole message on a blocking socket. 0, or a negative errno. */
 int ctl__send(int fd, u16 type, const char *payload);

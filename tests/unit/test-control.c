@@ -133,6 +133,41 @@ START_TEST(send_recv)
 }
 END_TEST
 
+/* CTL_BALLOON's payload: "", or an action word, one space and a size. */
+START_TEST(balloon_payloads)
+{
+	static const struct { const char *s; enum ctl_balloon_op op; u64 bytes; } good[] = {
+		{ "", CTL_BALLOON_QUERY, 0 },
+		{ "inflate 64M", CTL_BALLOON_INFLATE, 64ULL << 20 },
+		{ "deflate 1G", CTL_BALLOON_DEFLATE, 1ULL << 30 },
+		{ "inflate 512", CTL_BALLOON_INFLATE, 512ULL << 20 },	/* no suffix: MiB */
+		{ "deflate 4096K", CTL_BALLOON_DEFLATE, 4ULL << 20 },
+		{ "inflate 0", CTL_BALLOON_INFLATE, 0 },
+		{ "inflate 2GiB", CTL_BALLOON_INFLATE, 2ULL << 30 },
+	};
+	static const char *const bad[] = {
+		"inflate", "inflate ", "deflate", "inflate  64M", " inflate 64M", "inflate 64M ",
+		"inflate -1", "inflate 64Q", "inflate 64M 1", "INFLATE 64M", "grow 64M", "64M",
+		"inflate\t64M", "inflatex 64M", "query", "deflate M",
+	};
+	enum ctl_balloon_op op;
+	u64 bytes;
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		ck_assert_msg(!ctl__parse_balloon(good[i].s, &op, &bytes), "'%s'", good[i].s);
+		ck_assert_uint_eq(op, good[i].op);
+		ck_assert_uint_eq(bytes, good[i].bytes);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(ctl__parse_balloon(bad[i], &op, &bytes) == -EINVAL, "'%s'", bad[i]);
+	ck_assert_int_eq(ctl__parse_balloon("deflate 20000000T", &op, &bytes), -ERANGE);
+	/* And the request type goes through the framing. */
+	ck_assert_int_eq(ctl__parse(buf, (size_t)encode(CTL_BALLOON, "inflate 64M"), &m),
+			 CTL_HDR_SIZE + 11);
+	ck_assert_uint_eq(m.type, CTL_BALLOON);
+}
+END_TEST
+
 /* ---- the server in lkvm run, with a VM that has no KVM behind it ---- */
 
 static struct ctl_server srv;
@@ -260,6 +295,31 @@ START_TEST(server_oversized_and_truncated)
 }
 END_TEST
 
+/* A VM without --balloon says so; a malformed request says what is wrong first. */
+START_TEST(server_balloon)
+{
+	int fd = client();
+
+	ck_assert_int_eq(ctl__send(fd, CTL_BALLOON, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_str_eq(m.payload, "balloon: this VM has no balloon (start it with --balloon)");
+	ck_assert_int_eq(ctl__send(fd, CTL_BALLOON, "inflate 1M"), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "--balloon"));
+	ck_assert_int_eq(ctl__send(fd, CTL_BALLOON, "grow 1M"), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "'grow 1M'"));
+	ck_assert_ptr_nonnull(strstr(m.payload, "inflate SIZE or deflate SIZE"));
+	close(fd);
+}
+END_TEST
+
 START_TEST(server_name_taken)
 {
 	struct ctl_server other;
@@ -297,6 +357,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, encode_too_long);
 	tcase_add_test(tc, socket_paths);
 	tcase_add_test(tc, send_recv);
+	tcase_add_test(tc, balloon_payloads);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("server");
 	tcase_add_checked_fixture(tc, server_setup, server_teardown);
@@ -305,6 +366,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_garbage);
 	tcase_add_test(tc, server_oversized_and_truncated);
 	tcase_add_test(tc, server_name_taken);
+	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
 	suite_add_tcase(s, tc);
 	return s;
