@@ -1,45 +1,5 @@
 # virtio-balloon: `lkvm run --balloon`, driven from the test host's shell with `lkvm balloon`
 # while a Linux guest watches its MemTotal (guest/tests/balloon.sh).
-#
-# t-hotplug.sh's VM helpers are defined only after this file runs its tests (files are sourced in
-# order), so these are balloon_'s own.
-
-# balloon_vm_start NAME ARGS...: runs `lkvm run --name NAME ARGS` in the background, its stdin a
-# FIFO held open on fd 3 (type with: echo >&3); waits until `lkvm list` shows the VM.
-balloon_vm_start() {
-	_name=$1
-	shift
-	echo "lkvm run --name $_name $*" >>"$T/commands"
-	mkfifo "$T/in"
-	timeout -s KILL 300 "$LKVM" run --name "$_name" "$@" <"$T/in" >"$T/console.raw" 2>"$T/stderr" &
-	vm_pid=$!
-	exec 3>"$T/in"
-	for _i in $(seq 100); do
-		"$LKVM" list 2>/dev/null | grep -q "^$_name " && return 0
-		sleep 0.2
-	done
-	fail "lkvm list never showed $_name"
-}
-
-# balloon_wait_console REGEX: waits (at most 120s) until a console line matches REGEX.
-balloon_wait_console() {
-	for _i in $(seq 600); do
-		tr -d '\r' <"$T/console.raw" | grep -q -e "$1" && return 0
-		kill -0 "$vm_pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	tr -d '\r' <"$T/console.raw" >"$T/console"
-	fail "console never showed '$1'"
-}
-
-# balloon_vm_wait: waits for lkvm to exit; sets rc and $T/console.
-balloon_vm_wait() {
-	exec 3>&-
-	wait "$vm_pid"
-	rc=$?
-	tr -d '\r' <"$T/console.raw" >"$T/console"
-	[ "$rc" != 137 ] || fail "lkvm did not exit (killed)"
-}
 
 # balloon_ctl OUT ARGS: runs `lkvm balloon ARGS`, which must succeed, its stdout in $T/OUT.
 balloon_ctl() {
@@ -68,16 +28,16 @@ rss_kb() {
 
 balloon_linux() {
 	name=balloon-$$
-	balloon_vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --balloon \
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --balloon \
 		-p "-- sh /tests/balloon.sh"
-	balloon_wait_console '^balloon: waiting for inflate'
+	wait_console '^balloon: waiting for inflate'
 	rss0=$(rss_kb "$name")
 	balloon_ctl query0 --name "$name"
 	balloon_grep query0 '^target 0 (0 pages), actual 0 (0 pages), RAM 256M$'
 	balloon_ctl inflate --name "$name" inflate 64M
 	balloon_grep inflate '^target 64M (16384 pages)'
 	echo >&3
-	balloon_wait_console '^balloon: waiting for deflate'
+	wait_console '^balloon: waiting for deflate'
 	rss1=$(rss_kb "$name")
 	balloon_ctl query1 --name "$name"
 	balloon_grep query1 '^target 64M (16384 pages), actual 64M (16384 pages), RAM 256M$'
@@ -91,7 +51,7 @@ balloon_linux() {
 	balloon_ctl deflate --name "$name" --deflate 64
 	balloon_grep deflate '^target 0 (0 pages)'
 	echo >&3
-	balloon_vm_wait
+	vm_wait
 	expect_rc 0
 	expect_console '^balloon: driver present$'
 	before=$(console_kb memtotal)
@@ -113,9 +73,9 @@ balloon_linux() {
 # A VM without --balloon (a cheap one: the PSCI payload waiting for a hot-plug) says so.
 balloon_absent() {
 	name=balloon-absent-$$
-	balloon_vm_start "$name" -k "$LKVM_PAYLOADS/psci-test.bin" -c 1 --max-cpus 2 --psci=user \
+	vm_start "$name" -k "$LKVM_PAYLOADS/psci-test.bin" -c 1 --max-cpus 2 --psci=user \
 		-m 64M -p "mode=user test=hotplug"
-	balloon_wait_console '^hotplug: waiting for plug'
+	wait_console '^hotplug: waiting for plug'
 	for args in "" "inflate 1M" "--deflate 1"; do
 		# shellcheck disable=SC2086
 		"$LKVM" balloon --name "$name" $args >"$T/out" 2>"$T/err"
@@ -126,7 +86,7 @@ balloon_absent() {
 			fail "lkvm balloon $args: $(cat "$T/err")"
 	done
 	"$LKVM" stop --name "$name" || fail "lkvm stop failed"
-	balloon_vm_wait
+	vm_wait
 	expect_rc 5
 }
 

@@ -1,43 +1,6 @@
 # vCPU hot-add: `lkvm run --max-cpus` with some vCPUs unplugged, driven from the test host's shell
 # with `lkvm cpu plug|unplug|list` and recorded by `lkvm events`.
 
-# vm_start NAME ARGS...: runs `lkvm run --name NAME ARGS` in the background, its stdin a FIFO
-# held open on fd 3 (type with: echo >&3); waits until `lkvm list` shows the VM.
-vm_start() {
-	_name=$1
-	shift
-	echo "lkvm run --name $_name $*" >>"$T/commands"
-	mkfifo "$T/in"
-	timeout -s KILL 300 "$LKVM" run --name "$_name" "$@" <"$T/in" >"$T/console.raw" 2>"$T/stderr" &
-	vm_pid=$!
-	exec 3>"$T/in"
-	for _i in $(seq 100); do
-		"$LKVM" list 2>/dev/null | grep -q "^$_name " && return 0
-		sleep 0.2
-	done
-	fail "lkvm list never showed $_name"
-}
-
-# wait_console REGEX [COUNT]: waits until COUNT (default 1) console lines match REGEX.
-wait_console() {
-	for _i in $(seq 600); do
-		[ "$(tr -d '\r' <"$T/console.raw" | grep -c -e "$1")" -ge "${2:-1}" ] && return 0
-		kill -0 "$vm_pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	tr -d '\r' <"$T/console.raw" >"$T/console"
-	fail "console never showed '$1'"
-}
-
-# vm_wait: waits for lkvm to exit; sets rc and $T/console.
-vm_wait() {
-	exec 3>&-
-	wait "$vm_pid"
-	rc=$?
-	tr -d '\r' <"$T/console.raw" >"$T/console"
-	[ "$rc" != 137 ] || fail "lkvm did not exit (killed)"
-}
-
 # lkvm_ok ARGS: runs an lkvm control command that must succeed.
 lkvm_ok() {
 	echo "lkvm $*" >>"$T/commands"
