@@ -83,7 +83,7 @@ demo: deps-check
 
 bench: deps-check
 	$(MAKE) lkvm
-	scripts/lkvm-host tests/bench/run.sh
+	LKVM_HOST_DISK=256 scripts/lkvm-host tests/bench/run.sh
 
 install: lkvm
 	install -D -m 0755 lkvm $(DESTDIR)$(PREFIX)/bin/lkvm

@@ -74,4 +74,41 @@ row "bare exit: unbacked MMIO read (ticks)" "$mm" "$mm" "-"
 row "  forwarded call / bare exit" "$(ratio "$vu" "$mm")" "-" "-"
 cu=$(cpuon_median user) ck=$(cpuon_median kernel)
 row "CPU_ON to target's first instruction (ticks)" "$cu" "$ck" "$(ratio "$cu" "$ck")"
+# --- devices: a Linux guest's I/O through lkvm against the test host's own, on the same device ---
+
+# guest_io TRANSPORT "LKVM_ARGS" "GUEST_CMD": the value of the guest's iobench line (median).
+guest_io() {
+	for _i in $(seq "$runs"); do
+		# shellcheck disable=SC2086
+		"$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --virtio-transport "$1" $2 \
+			-p "quiet -- $3" </dev/null 2>/dev/null | tr -d '\r' | awk '$1 ~ /^(seq|rand)/ { print $2 }'
+	done | median
+}
+# host_io IOBENCH_ARGS...: the same measurement in the test host (median).
+host_io() {
+	for _i in $(seq "$runs"); do iobench "$@" | awk '{ print $2 }'; done | median
+}
+# io_rows WHAT "LKVM_ARGS" GUEST_PREFIX MEASUREMENT GUEST_FILE HOST_FILE N: rows for one
+# measurement, in the guest on GUEST_FILE, in the test host on HOST_FILE (which backs it).
+io_rows() {
+	_gm=$(guest_io mmio "$2" "$3 iobench $4 $5 $7") _gp=$(guest_io pci "$2" "$3 iobench $4 $5 $7")
+	_h=$(host_io "$4" "$6" "$7")
+	row "$1" "$_gm" "$_gp" "$_h"
+	row "  guest / test host (mmio, pci)" "$(ratio "$_gm" "$_h")" "$(ratio "$_gp" "$_h")" "-"
+}
+
+echo | tee -a "$table"
+row "device: guest through lkvm vs test host" "guest mmio" "guest pci" "test host"
+if [ -b /dev/vda ]; then
+	iobench seqwrite /dev/vda 64 >/dev/null	# every block written once before it is read
+	io_rows "virtio-blk on host /dev/vda: seq read MiB/s" "-d /dev/vda" "" seqread /dev/vda /dev/vda 64
+	io_rows "virtio-blk: seq write MiB/s" "-d /dev/vda" "" seqwrite /dev/vda /dev/vda 64
+	io_rows "virtio-blk: 4K random read IOPS" "-d /dev/vda" "" randread /dev/vda /dev/vda 2000
+fi
+# 9p: the guest reads a file of the shared directory; the test host reads it from its tmpfs.
+mkdir -p "$tmp/share"
+iobench seqwrite "$tmp/share/file" 64 >/dev/null
+io_rows "9p file seq read MiB/s (host: tmpfs)" "--9p $tmp/share,bench" \
+	"mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 bench /mnt &&" \
+	seqread /mnt/file "$tmp/share/file" 64
 echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
