@@ -2,7 +2,7 @@
 # Installs the Debian packages lkvm's build and tests need, and only those that are missing.
 # Usage: scripts/install-deps.sh build|check|demo
 # build: cross toolchain and target libraries (or native ones on arm64)
-# check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc)
+# check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc); check: clang for make fuzz
 set -eu
 
 what=${1:-check}
@@ -23,6 +23,9 @@ check|demo)
 	fi
 	;;
 esac
+# make fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-*.a, in
+# libclang-rt-14-dev on Debian 12, which libclang-rt-dev pulls in).
+[ "$what" != check ] || pkgs="$pkgs clang libclang-rt-dev"
 
 missing=
 for p in $pkgs; do
