@@ -12,7 +12,9 @@
 #include "lkvm/virtio.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,6 +39,7 @@ struct virtio_ioevent {
 	struct virtio_io_source src;
 	struct virtq *vq;
 	struct kvm_ioeventfd kick;	/* as assigned: deassigning wants the same */
+	u64 kicks;			/* the guest's writes KVM counted: for --debug */
 };
 
 /* --- the thread --- */
@@ -103,6 +106,19 @@ static void virtio_io__free(struct virtio_io *io)
 	free(io);
 }
 
+/* Signals are for the main loop (signalfd) and the vCPUs' kicks: the I/O thread takes none. */
+static int virtio_io__spawn(struct virtio_io *io)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&io->thread, NULL, virtio_io__thread, io);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 int virtio_io__start(struct kvm *kvm)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = QUIT_ID };
@@ -127,7 +143,7 @@ int virtio_io__start(struct kvm *kvm)
 		virtio_io__free(io);
 		return err;
 	}
-	err = -pthread_create(&io->thread, NULL, virtio_io__thread, io);
+	err = virtio_io__spawn(io);
 	if (err) {
 		pr_err("virtio I/O thread: cannot start it: %s", strerror(-err));
 		virtio_io__free(io);
@@ -211,6 +227,7 @@ static void virtio_ioevent__handle(struct virtio_io_source *src)
 
 	if (read(src->fd, &count, sizeof(count)) != sizeof(count))
 		return;
+	ev->kicks += count;
 	if (dev->ops->notify)
 		dev->ops->notify(dev, ev->vq);
 }
@@ -276,6 +293,8 @@ void virtio_ioevent__del(struct virtq *vq)
 		pr_warn("%s: queue %u: cannot remove its ioeventfd: %s", vq->dev->ops->name,
 			vq->index, strerror(-err));
 	virtio_io__unwatch(kvm, &ev->src);
+	pr_debug("%s: queue %u: %" PRIu64 " notifications came through its ioeventfd",
+		 vq->dev->ops->name, vq->index, ev->kicks);
 	close(ev->src.fd);
 	free(ev);
 	vq->ioevent = NULL;
@@ -288,8 +307,10 @@ static void virtio_irq__handle_resample(struct virtio_io_source *src)
 	struct virtio_irq *irq = container_of(src, struct virtio_irq, resample);
 	u64 count;
 
-	if (read(src->fd, &count, sizeof(count)) == sizeof(count))
-		irq->resampled(irq);
+	if (read(src->fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	irq->resamples += count;
+	irq->resampled(irq);
 }
 
 static int virtio_irq__kvm(struct virtio_irq *irq, u32 flags)
@@ -347,10 +368,12 @@ void virtio_irq__set(struct virtio_irq *irq, bool level)
 {
 	u64 one = 1;
 
-	if (level && irq->fd >= 0)
+	if (level && irq->fd >= 0) {
 		write_all(irq->fd, &one, sizeof(one));
-	else
+		irq->raises++;
+	} else {
 		kvm__irq_line(irq->kvm, irq->spi, level);
+	}
 }
 
 void virtio_irq__exit(struct virtio_irq *irq)
@@ -364,6 +387,8 @@ void virtio_irq__exit(struct virtio_irq *irq)
 	if (err)
 		pr_warn("SPI %u: cannot remove its irqfd: %s", irq->spi, strerror(-err));
 	virtio_io__unwatch(irq->kvm, &irq->resample);
+	pr_debug("SPI %u: raised %" PRIu64 " times through its irqfd, resampled %" PRIu64 " times",
+		 irq->spi, irq->raises, irq->resamples);
 	virtio_irq__close(irq);
 }
 

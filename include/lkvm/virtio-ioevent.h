@@ -83,6 +83,7 @@ struct virtio_irq {
 	int fd;				/* the irqfd, or -1: KVM_IRQ_LINE */
 	struct virtio_io_source resample;
 	void (*resampled)(struct virtio_irq *irq);
+	u64 raises, resamples;		/* for --debug */
 };
 
 /* Sets irq up; true if it goes through an irqfd. Never fails: KVM_IRQ_LINE is the fallback. */

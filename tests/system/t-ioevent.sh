@@ -1,6 +1,7 @@
 # Queue notifications through KVM ioeventfds and the virtio-mmio interrupt through an irqfd with
-# resampling: with --debug lkvm says which path each queue and interrupt took. Output through
-# hvc0 needs the transmit queue's doorbell, input needs the interrupt (the guest waits for it).
+# resampling: with --debug lkvm says which path each queue and interrupt took, and at teardown
+# how much went through them. Output through hvc0 needs the transmit queue's doorbell, input
+# needs the interrupt (the guest's read waits for it).
 
 # ioevent_stderr_count REGEX [COUNT]: COUNT (default 1) lines of lkvm's stderr match REGEX.
 ioevent_stderr_count() {
@@ -17,6 +18,10 @@ ioevent_console() {
 	ioevent_stderr_count 'virtio-console: queue 1: notifications through ioeventfd$'
 	ioevent_stderr_count 'virtio-console: interrupts through irqfd$'
 	expect_console '^got=typed-through-irqfd$'
+	# KVM did signal the eventfds, and its resampler saw the guest's EOIs (counts at teardown).
+	_num='[1-9][0-9]*'
+	ioevent_stderr_count "virtio-console: queue 1: $_num notifications came through its ioeventfd\$"
+	ioevent_stderr_count "SPI [0-9]*: raised $_num times through its irqfd, resampled $_num times\$"
 	# Every line, in order: no doorbell was lost on the way through the I/O thread.
 	[ "$(grep -E '^[0-9]+$' "$T/console" | tail -n 1)" = 2000 ] || fail "seq's output ends early"
 	[ "$(grep -cE '^[0-9]+$' "$T/console")" -ge 2000 ] || fail "seq's output lost lines"
