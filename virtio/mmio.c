@@ -206,10 +206,12 @@ static void virtio_mmio__driver_features(struct virtio_mmio *vm, u32 val)
 
 static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 {
+	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
+	if (!val)
+		virtio_mmio__del_ioevents(vm);
 	virtio_dev__set_status(vm->vdev, val);
 	if (val)
 		return;
-	virtio_mmio__del_ioevents(vm);
 	vm->dev_features_sel = vm->drv_features_sel = vm->queue_sel = 0;
 	virtio_mmio__ack(vm, ~0U);
 }
