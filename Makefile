@@ -122,11 +122,21 @@ install: lkvm
 clean:
 	rm -rf build lkvm
 
-# A target's sources come from its FUZZ_SRCS_ line: the prerequisites need a second expansion.
-.SECONDEXPANSION:
-build/fuzz/fuzz-%: fuzz/fuzz-%.c $$(FUZZ_SRCS_$$*)
-	@mkdir -p $(dir $@)
-	@echo "  FUZZCC  $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -o $@ $(filter %.c,$^)
+# Fuzz objects are built apart from lkvm's: natively, with the sanitizers.
+FZ := build/fuzz/obj
+fuzz_objs = $(FZ)/fuzz/fuzz-$(1).o $(patsubst %.c,$(FZ)/%.o,$(FUZZ_SRCS_$(1)))
+FUZZ_OBJS := $(sort $(foreach t,$(FUZZ_TARGETS),$(call fuzz_objs,$(t))))
 
--include $(FUZZ_BINS:=.d)
+$(FZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_OBJS)
+
+# A target's objects come from its FUZZ_SRCS_ line: the prerequisites need a second expansion.
+.SECONDEXPANSION:
+build/fuzz/fuzz-%: $$(call fuzz_objs,$$*)
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
