@@ -2,7 +2,8 @@
 # Installs the Debian packages lkvm's build and tests need, and only those that are missing.
 # Usage: scripts/install-deps.sh build|check|demo
 # build: cross toolchain and target libraries (or native ones on arm64)
-# check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc); check: clang for make fuzz
+# check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc)
+# check: also clang and its libFuzzer runtime, for make fuzz
 set -eu
 
 what=${1:-check}
