@@ -1,6 +1,7 @@
 # lkvm: native build on arm64, static cross build elsewhere.
 #   make            build ./lkvm
-#   make check      install what is missing, build, run unit and system tests
+#   make check      install what is missing, build, run unit, fuzz and system tests
+#   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
 #   make demo       boot a Linux guest under lkvm and show its console
 #   make bench      benchmarks (see Documentation/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -38,7 +39,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all check unit-check system-check demo bench install clean deps-build deps-check
+.PHONY: all check unit-check fuzz fuzz-check system-check demo bench install clean deps-build \
+	deps-check
 
 all: lkvm
 
@@ -69,12 +71,41 @@ deps-check:
 unit-check: build/unit-tests
 	$(RUN_TARGET) build/unit-tests
 
+# Fuzz targets: fuzz/fuzz-NAME.c, built natively with clang and libFuzzer, plus the sources
+# FUZZ_SRCS_NAME lists (one line per target). fuzz-check runs each for FUZZ_TIME seconds.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 10
+FUZZ_RUNS ?= 2000000
+# clang's -Wformat=2 also flags util.c's va_list wrappers, which gcc's accepts.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) -Wno-format-nonliteral \
+	-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DLKVM_VERSION='"fuzz"'
+FUZZ_SRCS_virtqueue := virtio/virtqueue.c util/util.c fuzz/fake-kvm.c
+FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+
+fuzz: $(FUZZ_BINS)
+
+# Each run's output goes to build/fuzz/NAME.log, a crash's input to build/fuzz/NAME-crash-*.
+fuzz-check: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus-$$t; \
+		seeds=; [ ! -d fuzz/corpus/$$t ] || seeds=fuzz/corpus/$$t; \
+		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
+		if ! build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) \
+			-artifact_prefix=build/fuzz/$$t- build/fuzz/corpus-$$t $$seeds \
+			>build/fuzz/$$t.log 2>&1; then \
+			tail -n 40 build/fuzz/$$t.log; echo "fuzz-$$t: failed (build/fuzz/$$t.log)"; exit 1; \
+		fi; \
+		grep -E '^Done [0-9]+ runs' build/fuzz/$$t.log | sed "s/^/  fuzz-$$t: /"; \
+	done
+
 system-check: lkvm
 	tests/system-check.sh
 
 check: deps-check
 	$(MAKE) lkvm build/unit-tests
 	$(MAKE) unit-check
+	$(MAKE) fuzz-check
 	$(MAKE) system-check
 
 demo: deps-check
@@ -90,3 +121,22 @@ install: lkvm
 
 clean:
 	rm -rf build lkvm
+
+# Fuzz objects are built apart from lkvm's: natively, with the sanitizers.
+FZ := build/fuzz/obj
+fuzz_objs = $(FZ)/fuzz/fuzz-$(1).o $(patsubst %.c,$(FZ)/%.o,$(FUZZ_SRCS_$(1)))
+FUZZ_OBJS := $(sort $(foreach t,$(FUZZ_TARGETS),$(call fuzz_objs,$(t))))
+
+$(FZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_OBJS)
+
+# A target's objects come from its FUZZ_SRCS_ line: the prerequisites need a second expansion.
+.SECONDEXPANSION:
+build/fuzz/fuzz-%: $$(call fuzz_objs,$$*)
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^

@@ -3,6 +3,7 @@
 # Usage: scripts/install-deps.sh build|check|demo
 # build: cross toolchain and target libraries (or native ones on arm64)
 # check/demo: also the arm64 test host (kernel source, QEMU, busybox, dtc)
+# check: also clang and its libFuzzer runtime, for make fuzz
 set -eu
 
 what=${1:-check}
@@ -23,6 +24,9 @@ check|demo)
 	fi
 	;;
 esac
+# make fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-*.a, in
+# libclang-rt-14-dev on Debian 12, which libclang-rt-dev pulls in).
+[ "$what" != check ] || pkgs="$pkgs clang libclang-rt-dev"
 
 missing=
 for p in $pkgs; do

@@ -4,8 +4,13 @@
  *
  * Registers are 32 bits wide; other widths and unaligned offsets read as zero and are ignored
  * on write. Device config space (from 0x100) takes any width.
+ *
+ * Where KVM offers them, a ready queue's QueueNotify writes go through an ioeventfd (KVM matches
+ * the queue index) and the interrupt through an irqfd: see virtio-ioevent.h. The MMIO-exit path
+ * below still handles every write that reaches it.
  */
 #include "lkvm/virtio-mmio.h"
+#include "lkvm/virtio-ioevent.h"
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
 
@@ -32,6 +37,7 @@ struct virtio_mmio {
 	u32 dev_features_sel, drv_features_sel, queue_sel;	/* under vdev->lock */
 	pthread_mutex_t irq_lock;	/* irq_status and the line level change together */
 	u32 irq_status;
+	struct virtio_irq irq;
 };
 
 /* --- interrupt --- */
@@ -40,7 +46,7 @@ static void virtio_mmio__raise(struct virtio_mmio *vm, u32 bits)
 {
 	pthread_mutex_lock(&vm->irq_lock);
 	if (!vm->irq_status)
-		kvm__irq_line(vm->kvm, vm->spi, 1);
+		virtio_irq__set(&vm->irq, true);
 	vm->irq_status |= bits;
 	pthread_mutex_unlock(&vm->irq_lock);
 }
@@ -51,8 +57,22 @@ static void virtio_mmio__ack(struct virtio_mmio *vm, u32 bits)
 	if (vm->irq_status) {
 		vm->irq_status &= ~bits;
 		if (!vm->irq_status)
-			kvm__irq_line(vm->kvm, vm->spi, 0);
+			virtio_irq__set(&vm->irq, false);
 	}
+	pthread_mutex_unlock(&vm->irq_lock);
+}
+
+/*
+ * The guest EOI'd and KVM lowered the irqfd's line: up again if the guest has not acknowledged
+ * everything (it may have been raised again while the guest's handler ran).
+ */
+static void virtio_mmio__resampled(struct virtio_irq *irq)
+{
+	struct virtio_mmio *vm = container_of(irq, struct virtio_mmio, irq);
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->irq_status)
+		virtio_irq__set(&vm->irq, true);
 	pthread_mutex_unlock(&vm->irq_lock);
 }
 
@@ -129,6 +149,24 @@ static void set_hi32(u64 *v, u32 hi)
 	*v = (*v & 0xffffffffULL) | (u64)hi << 32;
 }
 
+/* A ready queue's doorbell: KVM signals an eventfd for a write of the queue's index. */
+static void virtio_mmio__queue_ready(struct virtio_mmio *vm, struct virtq *vq, bool ready)
+{
+	if (!ready) {
+		virtio_ioevent__del(vq);
+		virtq__disable(vq);
+	} else if (!virtq__enable(vq) && !vq->ioevent) {
+		/* Without it, QueueNotify exits to virtio_mmio__notify as before. */
+		virtio_ioevent__add(vq, vm->mmio.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, vq->index);
+	}
+}
+
+static void virtio_mmio__del_ioevents(struct virtio_mmio *vm)
+{
+	for (unsigned int i = 0; i < vm->vdev->nr_vqs; i++)
+		virtio_ioevent__del(&vm->vdev->vqs[i]);
+}
+
 /* Queue setup registers: the driver may change them only while the queue is not ready. */
 static void virtio_mmio__queue_write(struct virtio_mmio *vm, u64 off, u32 val)
 {
@@ -137,10 +175,7 @@ static void virtio_mmio__queue_write(struct virtio_mmio *vm, u64 off, u32 val)
 	if (!vq)
 		return;
 	if (off == VIRTIO_MMIO_QUEUE_READY) {
-		if (val)
-			virtq__enable(vq);
-		else
-			virtq__disable(vq);
+		virtio_mmio__queue_ready(vm, vq, val);
 		return;
 	}
 	if (atomic_load(&vq->ready))
@@ -171,6 +206,9 @@ static void virtio_mmio__driver_features(struct virtio_mmio *vm, u32 val)
 
 static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 {
+	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
+	if (!val)
+		virtio_mmio__del_ioevents(vm);
 	virtio_dev__set_status(vm->vdev, val);
 	if (val)
 		return;
@@ -340,6 +378,8 @@ int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev)
 	};
 	vm->fdt.gen = virtio_mmio__fdt;
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	if (virtio_irq__init(&vm->irq, kvm, vm->spi, virtio_mmio__resampled))
+		pr_debug("%s: interrupts through irqfd", vdev->ops->name);
 	vdev->transport = &vm->transport;
 	err = mmio__register(&kvm->mmio, &vm->mmio);
 	if (!err)
@@ -369,6 +409,8 @@ static void virtio_mmio__detach(struct virtio_transport *t)
 	struct virtio_mmio *vm = container_of(t, struct virtio_mmio, transport);
 
 	virtio_mmio__unlink(vm);
+	virtio_mmio__del_ioevents(vm);
+	virtio_irq__exit(&vm->irq);
 	pthread_mutex_destroy(&vm->irq_lock);
 	free(vm);
 }

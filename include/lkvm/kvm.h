@@ -22,6 +22,7 @@ struct ctl_server;
 struct trng;
 struct smccc_rules;
 struct virtio_dev;
+struct virtio_io;
 
 /* Why a VM stopped; the first reason posted wins. */
 enum vm_stop {
@@ -62,6 +63,7 @@ struct kvm {
 	struct mmio_bus mmio;
 	struct serial_dev *serial;
 	struct virtio_dev *virtio_devs;	/* attached virtio devices, newest first */
+	struct virtio_io *vio;		/* the virtio I/O thread (virtio-ioevent.h), or NULL */
 	struct hypercall_table hypercalls;
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */

@@ -23,6 +23,7 @@
 struct kvm;
 struct virtio_dev;
 struct virtio_transport;
+struct virtio_ioevent;
 
 /* Every queue offers this size (QueueNumMax); it also bounds a descriptor chain. */
 #define VIRTQ_MAX_SIZE 256
@@ -52,6 +53,9 @@ struct virtq {
 	u16 last_avail_idx;		/* next avail entry to take */
 	u16 used_idx;			/* next used entry to fill: our copy of used->idx */
 	u16 signalled_used;		/* used_idx when the guest was last interrupted */
+
+	/* The transport's KVM ioeventfd for this queue's doorbell, or NULL (virtio-ioevent.h). */
+	struct virtio_ioevent *ioevent;
 };
 
 /*
@@ -79,8 +83,9 @@ struct virtio_dev_ops {
 	void (*config_read)(struct virtio_dev *dev, u32 offset, u8 *data, unsigned int len);
 	void (*config_write)(struct virtio_dev *dev, u32 offset, const u8 *data, unsigned int len);
 	/*
-	 * The driver has buffers for vq. Called on a vCPU thread, with or without dev->lock: it
-	 * may do the work there or hand it to a thread of its own. May be NULL.
+	 * The driver has buffers for vq. Called on a vCPU thread or, for a doorbell that goes through
+	 * an ioeventfd, on the VM's virtio I/O thread; with or without dev->lock: it may do the work
+	 * there or hand it to a thread of its own. May be NULL.
 	 */
 	void (*notify)(struct virtio_dev *dev, struct virtq *vq);
 	/*

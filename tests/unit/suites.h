@@ -18,6 +18,7 @@ Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
 Suite *devspec_suite(void);
+Suite *ioevent_suite(void);
 
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);

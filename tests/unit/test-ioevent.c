@@ -1,0 +1,315 @@
+/*
+ * The virtio I/O thread (sources, their removal while handlers run) and the fallbacks of
+ * ioeventfd and irqfd when there is no KVM: the transport then keeps its MMIO-exit path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_mmio.h>
+
+#include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
+#include "lkvm/term.h"
+#include "lkvm/virtio-console.h"
+#include "lkvm/virtio-ioevent.h"
+#include "lkvm/virtio.h"
+#include "suites.h"
+
+struct probe {
+	struct virtio_io_source src;
+	_Atomic unsigned int calls;
+	_Atomic bool in_handler, done;
+	unsigned int sleep_ms;		/* how long the handler takes */
+	bool unwatch_self;
+};
+
+static struct {
+	struct kvm kvm;
+} t;
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void probe__handle(struct virtio_io_source *src)
+{
+	struct probe *p = container_of(src, struct probe, src);
+	u64 count;
+
+	/* No ck_assert here: this is the I/O thread; a missed call fails the test anyway. */
+	if (read(src->fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	atomic_store(&p->in_handler, true);
+	sleep_ms(p->sleep_ms);
+	if (p->unwatch_self)
+		virtio_io__unwatch(&t.kvm, src);	/* must not wait for itself */
+	atomic_fetch_add(&p->calls, 1);
+	atomic_store(&p->done, true);
+}
+
+static void probe__init(struct probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ck_assert_int_ge(p->src.fd, 0);
+	p->src.handle = probe__handle;
+}
+
+static void kick(int fd)
+{
+	u64 one = 1;
+
+	ck_assert_int_eq(write_all(fd, &one, sizeof(one)), 0);
+}
+
+/* Waits up to 5 s for the handler to have run n times in all. */
+static bool wait_calls(struct probe *p, unsigned int n)
+{
+	for (int i = 0; i < 500 && atomic_load(&p->calls) < n; i++)
+		sleep_ms(10);
+	return atomic_load(&p->calls) >= n;
+}
+
+static void setup(void)
+{
+	memset(&t, 0, sizeof(t));
+	t.kvm.vm_fd = -1;		/* no KVM: no ioeventfd, no irqfd */
+	ck_assert_int_eq(virtio_io__start(&t.kvm), 0);
+	ck_assert_ptr_nonnull(t.kvm.vio);
+}
+
+static void teardown(void)
+{
+	virtio_io__stop(&t.kvm);
+	ck_assert_ptr_null(t.kvm.vio);
+}
+
+/* --- the I/O thread --- */
+
+START_TEST(handler_runs_on_the_io_thread)
+{
+	struct probe p;
+
+	probe__init(&p);
+	ck_assert_int_eq(virtio_io__watch(&t.kvm, &p.src), 0);
+	kick(p.src.fd);
+	ck_assert(wait_calls(&p, 1));
+	kick(p.src.fd);
+	ck_assert(wait_calls(&p, 2));
+	virtio_io__unwatch(&t.kvm, &p.src);
+	kick(p.src.fd);
+	sleep_ms(100);
+	ck_assert_uint_eq(atomic_load(&p.calls), 2);	/* removed: not called again */
+	close(p.src.fd);
+}
+END_TEST
+
+START_TEST(many_sources)
+{
+	struct probe p[8];
+
+	for (unsigned int i = 0; i < 8; i++) {
+		probe__init(&p[i]);
+		ck_assert_int_eq(virtio_io__watch(&t.kvm, &p[i].src), 0);
+	}
+	for (unsigned int i = 0; i < 8; i += 2)
+		kick(p[i].src.fd);
+	for (unsigned int i = 0; i < 8; i += 2)
+		ck_assert(wait_calls(&p[i], 1));
+	for (unsigned int i = 0; i < 8; i++) {
+		ck_assert_uint_eq(atomic_load(&p[i].calls), i % 2 ? 0 : 1);
+		virtio_io__unwatch(&t.kvm, &p[i].src);
+		close(p[i].src.fd);
+	}
+}
+END_TEST
+
+/* What a transport's teardown relies on: after unwatch the owner may free the source. */
+START_TEST(unwatch_waits_for_a_running_handler)
+{
+	struct probe p;
+
+	probe__init(&p);
+	p.sleep_ms = 300;
+	ck_assert_int_eq(virtio_io__watch(&t.kvm, &p.src), 0);
+	kick(p.src.fd);
+	for (int i = 0; i < 500 && !atomic_load(&p.in_handler); i++)
+		sleep_ms(10);
+	ck_assert(atomic_load(&p.in_handler));
+	virtio_io__unwatch(&t.kvm, &p.src);
+	ck_assert(atomic_load(&p.done));
+	close(p.src.fd);
+}
+END_TEST
+
+START_TEST(handler_may_unwatch_itself)
+{
+	struct probe p;
+
+	probe__init(&p);
+	p.unwatch_self = true;
+	ck_assert_int_eq(virtio_io__watch(&t.kvm, &p.src), 0);
+	kick(p.src.fd);
+	ck_assert(wait_calls(&p, 1));
+	kick(p.src.fd);
+	sleep_ms(100);
+	ck_assert_uint_eq(atomic_load(&p.calls), 1);
+	virtio_io__unwatch(&t.kvm, &p.src);	/* twice is harmless */
+	close(p.src.fd);
+}
+END_TEST
+
+START_TEST(bad_fd_is_refused)
+{
+	struct probe p;
+
+	probe__init(&p);
+	close(p.src.fd);
+	p.src.fd = -1;
+	ck_assert_int_lt(virtio_io__watch(&t.kvm, &p.src), 0);
+	virtio_io__unwatch(&t.kvm, &p.src);	/* never added: a no-op */
+}
+END_TEST
+
+START_TEST(no_thread_no_sources)
+{
+	struct probe p;
+
+	virtio_io__stop(&t.kvm);
+	virtio_io__stop(&t.kvm);		/* twice is harmless */
+	probe__init(&p);
+	ck_assert_int_eq(virtio_io__watch(&t.kvm, &p.src), -ENODEV);
+	virtio_io__unwatch(&t.kvm, &p.src);
+	close(p.src.fd);
+}
+END_TEST
+
+/* --- fallbacks without KVM --- */
+
+static const struct virtio_dev_ops dummy_ops = { .name = "dummy" };
+
+START_TEST(ioevent_without_kvm_is_refused)
+{
+	struct virtio_dev dev;
+	struct virtq vq;
+
+	virtio_dev__init(&dev, &t.kvm, &dummy_ops, &vq, 1);
+	ck_assert_int_eq(virtio_ioevent__add(&vq, LKVM_VIRTIO_MMIO_BASE + 0x50, 4, true, 0),
+			 -EOPNOTSUPP);
+	ck_assert_ptr_null(vq.ioevent);
+	virtio_ioevent__del(&vq);		/* none: a no-op */
+	virtio_io__stop(&t.kvm);
+	ck_assert_int_eq(virtio_ioevent__add(&vq, LKVM_VIRTIO_MMIO_BASE + 0x50, 4, true, 0),
+			 -EOPNOTSUPP);
+	virtio_dev__destroy(&dev);
+}
+END_TEST
+
+static void no_resample(struct virtio_irq *irq)
+{
+	(void)irq;
+	ck_abort_msg("resampled without an irqfd");
+}
+
+START_TEST(irq_without_kvm_uses_the_irq_line)
+{
+	struct virtio_irq irq;
+
+	ck_assert(!virtio_irq__init(&irq, &t.kvm, LKVM_VIRTIO_SPI_BASE, no_resample));
+	ck_assert_int_eq(irq.fd, -1);
+	ck_assert_int_eq(irq.resample.fd, -1);
+	virtio_irq__set(&irq, true);		/* KVM_IRQ_LINE on no VM: fails quietly */
+	virtio_irq__set(&irq, false);
+	virtio_irq__exit(&irq);
+}
+END_TEST
+
+/* With the I/O thread there but no ioeventfd, QueueNotify still works through the MMIO exit. */
+START_TEST(console_falls_back_to_mmio_exits)
+{
+	struct lkvm_config cfg = { .console = CONSOLE_VIRTIO };
+	const u64 ring = LKVM_RAM_BASE + 0x1000, buf = LKVM_RAM_BASE + 0x8000;
+	struct term term = { .in_fd = -1 };
+	struct vring_desc d = { .addr = buf, .len = 3 };
+	struct vring_avail *avail;
+	struct vring_used *used;
+	static const struct { u64 off; u32 val; } init[] = {
+		{ VIRTIO_MMIO_STATUS, 3 },
+		{ VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1 }, { VIRTIO_MMIO_DRIVER_FEATURES, 1 },
+		{ VIRTIO_MMIO_STATUS, 11 }, { VIRTIO_MMIO_QUEUE_SEL, 1 },
+		{ VIRTIO_MMIO_QUEUE_NUM, 4 },
+		{ VIRTIO_MMIO_QUEUE_DESC_LOW, LKVM_RAM_BASE + 0x1000 },
+		{ VIRTIO_MMIO_QUEUE_AVAIL_LOW, LKVM_RAM_BASE + 0x2000 },
+		{ VIRTIO_MMIO_QUEUE_USED_LOW, LKVM_RAM_BASE + 0x3000 },
+		{ VIRTIO_MMIO_QUEUE_READY, 1 }, { VIRTIO_MMIO_STATUS, 15 },
+	};
+	char out[8] = { 0 };
+	int pipefd[2];
+	u8 v[4];
+
+	t.kvm.ram_size = 1 << 20;
+	t.kvm.ram = aligned_alloc(SZ_4K, t.kvm.ram_size);
+	ck_assert_ptr_nonnull(t.kvm.ram);
+	memset(t.kvm.ram, 0, t.kvm.ram_size);
+	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
+	term.out_fd = pipefd[1];
+	t.kvm.cfg = &cfg;
+	t.kvm.term = &term;
+	log_level = LOG_ERROR;
+	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(init); i++) {
+		memcpy(v, &init[i].val, 4);
+		ck_assert(mmio__access(&t.kvm.mmio, LKVM_VIRTIO_MMIO_BASE + init[i].off, v, 4, true));
+	}
+	ck_assert_ptr_null(t.kvm.virtio_devs->vqs[1].ioevent);
+	memcpy(t.kvm.ram + 0x8000, "hi\n", 3);
+	memcpy(t.kvm.ram + (ring - LKVM_RAM_BASE), &d, sizeof(d));
+	avail = (void *)(t.kvm.ram + 0x2000);
+	used = (void *)(t.kvm.ram + 0x3000);
+	avail->ring[0] = 0;
+	avail->idx = 1;
+	memset(v, 0, 4);
+	v[0] = 1;				/* the transmit queue */
+	ck_assert(mmio__access(&t.kvm.mmio, LKVM_VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY, v, 4,
+			       true));
+	ck_assert_uint_eq(used->idx, 1);	/* done on this thread, during the write */
+	ck_assert_int_eq(read(pipefd[0], out, sizeof(out)), 3);
+	ck_assert_str_eq(out, "hi\n");
+	virtio_console__exit(&t.kvm);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	free(t.kvm.ram);
+	log_level = LOG_WARNING;
+}
+END_TEST
+
+Suite *ioevent_suite(void)
+{
+	Suite *s = suite_create("ioevent");
+	TCase *io = tcase_create("io-thread");
+	TCase *fb = tcase_create("fallback");
+
+	tcase_add_checked_fixture(io, setup, teardown);
+	tcase_add_test(io, handler_runs_on_the_io_thread);
+	tcase_add_test(io, many_sources);
+	tcase_add_test(io, unwatch_waits_for_a_running_handler);
+	tcase_add_test(io, handler_may_unwatch_itself);
+	tcase_add_test(io, bad_fd_is_refused);
+	tcase_add_test(io, no_thread_no_sources);
+	suite_add_tcase(s, io);
+
+	tcase_add_checked_fixture(fb, setup, teardown);
+	tcase_add_test(fb, ioevent_without_kvm_is_refused);
+	tcase_add_test(fb, irq_without_kvm_uses_the_irq_line);
+	tcase_add_test(fb, console_falls_back_to_mmio_exits);
+	suite_add_tcase(s, fb);
+	return s;
+}
