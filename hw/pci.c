@@ -89,10 +89,18 @@ static bool pci__intx_pending(struct pci_dev *pdev)
 
 /* --- the type 0 header --- */
 
+static bool pci__is_bar(u32 reg)
+{
+	return reg >= PCI_BASE_ADDRESS_0 && reg <= PCI_BASE_ADDRESS_5;
+}
+
 static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 {
 	u32 status;
 
+	/* 32-bit non-prefetchable memory BARs: the type bits are all zero. */
+	if (pci__is_bar(reg))
+		return pdev->bar_addr[(reg - PCI_BASE_ADDRESS_0) / 4];
 	switch (reg) {
 	case PCI_VENDOR_ID:
 		return pdev->vendor_id | (u32)pdev->device_id << 16;
@@ -105,9 +113,6 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 		return pdev->revision | (u32)pdev->class_code << 16;
 	case PCI_CACHE_LINE_SIZE:
 		return pdev->cache_line_size;	/* latency 0, header type 0, no BIST */
-	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_5:
-		/* 32-bit non-prefetchable memory BARs: the type bits are all zero. */
-		return pdev->bar_addr[(reg - PCI_BASE_ADDRESS_0) / 4];
 	case PCI_SUBSYSTEM_VENDOR_ID:
 		return pdev->subsys_vendor_id | (u32)pdev->subsys_id << 16;
 	case PCI_CAPABILITY_LIST:
@@ -131,8 +136,15 @@ static void pci__command_write(struct pci_dev *pdev, u16 cmd)
 /* A write of the bytes in mask (of the dword at reg); only a few fields are writable. */
 static void pci__header_write(struct pci_dev *pdev, u32 reg, u32 val, u32 mask)
 {
-	unsigned int bar = (reg - PCI_BASE_ADDRESS_0) / 4;
+	/* The bits below the size read as zero: writing all ones sizes the BAR. */
+	if (pci__is_bar(reg)) {
+		unsigned int bar = (reg - PCI_BASE_ADDRESS_0) / 4;
 
+		if (pdev->bar_size[bar])
+			pdev->bar_addr[bar] = ((pdev->bar_addr[bar] & ~mask) | (val & mask)) &
+					      ~(pdev->bar_size[bar] - 1);
+		return;
+	}
 	switch (reg) {
 	case PCI_COMMAND:
 		if (mask & 0xffff)
@@ -141,12 +153,6 @@ static void pci__header_write(struct pci_dev *pdev, u32 reg, u32 val, u32 mask)
 	case PCI_CACHE_LINE_SIZE:
 		if (mask & 0xff)
 			pdev->cache_line_size = (u8)val;
-		break;
-	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_5:
-		/* The bits below the size read as zero: writing all ones sizes the BAR. */
-		if (pdev->bar_size[bar])
-			pdev->bar_addr[bar] = ((pdev->bar_addr[bar] & ~mask) | (val & mask)) &
-					      ~(pdev->bar_size[bar] - 1);
 		break;
 	case PCI_INTERRUPT_LINE:
 		if (mask & 0xff)
