@@ -76,3 +76,17 @@ pci_rescan() {
 }
 
 run_test pci-rescan pci_rescan
+
+# A guest reboot makes a new VM: the bus and its device come up again, and hvc0 still takes input.
+pci_reboot() {
+	lk_run_input 300 "$T/console.raw" '^reboot-once: waiting' 2 off run -k "$LKVM_KERNEL" \
+		-i "$LKVM_INITRD" -c 2 -m 256M --virtio-transport pci --console virtio \
+		-p "-- sh /tests/reboot-once.sh"
+	expect_rc 0
+	[ "$(count_console '^Booting Linux')" = 2 ] || fail "the guest booted $(count_console '^Booting Linux') times, expected 2"
+	[ "$(count_console 'virtio-pci 0000:00:00.0: enabling device')" = 2 ] ||
+		fail "virtio-pci came up $(count_console 'virtio-pci 0000:00:00.0: enabling device') times, expected 2"
+	expect_console '^second boot: powering off'
+}
+
+run_test pci-reboot pci_reboot
