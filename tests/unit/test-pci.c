@@ -833,6 +833,24 @@ START_TEST(failure_raises_a_config_interrupt)
 }
 END_TEST
 
+START_TEST(config_change_interrupts)
+{
+	struct virtio_dev *vdev = t.kvm.virtio_devs;
+
+	ck_assert_ptr_nonnull(vdev);
+	enable_bar();
+	virtio_dev__config_changed(vdev);		/* before DRIVER_OK: no interrupt */
+	ck_assert_uint_eq(bar_rd(COMMON(CFGGENERATION), 1), 1);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	driver_init();
+	virtio_dev__config_changed(vdev);
+	ck_assert_uint_eq(bar_rd(COMMON(CFGGENERATION), 1), 2);
+	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
+	ck_assert_uint_eq(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+}
+END_TEST
+
 START_TEST(reset_clears_everything)
 {
 	driver_init();
@@ -993,6 +1011,7 @@ Suite *pci_suite(void)
 	tcase_add_test(vp, notify_of_bad_queues);
 	tcase_add_test(vp, device_config_space);
 	tcase_add_test(vp, failure_raises_a_config_interrupt);
+	tcase_add_test(vp, config_change_interrupts);
 	tcase_add_test(vp, reset_clears_everything);
 	tcase_add_test(vp, pci_config_access_capability);
 	tcase_add_test(vp, junk_everywhere);
