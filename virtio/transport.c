@@ -1,11 +1,13 @@
 /* Which transport a device goes on (--virtio-transport), and the VM's list of virtio devices. */
 #include "lkvm/kvm.h"
 #include "lkvm/virtio-mmio.h"
+#include "lkvm/virtio-pci.h"
 #include "lkvm/virtio.h"
 
 int virtio__attach(struct kvm *kvm, struct virtio_dev *vdev)
 {
-	int err = virtio_mmio__init(kvm, vdev);
+	int err = kvm->cfg->virtio_transport == VIRTIO_TRANSPORT_PCI ? virtio_pci__init(kvm, vdev) :
+		  virtio_mmio__init(kvm, vdev);
 
 	if (err)
 		return err;

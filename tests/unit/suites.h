@@ -14,6 +14,7 @@ Suite *psci_suite(void);
 Suite *virtqueue_suite(void);
 Suite *virtio_console_suite(void);
 Suite *virtio_balloon_suite(void);
+Suite *pci_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);

@@ -1,0 +1,98 @@
+/*
+ * A generic ECAM PCI host bridge (pci-host-ecam-generic) with one bus, bus 0, of --virtio-transport
+ * pci. Device n (n < LKVM_PCI_MAX_DEVS, function 0 only) gets INTA on SPI LKVM_PCI_SPI_BASE + n
+ * and up to PCI_NR_BARS 32-bit memory BARs, which the guest may move anywhere in the window
+ * [LKVM_PCI_MMIO_BASE, + LKVM_PCI_MMIO_SIZE): the bus decodes them where the guest put them, while
+ * the device's Command register enables memory space. Before the guest moves them, a device's
+ * BARs sit at LKVM_PCI_MMIO_BASE + n * LKVM_PCI_BAR_SIZE, one after the other.
+ *
+ * The bus implements the type 0 header (0x00-0x3f); a device implements its capabilities
+ * (0x40-0xff) and what its BARs hold. Config accesses are serialised by the bus lock, as config
+ * transactions are on a real bus; BAR accesses are not, so a device locks its own state.
+ */
+#ifndef LKVM_PCI_H
+#define LKVM_PCI_H
+
+#include <pthread.h>
+
+#include "lkvm/util.h"
+
+struct kvm;
+struct pci_bus;
+struct pci_dev;
+
+#define PCI_NR_BARS		6
+#define PCI_CFG_HEADER_SIZE	0x40	/* the bus's part of config space; capabilities follow */
+#define PCI_CFG_SIZE		0x100	/* conventional PCI: 0x100-0xfff read as zero */
+
+/* Class codes (base class << 8 | subclass) for the devices lkvm has. */
+#define PCI_CLASS_CODE_STORAGE_SCSI	0x0100
+#define PCI_CLASS_CODE_STORAGE_OTHER	0x0180
+#define PCI_CLASS_CODE_ETHERNET		0x0200
+#define PCI_CLASS_CODE_COMM_OTHER	0x0780
+#define PCI_CLASS_CODE_OTHER		0xff00
+
+struct pci_dev_ops {
+	/*
+	 * Config space at offset (PCI_CFG_HEADER_SIZE <= offset < PCI_CFG_SIZE): len is 1, 2 or 4
+	 * and the access is naturally aligned. Called under the bus lock. cfg_write may be NULL.
+	 */
+	void (*cfg_read)(struct pci_dev *pdev, u32 offset, u8 *data, unsigned int len);
+	void (*cfg_write)(struct pci_dev *pdev, u32 offset, const u8 *data, unsigned int len);
+	/*
+	 * len (1, 2, 4 or 8) bytes at offset within BAR bar, wholly inside it. Called on a vCPU
+	 * thread without the bus lock, and also from cfg_read/cfg_write if the device routes them
+	 * there.
+	 */
+	void (*bar_read)(struct pci_dev *pdev, unsigned int bar, u64 offset, u8 *data,
+			 unsigned int len);
+	void (*bar_write)(struct pci_dev *pdev, unsigned int bar, u64 offset, const u8 *data,
+			  unsigned int len);
+};
+
+struct pci_dev {
+	/* What the device fills in before pci__register. */
+	const struct pci_dev_ops *ops;
+	const char *name;		/* for messages */
+	u16 vendor_id, device_id;
+	u16 subsys_vendor_id, subsys_id;
+	u8 revision;
+	u16 class_code;			/* base class << 8 | subclass; programming interface 0 */
+	u8 cap_ptr;			/* offset of the first capability, 0: none */
+	u32 bar_size[PCI_NR_BARS];	/* a power of 2 from 16 on, 0: no BAR */
+
+	/* What the bus assigns. */
+	struct pci_bus *bus;
+	unsigned int slot;		/* device number on bus 0 */
+	unsigned int spi;		/* its INTA */
+
+	/* What the guest programs, under the bus lock. */
+	u16 command;
+	u32 bar_addr[PCI_NR_BARS];
+	u8 cache_line_size, irq_line;
+
+	/* INTx: the device's level and the INTx Disable bit decide the line. */
+	pthread_mutex_t irq_lock;
+	bool intx;			/* the device wants an interrupt */
+	bool intx_disabled;		/* Command's INTx Disable */
+	bool line;			/* the level the GIC was given */
+};
+
+/*
+ * The host bridge: created by an init at the irqchip level when --virtio-transport is pci (so it
+ * is there before any device and outlives them all), else absent.
+ */
+int pci__init(struct kvm *kvm);
+void pci__exit(struct kvm *kvm);
+
+/*
+ * Puts a device on the first free slot of the VM's bus: -ENODEV if there is no bus, -ENOSPC when
+ * full, -EINVAL if its BARs do not fit LKVM_PCI_BAR_SIZE. Logs errors.
+ */
+int pci__register(struct kvm *kvm, struct pci_dev *pdev);
+/* Takes it off the bus again (the VM is stopped then). */
+void pci__unregister(struct pci_dev *pdev);
+/* Sets the device's INTx level; callable from any thread. */
+void pci__set_irq(struct pci_dev *pdev, bool level);
+
+#endif

@@ -1,0 +1,510 @@
+/*
+ * The virtio-pci transport, modern only (virtio 1.2 section 4.1): the capabilities in config
+ * space, the common configuration, ISR, device configuration and notification structures in
+ * BAR 0, and INTx. The PCI side (config header, BAR decoding, the interrupt line) is hw/pci.c's.
+ *
+ * Common configuration fields take their own width only; the 64-bit queue addresses also take
+ * two 32-bit halves, as Linux writes them. Other accesses read as zero and are ignored on write,
+ * as are writes to read-only fields. Device configuration takes any width within its size.
+ */
+#include "lkvm/virtio-pci.h"
+#include "lkvm/kvm.h"
+#include "lkvm/pci.h"
+
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <linux/virtio_ids.h>
+#define VIRTIO_PCI_NO_LEGACY
+#include <linux/virtio_pci.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VIRTIO_PCI_ISR_QUEUE	0x1
+#define VIRTIO_PCI_REVISION	1	/* non-transitional */
+#define VIRTIO_PCI_CAP_SIZE	16	/* struct virtio_pci_cap */
+#define VIRTIO_PCI_CAP_SIZE_EXT	20	/* the notify and PCI config access capabilities */
+#define VIRTIO_PCI_CFG_DATA	16	/* pci_cfg_data in the PCI config access capability */
+
+struct virtio_pci {
+	struct virtio_transport transport;
+	struct pci_dev pdev;
+	struct virtio_dev *vdev;
+	u32 dev_features_sel, drv_features_sel;	/* under vdev->lock */
+	u16 queue_sel;				/* under vdev->lock */
+	pthread_mutex_t isr_lock;		/* isr and the INTx level change together */
+	u8 isr;
+	/* Config space from VIRTIO_PCI_CAP_BASE on, under the bus lock. */
+	u8 caps[PCI_CFG_SIZE - VIRTIO_PCI_CAP_BASE];
+	u8 pci_cfg_cap;				/* where the PCI config access capability is */
+};
+
+static struct virtio_pci *to_vp(struct pci_dev *pdev)
+{
+	return container_of(pdev, struct virtio_pci, pdev);
+}
+
+static void put_le(u8 *p, u64 val, unsigned int len)
+{
+	for (unsigned int i = 0; i < len; i++)
+		p[i] = (u8)(val >> (8 * i));
+}
+
+static u64 get_le(const u8 *p, unsigned int len)
+{
+	u64 val = 0;
+
+	for (unsigned int i = 0; i < len; i++)
+		val |= (u64)p[i] << (8 * i);
+	return val;
+}
+
+/* --- interrupt --- */
+
+static void virtio_pci__raise(struct virtio_pci *vp, u8 bits)
+{
+	pthread_mutex_lock(&vp->isr_lock);
+	vp->isr |= bits;
+	pci__set_irq(&vp->pdev, true);
+	pthread_mutex_unlock(&vp->isr_lock);
+}
+
+/* Reading the ISR acknowledges it: the line drops. */
+static u8 virtio_pci__take_isr(struct virtio_pci *vp)
+{
+	u8 isr;
+
+	pthread_mutex_lock(&vp->isr_lock);
+	isr = vp->isr;
+	vp->isr = 0;
+	pci__set_irq(&vp->pdev, false);
+	pthread_mutex_unlock(&vp->isr_lock);
+	return isr;
+}
+
+static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)
+{
+	(void)vq;	/* one interrupt line: the driver looks at every queue */
+	virtio_pci__raise(container_of(t, struct virtio_pci, transport), VIRTIO_PCI_ISR_QUEUE);
+}
+
+static void virtio_pci__signal_config(struct virtio_transport *t)
+{
+	virtio_pci__raise(container_of(t, struct virtio_pci, transport), VIRTIO_PCI_ISR_CONFIG);
+}
+
+static void virtio_pci__detach(struct virtio_transport *t);
+
+static const struct virtio_transport_ops virtio_pci_transport_ops = {
+	.signal_vq = virtio_pci__signal_vq,
+	.signal_config = virtio_pci__signal_config,
+	.detach = virtio_pci__detach,
+};
+
+/* --- common configuration --- */
+
+/* The width of the field starting at off, 0 if none does. */
+static unsigned int common__field_size(u32 off)
+{
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT:
+	case VIRTIO_PCI_COMMON_DF:
+	case VIRTIO_PCI_COMMON_GFSELECT:
+	case VIRTIO_PCI_COMMON_GF:
+		return 4;
+	case VIRTIO_PCI_COMMON_STATUS:
+	case VIRTIO_PCI_COMMON_CFGGENERATION:
+		return 1;
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
+		return 8;
+	default:
+		/* The 16-bit fields, up to the 1.2 admin queue fields that end the structure. */
+		return off >= VIRTIO_PCI_COMMON_MSIX && off < VIRTIO_PCI_COMMON_LEN && !(off & 1) &&
+		       (off < VIRTIO_PCI_COMMON_Q_DESCLO || off >= VIRTIO_PCI_COMMON_Q_NDATA) ? 2 : 0;
+	}
+}
+
+/* Which field [off, off + len) is, or half of: false if it is not a whole field or half. */
+static bool common__field(u32 off, unsigned int len, u32 *field)
+{
+	unsigned int size = common__field_size(off);
+
+	if (size && (len == size || (size == 8 && len == 4))) {
+		*field = off;
+		return true;
+	}
+	if (len == 4 && off >= 4 && common__field_size(off - 4) == 8) {
+		*field = off - 4;
+		return true;
+	}
+	return false;
+}
+
+static struct virtq *virtio_pci__vq(struct virtio_pci *vp)
+{
+	return vp->queue_sel < vp->vdev->nr_vqs ? &vp->vdev->vqs[vp->queue_sel] : NULL;
+}
+
+/* Under vdev->lock. */
+static u64 common__read(struct virtio_pci *vp, u32 field)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	struct virtq *vq = virtio_pci__vq(vp);
+
+	switch (field) {
+	case VIRTIO_PCI_COMMON_DFSELECT:	return vp->dev_features_sel;
+	case VIRTIO_PCI_COMMON_DF:
+		return vp->dev_features_sel < 2 ?
+		       (u32)(virtio_dev__host_features(vdev) >> (32 * vp->dev_features_sel)) : 0;
+	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->drv_features_sel;
+	case VIRTIO_PCI_COMMON_GF:
+		return vp->drv_features_sel < 2 ?
+		       (u32)(vdev->driver_features >> (32 * vp->drv_features_sel)) : 0;
+	/* No MSI-X: no vector is ever in use. */
+	case VIRTIO_PCI_COMMON_MSIX:		return VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_NUMQ:		return vdev->nr_vqs;
+	case VIRTIO_PCI_COMMON_STATUS:		return (u8)atomic_load(&vdev->status);
+	case VIRTIO_PCI_COMMON_CFGGENERATION:	return (u8)atomic_load(&vdev->config_generation);
+	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->queue_sel;
+	/* A queue size of 0 tells the driver the queue does not exist. */
+	case VIRTIO_PCI_COMMON_Q_SIZE:		return vq ? vq->num : 0;
+	case VIRTIO_PCI_COMMON_Q_MSIX:		return VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_Q_ENABLE:	return vq && atomic_load(&vq->ready);
+	case VIRTIO_PCI_COMMON_Q_NOFF:		return vq ? vp->queue_sel : 0;
+	case VIRTIO_PCI_COMMON_Q_DESCLO:	return vq ? vq->desc_gpa : 0;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:	return vq ? vq->avail_gpa : 0;
+	case VIRTIO_PCI_COMMON_Q_USEDLO:	return vq ? vq->used_gpa : 0;
+	default:				return 0;
+	}
+}
+
+/* A 64-bit field takes a whole value, or one 32-bit half (at byte 0 or 4 of it). */
+static void set_part(u64 *v, u64 val, unsigned int len, unsigned int at)
+{
+	u64 mask = len == 8 ? ~0ULL : 0xffffffffULL << (8 * at);
+
+	*v = (*v & ~mask) | ((val << (8 * at)) & mask);
+}
+
+/* Queue setup: the driver may change it only while the queue is not enabled. */
+static void common__queue_write(struct virtio_pci *vp, u32 field, u64 val, unsigned int len,
+				unsigned int at)
+{
+	struct virtq *vq = virtio_pci__vq(vp);
+
+	if (!vq)
+		return;
+	if (field == VIRTIO_PCI_COMMON_Q_ENABLE) {
+		/* 0 is not the driver's to write (4.1.4.3.2): queues stop with a device reset. */
+		if (val == 1)
+			virtq__enable(vq);
+		return;
+	}
+	if (atomic_load(&vq->ready))
+		return;
+	switch (field) {
+	case VIRTIO_PCI_COMMON_Q_SIZE:		vq->num = (u32)val; break;	/* checked at enable */
+	case VIRTIO_PCI_COMMON_Q_DESCLO:	set_part(&vq->desc_gpa, val, len, at); break;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:	set_part(&vq->avail_gpa, val, len, at); break;
+	case VIRTIO_PCI_COMMON_Q_USEDLO:	set_part(&vq->used_gpa, val, len, at); break;
+	}
+}
+
+static void common__driver_features(struct virtio_pci *vp, u32 val)
+{
+	struct virtio_dev *vdev = vp->vdev;
+
+	/* Once accepted, the features are fixed until reset. */
+	if (vp->drv_features_sel >= 2 || (atomic_load(&vdev->status) & VIRTIO_CONFIG_S_FEATURES_OK))
+		return;
+	set_part(&vdev->driver_features, val, 4, 4 * vp->drv_features_sel);
+}
+
+static void common__status(struct virtio_pci *vp, u8 val)
+{
+	virtio_dev__set_status(vp->vdev, val);
+	if (val)
+		return;
+	vp->dev_features_sel = vp->drv_features_sel = vp->queue_sel = 0;
+	virtio_pci__take_isr(vp);
+}
+
+/* Under vdev->lock. */
+static void common__write(struct virtio_pci *vp, u32 field, u64 val, unsigned int len,
+			  unsigned int at)
+{
+	switch (field) {
+	case VIRTIO_PCI_COMMON_DFSELECT:	vp->dev_features_sel = (u32)val; break;
+	case VIRTIO_PCI_COMMON_GFSELECT:	vp->drv_features_sel = (u32)val; break;
+	case VIRTIO_PCI_COMMON_GF:		common__driver_features(vp, (u32)val); break;
+	case VIRTIO_PCI_COMMON_STATUS:		common__status(vp, (u8)val); break;
+	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->queue_sel = (u16)val; break;
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
+		common__queue_write(vp, field, val, len, at);
+		break;
+	default:				break;	/* read-only, or MSI-X vectors */
+	}
+}
+
+static void common__access(struct virtio_pci *vp, u32 off, u8 *data, unsigned int len,
+			   bool is_write)
+{
+	u32 field;
+
+	if (!common__field(off, len, &field))
+		return;
+	pthread_mutex_lock(&vp->vdev->lock);
+	if (is_write)
+		common__write(vp, field, get_le(data, len), len, off - field);
+	else
+		put_le(data, common__read(vp, field) >> (8 * (off - field)), len);
+	pthread_mutex_unlock(&vp->vdev->lock);
+}
+
+/* --- device configuration, ISR, notifications --- */
+
+static void device__access(struct virtio_pci *vp, u32 off, u8 *data, unsigned int len,
+			   bool is_write)
+{
+	struct virtio_dev *vdev = vp->vdev;
+
+	if (len > vdev->ops->config_size || off > vdev->ops->config_size - len)
+		return;
+	if (is_write ? !vdev->ops->config_write : !vdev->ops->config_read)
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	if (is_write)
+		vdev->ops->config_write(vdev, off, data, len);
+	else
+		vdev->ops->config_read(vdev, off, data, len);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+/* Queue n's doorbell is at 4 * n; what the driver writes there (n again) is not needed. */
+static void notify__write(struct virtio_pci *vp, u32 off, unsigned int len)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	u32 index = off / VIRTIO_PCI_NOTIFY_MULT;
+
+	if ((len != 2 && len != 4) || off % VIRTIO_PCI_NOTIFY_MULT)
+		return;
+	/* Without dev->lock: a device may take its time, or hand the work to another thread. */
+	if (index < vdev->nr_vqs && vdev->ops->notify)
+		vdev->ops->notify(vdev, &vdev->vqs[index]);
+}
+
+/* An access within BAR 0; data holds len bytes to write, or gets them (zeroed first). */
+static void virtio_pci__bar_access(struct virtio_pci *vp, u64 off, u8 *data, unsigned int len,
+				   bool is_write)
+{
+	u32 roff = (u32)(off % VIRTIO_PCI_REGION_SIZE);
+
+	if (!is_write)
+		memset(data, 0, len);
+	if (off >= VIRTIO_PCI_BAR_SIZE || roff + len > VIRTIO_PCI_REGION_SIZE)
+		return;
+	switch (off - roff) {
+	case VIRTIO_PCI_COMMON_OFF:
+		common__access(vp, roff, data, len, is_write);
+		break;
+	case VIRTIO_PCI_ISR_OFF:
+		if (!is_write && roff == 0 && len == 1)
+			data[0] = virtio_pci__take_isr(vp);
+		break;
+	case VIRTIO_PCI_DEVICE_OFF:
+		device__access(vp, roff, data, len, is_write);
+		break;
+	case VIRTIO_PCI_NOTIFY_OFF:
+		if (is_write)
+			notify__write(vp, roff, len);
+		break;
+	}
+}
+
+static void virtio_pci__bar_read(struct pci_dev *pdev, unsigned int bar, u64 off, u8 *data,
+				 unsigned int len)
+{
+	(void)bar;	/* BAR 0 is the only one */
+	virtio_pci__bar_access(to_vp(pdev), off, data, len, false);
+}
+
+static void virtio_pci__bar_write(struct pci_dev *pdev, unsigned int bar, u64 off,
+				  const u8 *data, unsigned int len)
+{
+	u8 buf[8];
+
+	(void)bar;
+	memcpy(buf, data, len);
+	virtio_pci__bar_access(to_vp(pdev), off, buf, len, true);
+}
+
+/* --- capabilities --- */
+
+/*
+ * The PCI config access capability: the driver picks bar, offset and length, and reading or
+ * writing pci_cfg_data does that access to the BAR. Anything but an aligned 1, 2 or 4 bytes
+ * within BAR 0 does nothing.
+ */
+static void virtio_pci__cfg_window(struct virtio_pci *vp, bool is_write)
+{
+	u8 *cap = vp->caps + vp->pci_cfg_cap - VIRTIO_PCI_CAP_BASE;
+	u32 off = (u32)get_le(cap + VIRTIO_PCI_CAP_OFFSET, 4);
+	u32 len = (u32)get_le(cap + VIRTIO_PCI_CAP_LENGTH, 4);
+
+	if (cap[VIRTIO_PCI_CAP_BAR] != 0 || (len != 1 && len != 2 && len != 4) ||
+	    !IS_ALIGNED(off, len) || off >= VIRTIO_PCI_BAR_SIZE)
+		return;
+	virtio_pci__bar_access(vp, off, cap + VIRTIO_PCI_CFG_DATA, len, is_write);
+}
+
+/* Whether [reg, reg + len) touches pci_cfg_data. */
+static bool virtio_pci__hits_cfg_data(const struct virtio_pci *vp, u32 reg, unsigned int len)
+{
+	u32 data = vp->pci_cfg_cap + VIRTIO_PCI_CFG_DATA;
+
+	return reg < data + 4 && data < reg + len;
+}
+
+/* Only bar, offset, length and pci_cfg_data of the PCI config access capability are writable. */
+static bool virtio_pci__cfg_writable(const struct virtio_pci *vp, u32 reg)
+{
+	u32 rel = reg - vp->pci_cfg_cap;
+
+	return reg >= vp->pci_cfg_cap && (rel == VIRTIO_PCI_CAP_BAR ||
+	       (rel >= VIRTIO_PCI_CAP_OFFSET && rel < VIRTIO_PCI_CAP_SIZE_EXT));
+}
+
+static void virtio_pci__cfg_read(struct pci_dev *pdev, u32 reg, u8 *data, unsigned int len)
+{
+	struct virtio_pci *vp = to_vp(pdev);
+
+	if (virtio_pci__hits_cfg_data(vp, reg, len))
+		virtio_pci__cfg_window(vp, false);
+	memcpy(data, vp->caps + reg - VIRTIO_PCI_CAP_BASE, len);
+}
+
+static void virtio_pci__cfg_write(struct pci_dev *pdev, u32 reg, const u8 *data, unsigned int len)
+{
+	struct virtio_pci *vp = to_vp(pdev);
+
+	for (unsigned int i = 0; i < len; i++) {
+		if (virtio_pci__cfg_writable(vp, reg + i))
+			vp->caps[reg + i - VIRTIO_PCI_CAP_BASE] = data[i];
+	}
+	if (virtio_pci__hits_cfg_data(vp, reg, len))
+		virtio_pci__cfg_window(vp, true);
+}
+
+static const struct pci_dev_ops virtio_pci_dev_ops = {
+	.cfg_read = virtio_pci__cfg_read,
+	.cfg_write = virtio_pci__cfg_write,
+	.bar_read = virtio_pci__bar_read,
+	.bar_write = virtio_pci__bar_write,
+};
+
+/* Appends a capability pointing at [off, off + length) of BAR 0; returns where the next goes. */
+static u8 virtio_pci__add_cap(struct virtio_pci *vp, u8 pos, u8 *prev, u8 len, u8 type, u32 off,
+			      u32 length)
+{
+	u8 *cap = vp->caps + pos - VIRTIO_PCI_CAP_BASE;
+
+	cap[VIRTIO_PCI_CAP_VNDR] = PCI_CAP_ID_VNDR;
+	cap[VIRTIO_PCI_CAP_LEN] = len;
+	cap[VIRTIO_PCI_CAP_CFG_TYPE] = type;
+	put_le(cap + VIRTIO_PCI_CAP_OFFSET, off, 4);
+	put_le(cap + VIRTIO_PCI_CAP_LENGTH, length, 4);
+	if (*prev)
+		vp->caps[*prev - VIRTIO_PCI_CAP_BASE + VIRTIO_PCI_CAP_NEXT] = pos;
+	*prev = pos;
+	return (u8)(pos + ALIGN_UP(len, 4));
+}
+
+static void virtio_pci__build_caps(struct virtio_pci *vp)
+{
+	const struct virtio_dev *vdev = vp->vdev;
+	u32 notify_len = (vdev->nr_vqs ? vdev->nr_vqs : 1) * VIRTIO_PCI_NOTIFY_MULT;
+	u8 pos = VIRTIO_PCI_CAP_BASE, prev = 0, notify;
+
+	pos = virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_COMMON_CFG,
+				  VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_LEN);
+	notify = pos;
+	pos = virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE_EXT, VIRTIO_PCI_CAP_NOTIFY_CFG,
+				  VIRTIO_PCI_NOTIFY_OFF, notify_len);
+	put_le(vp->caps + notify - VIRTIO_PCI_CAP_BASE + VIRTIO_PCI_NOTIFY_CAP_MULT,
+	       VIRTIO_PCI_NOTIFY_MULT, 4);
+	pos = virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_ISR_CFG,
+				  VIRTIO_PCI_ISR_OFF, 1);
+	if (vdev->ops->config_size)
+		pos = virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE,
+					  VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
+					  vdev->ops->config_size);
+	vp->pci_cfg_cap = pos;
+	virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE_EXT, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
+}
+
+/* --- registration --- */
+
+static u16 virtio_pci__class(u32 device_id)
+{
+	switch (device_id) {
+	case VIRTIO_ID_NET:		return PCI_CLASS_CODE_ETHERNET;
+	case VIRTIO_ID_BLOCK:		return PCI_CLASS_CODE_STORAGE_SCSI;
+	case VIRTIO_ID_9P:		return PCI_CLASS_CODE_STORAGE_OTHER;
+	case VIRTIO_ID_CONSOLE:		return PCI_CLASS_CODE_COMM_OTHER;
+	default:			return PCI_CLASS_CODE_OTHER;
+	}
+}
+
+int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev)
+{
+	const struct virtio_dev_ops *ops = vdev->ops;
+	struct virtio_pci *vp;
+	int err;
+
+	if (ops->config_size > VIRTIO_PCI_REGION_SIZE ||
+	    vdev->nr_vqs > VIRTIO_PCI_REGION_SIZE / VIRTIO_PCI_NOTIFY_MULT ||
+	    ops->device_id > 0x3f) {
+		pr_err("%s: cannot add it: too many queues, or config space too large", ops->name);
+		return -EINVAL;
+	}
+	vp = calloc(1, sizeof(*vp));
+	if (!vp) {
+		pr_err("%s: cannot add it: out of memory", ops->name);
+		return -ENOMEM;
+	}
+	vp->transport.ops = &virtio_pci_transport_ops;
+	vp->vdev = vdev;
+	vp->pdev = (struct pci_dev){
+		.ops = &virtio_pci_dev_ops, .name = ops->name,
+		.vendor_id = VIRTIO_PCI_VENDOR_ID,
+		.device_id = (u16)(VIRTIO_PCI_DEVICE_ID_BASE + ops->device_id),
+		.subsys_vendor_id = VIRTIO_PCI_VENDOR_ID,
+		.subsys_id = (u16)(VIRTIO_PCI_DEVICE_ID_BASE + ops->device_id),	/* >= 0x40 */
+		.revision = VIRTIO_PCI_REVISION, .class_code = virtio_pci__class(ops->device_id),
+		.cap_ptr = VIRTIO_PCI_CAP_BASE, .bar_size = { VIRTIO_PCI_BAR_SIZE },
+	};
+	virtio_pci__build_caps(vp);
+	pthread_mutex_init(&vp->isr_lock, NULL);
+	vdev->transport = &vp->transport;
+	err = pci__register(kvm, &vp->pdev);
+	if (err) {
+		vdev->transport = NULL;
+		pthread_mutex_destroy(&vp->isr_lock);
+		free(vp);
+	}
+	return err;
+}
+
+static void virtio_pci__detach(struct virtio_transport *t)
+{
+	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
+
+	pci__unregister(&vp->pdev);
+	pthread_mutex_destroy(&vp->isr_lock);
+	free(vp);
+}
