@@ -13,6 +13,7 @@ Suite *mmio_suite(void);
 Suite *psci_suite(void);
 Suite *virtqueue_suite(void);
 Suite *virtio_console_suite(void);
+Suite *virtio_blk_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
