@@ -3,6 +3,7 @@
 # Offsets and lengths are in 4K blocks. The pattern is what the host side makes too: the first
 # 1M of `seq 1 200000`.
 pattern() { seq 1 200000 | head -c 1048576; }
+md5() { md5sum | cut -d' ' -f1; }
 
 # One line per disk: what the guest's driver made of the device.
 info() {
@@ -26,7 +27,7 @@ write)		# DEV AT
 	;;
 read)		# DEV AT: md5 of 1M from block AT
 	info
-	echo "blk-read: md5=$(dd if="$2" bs=4k skip="$3" count=256 2>/dev/null | md5sum | cut -d' ' -f1)"
+	echo "blk-read: md5=$(dd if="$2" bs=4k skip="$3" count=256 2>/dev/null | md5)"
 	;;
 ro)		# DEV: writing must fail
 	info
@@ -50,6 +51,16 @@ reboot)		# DEV: the first boot marks the disk and reboots, the second finds the 
 		echo "blk-reboot: first boot"
 		reboot -f
 	fi
+	;;
+large)		# DEV: 16M of random data, written and read back 1M at a time, bypassing the
+		# page cache (requests of many segments) and through it
+	head -c 16777216 /dev/urandom >/tmp/r
+	echo "blk-large: src=$(md5 </tmp/r)"
+	dd if=/tmp/r of="$2" bs=1M oflag=direct 2>/dev/null || echo "blk-large: direct write failed"
+	dd if=/tmp/r of="$2" bs=1M seek=16 conv=fsync 2>/dev/null || echo "blk-large: write failed"
+	echo 3 >/proc/sys/vm/drop_caches
+	echo "blk-large: direct=$(dd if="$2" bs=1M count=16 iflag=direct 2>/dev/null | md5)"
+	echo "blk-large: cached=$(dd if="$2" bs=64k skip=256 count=256 2>/dev/null | md5)"
 	;;
 discard)	# DEV AT LEN
 	info

@@ -75,6 +75,22 @@ blk_fsync_kill() {
 	blk_expect_region 256 "$blk_pat" "not what the guest had fsync'ed before lkvm was killed"
 }
 
+# Large requests, bypassing the guest's page cache and through it: the bytes are the guest's.
+blk_large() { # [,OPTIONS]
+	blk_image 32
+	blk_run "-d $T/disk.img${1:-}" large /dev/vda
+	expect_rc 0
+	_src=$(sed -n 's/^blk-large: src=//p' "$T/console")
+	[ -n "$_src" ] || fail "the guest did not say what it wrote"
+	expect_no_console 'failed'
+	expect_console "^blk-large: direct=$_src$"
+	expect_console "^blk-large: cached=$_src$"
+	[ "$(dd if="$T/disk.img" bs=1M count=16 2>/dev/null | blk_md5)" = "$_src" ] ||
+		fail "the image's first 16M are not what the guest wrote with O_DIRECT"
+	[ "$(dd if="$T/disk.img" bs=1M skip=16 count=16 2>/dev/null | blk_md5)" = "$_src" ] ||
+		fail "the image's second 16M are not what the guest wrote"
+}
+
 blk_discard() {
 	blk_image 4 pattern
 	_blocks=$(stat -c %b "$T/disk.img")
@@ -140,6 +156,8 @@ run_test blk-write-direct blk_write ,direct
 run_test blk-read blk_read
 run_test blk-ro blk_ro
 run_test blk-fsync-kill blk_fsync_kill
+run_test blk-large blk_large
+run_test blk-large-direct blk_large ,direct
 run_test blk-discard blk_discard
 run_test blk-reboot blk_reboot
 run_test blk-locked blk_locked
