@@ -622,6 +622,89 @@ START_TEST(reset_then_again)
 }
 END_TEST
 
+START_TEST(requests_before_driver_ok_wait_for_it)
+{
+	struct vring_avail *a = host(RING + 0x1000);
+
+	/* The driver's setup, short of DRIVER_OK. */
+	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING + 0x1000));
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING + 0x2000));
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	header(VIRTIO_BLK_T_IN, 2);
+	desc(0, HDR, 16, F_NEXT, 1);
+	desc(1, BUF, 512, F_NEXT | F_WRITE, 2);
+	desc(2, STATUS, 1, F_WRITE, 0);
+	a->ring[0] = 0;
+	__atomic_store_n(&a->idx, 1, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	sleep_ms(50);
+	ck_assert_uint_eq(used_idx(), 0);
+	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	for (int i = 0; i < 3000 && used_idx() != 1; i++)
+		sleep_ms(1);
+	ck_assert_uint_eq(used_idx(), 1);
+	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(((u8 *)host(BUF))[0], pattern(2 * 512));
+}
+END_TEST
+
+START_TEST(linux_ring_features)
+{
+	/* Event index and an indirect table, as Linux negotiates and uses them. */
+	u64 itable = G(0x8000);
+	struct vring_desc d[3] = {
+		{ .addr = HDR, .len = 16, .flags = F_NEXT, .next = 1 },
+		{ .addr = BUF, .len = 4096, .flags = F_NEXT | F_WRITE, .next = 2 },
+		{ .addr = STATUS, .len = 1, .flags = F_WRITE },
+	};
+
+	driver_init(BLK_FEATURES | BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	memcpy(host(itable), d, sizeof(d));
+	for (unsigned int i = 0; i < 3 * QSIZE; i++) {
+		header(VIRTIO_BLK_T_IN, i);
+		*(u8 *)host(STATUS) = 0xee;
+		desc(0, itable, sizeof(d), VRING_DESC_F_INDIRECT, 0);
+		run_chain();
+		ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(((u8 *)host(BUF))[4095], pattern(i * 512 + 4095));
+	}
+}
+END_TEST
+
+START_TEST(reset_waits_for_requests_in_flight)
+{
+	struct vring_avail *a = host(RING + 0x1000);
+	static u8 snap[QSIZE * 0x2000];
+	u16 after;
+
+	/* A queue full of reads, then a reset right away: nothing is touched after it. */
+	driver_init(BLK_FEATURES);
+	for (unsigned int i = 0; i < QSIZE; i++) {
+		desc(3 * i, HDR, 16, F_NEXT, (u16)(3 * i + 1));
+		desc(3 * i + 1, BUF + i * 0x2000, 0x2000, F_NEXT | F_WRITE, (u16)(3 * i + 2));
+		desc(3 * i + 2, STATUS + i, 1, F_WRITE, 0);
+		a->ring[i] = (u16)(3 * i);
+	}
+	header(VIRTIO_BLK_T_IN, 0);
+	memset(host(BUF), 0xee, sizeof(snap));
+	__atomic_store_n(&a->idx, QSIZE, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	after = used_idx();
+	memcpy(snap, host(BUF), sizeof(snap));
+	sleep_ms(100);
+	ck_assert_uint_eq(used_idx(), after);
+	ck_assert_mem_eq(host(BUF), snap, sizeof(snap));
+}
+END_TEST
+
 /* --- read-only, odd sizes, direct I/O --- */
 
 START_TEST(read_only_refuses_writes)
@@ -834,6 +917,9 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(bad, zero_length_chain);
 	tcase_add_test(bad, status_only_chain);
 	tcase_add_test(bad, reset_then_again);
+	tcase_add_test(bad, requests_before_driver_ok_wait_for_it);
+	tcase_add_test(bad, linux_ring_features);
+	tcase_add_test(bad, reset_waits_for_requests_in_flight);
 	suite_add_tcase(s, bad);
 
 	tcase_add_checked_fixture(img, setup, teardown);
