@@ -44,7 +44,7 @@ struct blk_image {
 	bool readonly, direct;
 	bool can_punch;			/* fallocate(PUNCH_HOLE) works: discard, write zeroes */
 	u32 align;			/* what O_DIRECT wants of offsets, lengths, buffers; else 512 */
-	u64 capacity;			/* in 512-byte sectors, a multiple of align */
+	u64 capacity;			/* in 512-byte sectors; in bytes a multiple of align */
 	dev_t st_dev;			/* which file: for telling a disk given twice */
 	ino_t st_ino;
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -59,7 +59,7 @@ struct virtio_blk {
 
 	pthread_t thread;
 	bool thread_started;
-	pthread_mutex_t lock;		/* the four fields below */
+	pthread_mutex_t lock;		/* the conditions and flags below */
 	pthread_cond_t wake, idle;
 	bool pending;			/* notified since the thread last looked */
 	bool busy;			/* the thread is draining the queue */
