@@ -30,6 +30,7 @@ void virtio_dev__init(struct virtio_dev *dev, struct kvm *kvm, const struct virt
 	dev->kvm = kvm;
 	dev->vqs = vqs;
 	dev->nr_vqs = nr_vqs;
+	dev->device_features = ops->features;
 	pthread_mutex_init(&dev->lock, NULL);
 	for (unsigned int i = 0; i < nr_vqs; i++) {
 		memset(&vqs[i], 0, sizeof(vqs[i]));
@@ -49,7 +50,7 @@ void virtio_dev__destroy(struct virtio_dev *dev)
 
 u64 virtio_dev__host_features(const struct virtio_dev *dev)
 {
-	return dev->ops->features | VIRTIO_CORE_FEATURES;
+	return dev->device_features | VIRTIO_CORE_FEATURES;
 }
 
 /* A guest can repeat its mistakes forever: only the first one reaches the log. */

@@ -74,7 +74,8 @@ struct virtq_chain {
 struct virtio_dev_ops {
 	const char *name;		/* for messages: "virtio-console" */
 	u32 device_id;			/* VIRTIO_ID_* */
-	u64 features;			/* the device's own; the core adds VIRTIO_CORE_FEATURES */
+	u64 features;			/* the device's own (dev->device_features starts as
+					 * this); the core adds VIRTIO_CORE_FEATURES */
 	u32 config_size;
 	/*
 	 * len (1, 2, 4 or 8) bytes of device config space at offset; the transport has checked
@@ -117,6 +118,8 @@ struct virtio_dev {
 	unsigned int nr_vqs;
 	pthread_mutex_t lock;		/* the transport's registers */
 	_Atomic u32 status;		/* VIRTIO_CONFIG_S_*; NEEDS_RESET is set from data paths */
+	u64 device_features;		/* offered: ops->features, or what the device set before
+					 * attaching, when instances differ (a read-only disk) */
 	u64 driver_features;		/* as the driver writes them */
 	u64 features;			/* accepted at FEATURES_OK */
 	_Atomic u32 config_generation;
