@@ -227,6 +227,19 @@ run_test() {
 	esac
 }
 
+# run_test_both NAME FUNC [ARGS...]: runs the test NAME over virtio-mmio and NAME-pci over
+# virtio-pci; FUNC puts $VT (the --virtio-transport option) on lkvm's command line.
+VT=
+run_test_both() {
+	_both=$1
+	shift
+	VT="--virtio-transport mmio"
+	run_test "$_both" "$@"
+	VT="--virtio-transport pci"
+	run_test "$_both-pci" "$@"
+	VT=
+}
+
 # summary: prints (and saves to $LKVM_SUMMARY) the closing line; returns non-zero if any failed.
 summary() {
 	_line="$passed passed, $failed failed"

@@ -25,7 +25,7 @@ blk_run() { # DISK_ARGS GUEST_ACTION...
 	_disks=$1
 	shift
 	# shellcheck disable=SC2086 # the disk arguments are words
-	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M $_disks \
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M $VT $_disks \
 		-p "-- sh /tests/blk.sh $*"
 }
 
@@ -151,14 +151,14 @@ blk_missing() {
 	expect_no_console 'Booting Linux'
 }
 
-run_test blk-write blk_write
+run_test_both blk-write blk_write
 run_test blk-write-direct blk_write ,direct
-run_test blk-read blk_read
+run_test_both blk-read blk_read
 run_test blk-ro blk_ro
-run_test blk-fsync-kill blk_fsync_kill
+run_test_both blk-fsync-kill blk_fsync_kill
 run_test blk-large blk_large
-run_test blk-large-direct blk_large ,direct
-run_test blk-discard blk_discard
+run_test_both blk-large-direct blk_large ,direct
+run_test_both blk-discard blk_discard
 run_test blk-reboot blk_reboot
 run_test blk-locked blk_locked
 run_test blk-missing blk_missing
