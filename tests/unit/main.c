@@ -34,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, hotplug_suite());
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, firmware_suite());
+	srunner_add_suite(sr, p9_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,6 +16,7 @@ Suite *virtio_console_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
+Suite *p9_suite(void);
 
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);
