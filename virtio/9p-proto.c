@@ -217,6 +217,9 @@ static int p9_walk(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	newfid = p9fs__fid(s, newid);
 	if (newfid && newfid != fid)
 		return -EEXIST;
+	/* An open fid keeps naming what it opened. */
+	if (newfid && nwname && fid->open_fd >= 0)
+		return -EBUSY;
 	if ((err = p9fs__node_clone(&fid->node, &node)))
 		return err;
 	for (i = 0; i < nwname; i++) {

@@ -128,15 +128,26 @@ static const struct virtio_dev_ops virtio_9p_ops = {
 	.reset = virtio_9p__reset,
 };
 
-/* Every fid holds an fd or two: the soft limit (often 1024) would be reached soon. */
-static void virtio_9p__raise_nofile(void)
+/*
+ * Every fid holds up to three fds: the soft limit (often 1024) would soon be reached, so it goes
+ * up to the hard limit. Each share gets a fid budget that leaves fds for the rest of lkvm.
+ */
+static unsigned int virtio_9p__fid_budget(unsigned int nr_shares)
 {
 	struct rlimit rl;
+	u64 budget;
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 64;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return P9_MAX_FIDS;
+	budget = rl.rlim_cur > 256 ? (rl.rlim_cur - 256) / (3 * nr_shares) : 0;
+	return budget < 64 ? 64 : budget > P9_MAX_FIDS ? P9_MAX_FIDS : (unsigned int)budget;
 }
 
 static void virtio_9p__free(struct virtio_9p *p9)
@@ -157,7 +168,7 @@ static void virtio_9p__stop(struct virtio_9p *p9)
 	pthread_join(p9->thread, NULL);
 }
 
-static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share)
+static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsigned int max_fids)
 {
 	size_t tag_len = strlen(share->tag);
 	struct virtio_9p *p9;
@@ -191,6 +202,7 @@ static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share)
 		virtio_9p__free(p9);
 		return err;
 	}
+	p9->srv.max_fids = max_fids;
 	virtio_dev__init(&p9->vdev, kvm, &virtio_9p_ops, &p9->vq, 1);
 	err = -pthread_create(&p9->thread, NULL, virtio_9p__worker, p9);
 	if (err) {
@@ -209,12 +221,14 @@ static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share)
 
 int virtio_9p__init(struct kvm *kvm)
 {
+	unsigned int max_fids;
 	int err;
 
-	if (kvm->cfg->nr_shares)
-		virtio_9p__raise_nofile();
+	if (!kvm->cfg->nr_shares)
+		return 0;
+	max_fids = virtio_9p__fid_budget(kvm->cfg->nr_shares);
 	for (unsigned int i = 0; i < kvm->cfg->nr_shares; i++) {
-		err = virtio_9p__new(kvm, &kvm->cfg->shares[i]);
+		err = virtio_9p__new(kvm, &kvm->cfg->shares[i], max_fids);
 		if (err) {
 			virtio_9p__exit(kvm);
 			return err;
@@ -230,8 +244,9 @@ void virtio_9p__exit(struct kvm *kvm)
 	while ((vdev = virtio__find(kvm, &virtio_9p_ops))) {
 		struct virtio_9p *p9 = to_9p(vdev);
 
-		virtio__detach(vdev);
+		/* The worker first: it may still be signalling through the transport. */
 		virtio_9p__stop(p9);
+		virtio__detach(vdev);
 		virtio_dev__destroy(vdev);
 		p9__destroy(&p9->srv);
 		virtio_9p__free(p9);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Guest half of the 9p-ops system test (tests/system/t-9p.sh): mounts the share tagged "share"
-# on /mnt and works in it; one line per check, "9p-ok: NAME" or "9p-FAIL: NAME". $1 is the host
+# on /mnt (and "second" on /mnt2) and works in it; one line per check, "9p-ok: NAME" or "9p-FAIL: NAME". $1 is the host
 # path of a marker file outside the share, which must stay out of reach.
 m=/mnt
 marker=$1
@@ -55,5 +55,11 @@ check symlink-to-root-is-guest-root '[ -d $m/hostroot/tests ] && ! ls $m/hostroo
 check no-marker '! cat $m/marker-link $m/marker-abs $m/up/outside-marker $m/hostroot$marker \
 	$m/../outside-marker "$marker" 2>/dev/null | grep -q secret'
 ls $m/.. $m/../.. >/dev/null
+
+# A second share, tagged "second": its own directory, nothing of the first.
+mkdir -p /mnt2
+mount -t 9p -o trans=virtio,version=9p2000.L second /mnt2
+check second-share '[ "$(cat /mnt2/file2)" = second ] && [ ! -e /mnt2/hostfile ]'
+umount /mnt2
 umount $m
 echo "9p: done"

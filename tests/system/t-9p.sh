@@ -20,15 +20,18 @@ p9_guest_md5() {
 
 p9_ops() {
 	p9_prepare
+	mkdir -p "$T/share2"
+	echo second >"$T/share2/file2"
 	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --9p "$T/share,share" \
-		-p "-- sh /tests/9p-ops.sh $T/outside-marker"
+		--9p "$T/share2,second" -p "-- sh /tests/9p-ops.sh $T/outside-marker"
 	expect_rc 0
 	expect_console '^9p: mounted$'
 	expect_console '^9p: done$'
 	expect_no_console '^9p-FAIL'
 	expect_no_console 'host-secret-marker'
 	for c in read create write mkdir rename rename-dirs unlink rmdir symlink link chmod truncate \
-		readdir df mknod-dev mkfifo dotdot-stays-in-guest symlink-to-root-is-guest-root no-marker; do
+		readdir df mknod-dev mkfifo dotdot-stays-in-guest symlink-to-root-is-guest-root no-marker \
+		second-share; do
 		expect_console "^9p-ok: $c$"
 	done
 	# What the guest did, seen from the host.

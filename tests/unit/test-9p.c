@@ -543,6 +543,12 @@ START_TEST(bad_fids)
 	m_begin(P9_TCLUNK);
 	m32(1);
 	expect_err(EBADF);
+	/* An open fid cannot be walked onto itself: it keeps naming what it opened. */
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	lopen(1, 0);
+	ck_assert_int_eq(walk(1, 1, "..", NULL, NULL), -EBUSY);
+	ck_assert_int_eq(walk(1, 2, NULL, NULL, NULL), 0);
+	clunk(1);
 	/* NOFID is never a fid. */
 	ck_assert_int_eq(walk(ROOT, P9_NOFID, NULL, NULL, NULL), -EINVAL);
 	/* I/O on fids that are not open. */
