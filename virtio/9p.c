@@ -7,6 +7,7 @@
  * (the guest may rewrite it); the reply goes to its device-writable part. Linux's zero-copy
  * requests (header and data in separate buffers) are just longer chains.
  */
+#include "lkvm/devspec.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/p9.h"
@@ -19,13 +20,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define P9_TAG_MAX	64		/* SHARE_TAG_MAX: devspec checks it */
-
 struct virtio_9p {
 	struct virtio_dev vdev;
 	struct virtq vq;
 	struct p9_server srv;		/* under vq.lock */
-	u8 config[2 + P9_TAG_MAX];	/* tag_len (le16), tag: fixed from init on */
+	u8 config[2 + SHARE_TAG_MAX];	/* tag_len (le16), tag: fixed from init on */
 	u32 config_size;
 
 	pthread_t thread;
@@ -122,7 +121,7 @@ static const struct virtio_dev_ops virtio_9p_ops = {
 	.name = "virtio-9p",
 	.device_id = VIRTIO_ID_9P,
 	.features = 1ULL << VIRTIO_9P_MOUNT_TAG,
-	.config_size = sizeof(struct virtio_9p_config) + P9_TAG_MAX,
+	.config_size = sizeof(struct virtio_9p_config) + SHARE_TAG_MAX,
 	.config_read = virtio_9p__config_read,
 	.notify = virtio_9p__notify,
 	.reset = virtio_9p__reset,
@@ -174,8 +173,8 @@ static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsig
 	struct virtio_9p *p9;
 	int err;
 
-	if (!tag_len || tag_len > P9_TAG_MAX) {
-		pr_err("--9p %s: the tag must have 1 to %d characters", share->path, P9_TAG_MAX);
+	if (!tag_len || tag_len > SHARE_TAG_MAX) {
+		pr_err("--9p %s: the tag must have 1 to %d characters", share->path, SHARE_TAG_MAX);
 		return -EINVAL;
 	}
 	p9 = calloc(1, sizeof(*p9));
