@@ -656,9 +656,9 @@ END_TEST
 /* The guest applied its umask: lkvm's own (077 here) takes nothing more away. */
 START_TEST(create_keeps_the_guests_mode)
 {
+	mode_t old = umask(077);
 	struct stat st;
 
-	umask(077);
 	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
 	m_begin(P9_TLCREATE);
 	m32(1);
@@ -677,6 +677,7 @@ START_TEST(create_keeps_the_guests_mode)
 	ck_assert_uint_eq(st.st_mode & 07777, 0664);
 	ck_assert_int_eq(stat(host_path("dir"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0775);
+	umask(old);
 }
 END_TEST
 
