@@ -21,6 +21,7 @@ Suite *control_suite(void);
 Suite *firmware_suite(void);
 Suite *devspec_suite(void);
 Suite *ioevent_suite(void);
+Suite *p9_suite(void);
 
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);

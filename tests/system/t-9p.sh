@@ -1,0 +1,67 @@
+# virtio-9p: a Linux guest mounts a host directory (--9p DIR,TAG) and works in it (the guest half
+# is guest/tests/9p-ops.sh), finds no way out of it, and boots from one (-d DIR, no initrd).
+
+# The share: a file, a large file, and symlinks pointing out of it; a marker file outside.
+p9_prepare() {
+	mkdir -p "$T/share"
+	echo host-secret-marker >"$T/outside-marker"
+	echo from-the-host >"$T/share/hostfile"
+	ln -s / "$T/share/hostroot"
+	ln -s ../.. "$T/share/up"
+	ln -s ../outside-marker "$T/share/marker-link"
+	ln -s "$T/outside-marker" "$T/share/marker-abs"
+	dd if=/dev/urandom of="$T/share/hostbig" bs=1M count=4 2>/dev/null
+}
+
+# md5 NAME: the checksum the guest printed for NAME.
+p9_guest_md5() {
+	sed -n "s/^9p-md5 $1 \([0-9a-f]*\)$/\1/p" "$T/console" | head -n 1
+}
+
+p9_ops() {
+	p9_prepare
+	mkdir -p "$T/share2"
+	echo second >"$T/share2/file2"
+	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --9p "$T/share,share" \
+		--9p "$T/share2,second" -p "-- sh /tests/9p-ops.sh $T/outside-marker"
+	expect_rc 0
+	expect_console '^9p: mounted$'
+	expect_console '^9p: done$'
+	expect_no_console '^9p-FAIL'
+	expect_no_console 'host-secret-marker'
+	for c in read create write mkdir rename rename-dirs unlink rmdir symlink link chmod truncate \
+		readdir df mknod-dev mkfifo dotdot-stays-in-guest symlink-to-root-is-guest-root no-marker \
+		second-share; do
+		expect_console "^9p-ok: $c$"
+	done
+	# What the guest did, seen from the host.
+	[ "$(cat "$T/share/created")" = "$(printf 'heXYo-from-guest\nmore')" ] || fail "created: wrong content"
+	[ "$(readlink "$T/share/guestlink")" = created ] || fail "guestlink: not a symlink to created"
+	[ "$(cat "$T/share/moved-up")" = x ] || fail "moved-up: missing after the renames"
+	[ ! -e "$T/share/todelete" ] && [ ! -e "$T/share/newdir" ] || fail "removed files are still there"
+	[ ! -e "$T/share/devnull" ] || fail "the guest made a device node"
+	[ "$(cat "$T/outside-marker")" = host-secret-marker ] || fail "the marker outside was changed"
+	[ "$(stat -c %s "$T/share/guestbig")" = 4194304 ] || fail "guestbig: wrong size"
+	g=$(p9_guest_md5 guestbig)
+	[ -n "$g" ] && [ "$g" = "$(md5sum "$T/share/guestbig" | cut -d ' ' -f 1)" ] ||
+		fail "guestbig: the guest's checksum ($g) is not the host's"
+	h=$(p9_guest_md5 hostbig)
+	[ -n "$h" ] && [ "$h" = "$(md5sum "$T/share/hostbig" | cut -d ' ' -f 1)" ] ||
+		fail "hostbig: the guest read $h, not what the host wrote"
+}
+
+# -d DIR without an initrd: the guest's root is DIR over 9p (the initramfs unpacked there).
+p9_root() {
+	mkdir -p "$T/root"
+	(cd "$T/root" && gzip -dc "$LKVM_INITRD" | cpio -id 2>/dev/null)
+	[ -x "$T/root/init" ] || fail "could not unpack $LKVM_INITRD"
+	lk_run 900 run -k "$LKVM_KERNEL" -c 1 -m 256M -d "$T/root" \
+		-p "init=/init -- echo 9p-root-echo; grep 9p /proc/mounts; echo hi >/from-guest"
+	expect_rc 0
+	expect_console '^9p-root-echo$'
+	expect_console '^/dev/root / 9p '
+	[ "$(cat "$T/root/from-guest" 2>/dev/null)" = hi ] || fail "the guest's write to / is not in DIR"
+}
+
+run_test 9p-ops p9_ops
+run_test 9p-root p9_root

@@ -1,0 +1,1447 @@
+/*
+ * The 9P2000.L server against a temporary directory: the message parser on truncated, lying and
+ * oversized messages, each operation, and attempts to reach files outside the share. Then the
+ * virtio-9p device through the MMIO bus: its identity, config space and a request round trip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_9p.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_mmio.h>
+
+#include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
+#include "lkvm/p9.h"
+#include "lkvm/virtio.h"
+#include "suites.h"
+
+#define ROOT	0		/* the fid attached in setup */
+
+static struct {
+	char top[64];			/* the test's directory: share/ and the marker outside it */
+	char share[96];
+	struct p9_server srv;
+	u8 msg[P9_MAX_MSIZE];
+	size_t len;
+	u8 resp[P9_MAX_MSIZE];
+	size_t rlen, rpos;
+	u16 tag;
+} t;
+
+/* --- building requests and reading replies --- */
+
+static void m_put(u64 v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		t.msg[t.len++] = (u8)(v >> (8 * i));
+}
+
+static void m8(u8 v) { m_put(v, 1); }
+static void m16(u16 v) { m_put(v, 2); }
+static void m32(u32 v) { m_put(v, 4); }
+static void m64(u64 v) { m_put(v, 8); }
+
+static void mstr(const char *s)
+{
+	m16((u16)strlen(s));
+	memcpy(t.msg + t.len, s, strlen(s));
+	t.len += strlen(s);
+}
+
+static void m_begin(u8 type)
+{
+	t.len = 0;
+	m32(0);
+	m8(type);
+	m16(++t.tag);
+}
+
+static void m_size(void)
+{
+	u32 len = (u32)t.len;
+
+	memcpy(t.msg, &len, 4);		/* the test hosts are little-endian */
+}
+
+static u64 r_get(unsigned int bytes)
+{
+	u64 v = 0;
+
+	ck_assert_uint_le(t.rpos + bytes, t.rlen);
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (u64)t.resp[t.rpos++] << (8 * i);
+	return v;
+}
+
+static u8 r8(void) { return (u8)r_get(1); }
+static u16 r16(void) { return (u16)r_get(2); }
+static u32 r32(void) { return (u32)r_get(4); }
+static u64 r64(void) { return r_get(8); }
+
+static void rstr(char *buf, size_t size)
+{
+	u16 len = r16();
+
+	ck_assert_uint_lt(len, size);
+	ck_assert_uint_le(t.rpos + len, t.rlen);
+	memcpy(buf, t.resp + t.rpos, len);
+	buf[len] = '\0';
+	t.rpos += len;
+}
+
+/* Sends the message as built (size field as set); returns the reply's type, header checked. */
+static u8 send_raw(size_t len, size_t cap)
+{
+	u8 type;
+
+	t.rlen = p9__handle(&t.srv, t.msg, len, t.resp, cap);
+	t.rpos = 0;
+	if (!t.rlen)
+		return 0;
+	ck_assert_uint_ge(t.rlen, P9_HDR_SIZE);
+	ck_assert_uint_eq(r32(), t.rlen);
+	type = r8();
+	r16();
+	return type;
+}
+
+static u8 rpc(void)
+{
+	m_size();
+	return send_raw(t.len, sizeof(t.resp));
+}
+
+/* The request fails with errno err. */
+static void expect_err(int err)
+{
+	ck_assert_uint_eq(rpc(), P9_RLERROR);
+	ck_assert_int_eq((int)r32(), err);
+}
+
+static void expect_ok(u8 rtype)
+{
+	u8 type = rpc();
+
+	if (type == P9_RLERROR)
+		ck_abort_msg("Rlerror %d, expected type %u", (int)r32(), rtype);
+	ck_assert_uint_eq(type, rtype);
+}
+
+static u8 rqid(u64 *path)
+{
+	u8 type = r8();
+
+	r32();
+	*path = r64();
+	return type;
+}
+
+/* --- operations, as the guest's client would send them --- */
+
+/* Twalk fid -> newfid through up to four names (NULL-terminated); returns the Rwalk count. */
+static int walk(u32 fid, u32 newfid, const char *n1, const char *n2, const char *n3)
+{
+	const char *names[] = { n1, n2, n3 };
+	u16 nr = 0;
+	u8 type;
+
+	while (nr < 3 && names[nr])
+		nr++;
+	m_begin(P9_TWALK);
+	m32(fid);
+	m32(newfid);
+	m16(nr);
+	for (u16 i = 0; i < nr; i++)
+		mstr(names[i]);
+	type = rpc();
+	if (type == P9_RLERROR)
+		return -(int)r32();
+	ck_assert_uint_eq(type, P9_RWALK);
+	return r16();
+}
+
+static void lopen(u32 fid, u32 flags)
+{
+	m_begin(P9_TLOPEN);
+	m32(fid);
+	m32(flags);
+	expect_ok(P9_RLOPEN);
+}
+
+static void lcreate(u32 dirfid, const char *name, u32 flags)
+{
+	m_begin(P9_TLCREATE);
+	m32(dirfid);
+	mstr(name);
+	m32(flags);
+	m32(0644);
+	m32(0);
+	expect_ok(P9_RLCREATE);
+}
+
+static void twrite(u32 fid, u64 off, const char *data)
+{
+	m_begin(P9_TWRITE);
+	m32(fid);
+	m64(off);
+	m32((u32)strlen(data));
+	memcpy(t.msg + t.len, data, strlen(data));
+	t.len += strlen(data);
+	expect_ok(P9_RWRITE);
+	ck_assert_uint_eq(r32(), strlen(data));
+}
+
+/* Tread into buf (NUL-terminated); returns the count. */
+static u32 tread(u32 fid, u64 off, u32 count, char *buf, size_t size)
+{
+	u32 n;
+
+	m_begin(P9_TREAD);
+	m32(fid);
+	m64(off);
+	m32(count);
+	expect_ok(P9_RREAD);
+	n = r32();
+	ck_assert_uint_eq(t.rlen, P9_IOHDR_SIZE + n);
+	if (buf) {
+		ck_assert_uint_lt(n, size);
+		memcpy(buf, t.resp + t.rpos, n);
+		buf[n] = '\0';
+	}
+	return n;
+}
+
+static void clunk(u32 fid)
+{
+	m_begin(P9_TCLUNK);
+	m32(fid);
+	expect_ok(P9_RCLUNK);
+}
+
+static void getattr(u32 fid, u32 *mode, u64 *size, u64 *nlink)
+{
+	u64 path;
+
+	m_begin(P9_TGETATTR);
+	m32(fid);
+	m64(P9_GETATTR_BASIC);
+	expect_ok(P9_RGETATTR);
+	ck_assert_uint_eq(r64(), P9_GETATTR_BASIC);
+	rqid(&path);
+	*mode = r32();
+	r32();
+	r32();
+	*nlink = r64();
+	r64();
+	*size = r64();
+	ck_assert_uint_eq(t.rlen, P9_HDR_SIZE + 8 + 13 + 12 + 8 * 15);
+}
+
+static void mkdir_at(u32 dirfid, const char *name)
+{
+	m_begin(P9_TMKDIR);
+	m32(dirfid);
+	mstr(name);
+	m32(0755);
+	m32(0);
+	expect_ok(P9_RMKDIR);
+}
+
+/* --- the host side --- */
+
+static char *host_path(const char *rel)
+{
+	static char bufs[2][256];	/* two: rename(host_path(a), host_path(b)) */
+	static unsigned int next;
+	char *buf = bufs[next++ % 2];
+
+	snprintf(buf, 256, "%s/%s", t.share, rel);
+	return buf;
+}
+
+static void host_write(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+}
+
+static bool host_exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void setup(void)
+{
+	char marker[128];
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.top, "/tmp/lkvm-unit-9p-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t.top));
+	snprintf(t.share, sizeof(t.share), "%s/share", t.top);
+	ck_assert_int_eq(mkdir(t.share, 0755), 0);
+	snprintf(marker, sizeof(marker), "%s/outside", t.top);
+	host_write(marker, "host secret\n");
+	host_write(host_path("hello"), "hello, world\n");
+	ck_assert_int_eq(p9__init(&t.srv, t.share), 0);
+	m_begin(P9_TVERSION);
+	m32(8192);
+	mstr("9P2000.L");
+	expect_ok(P9_RVERSION);
+	m_begin(P9_TATTACH);
+	m32(ROOT);
+	m32(P9_NOFID);
+	mstr("user");
+	mstr("");
+	m32(0);
+	expect_ok(P9_RATTACH);
+}
+
+static void teardown(void)
+{
+	p9__destroy(&t.srv);
+	nftw(t.top, rm_one, 16, FTW_PHYS | FTW_DEPTH);
+}
+
+/* --- the parser --- */
+
+START_TEST(version_negotiates_msize)
+{
+	char version[32];
+
+	m_begin(P9_TVERSION);
+	m32(1 << 30);
+	mstr("9P2000.L");
+	expect_ok(P9_RVERSION);
+	ck_assert_uint_eq(r32(), P9_MAX_MSIZE);
+	rstr(version, sizeof(version));
+	ck_assert_str_eq(version, "9P2000.L");
+
+	m_begin(P9_TVERSION);
+	m32(4096);
+	mstr("9P2000.u");
+	expect_ok(P9_RVERSION);
+	ck_assert_uint_eq(r32(), 4096);
+	rstr(version, sizeof(version));
+	ck_assert_str_eq(version, "unknown");
+
+	m_begin(P9_TVERSION);
+	m32(16);
+	mstr("9P2000.L");
+	expect_err(EINVAL);
+	/* A new session: the old fids are gone. */
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), -EBADF);
+}
+END_TEST
+
+START_TEST(replies_respect_msize)
+{
+	char big[6000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	lcreate(ROOT, "f", 2);			/* the fid is now the open file */
+	twrite(ROOT, 0, big);
+	twrite(ROOT, sizeof(big) - 1, big);
+	ck_assert_uint_eq(tread(ROOT, 0, 100000, NULL, 0), 8192 - P9_IOHDR_SIZE);
+	/* A message longer than msize is refused, even if it is all there. */
+	m_begin(P9_TWRITE);
+	m32(ROOT);
+	m64(0);
+	m32(8200);
+	memset(t.msg + t.len, 'y', 8200);
+	t.len += 8200;
+	expect_err(EINVAL);
+	/* And a small reply buffer bounds the read further. */
+	m_begin(P9_TREAD);
+	m32(ROOT);
+	m64(0);
+	m32(1000);
+	m_size();
+	ck_assert_uint_eq(send_raw(t.len, 100), P9_RREAD);
+	ck_assert_uint_eq(t.rlen, 100);
+	ck_assert_uint_eq(r32(), 100 - P9_IOHDR_SIZE);
+}
+END_TEST
+
+START_TEST(short_messages)
+{
+	for (size_t len = 0; len < P9_HDR_SIZE; len++) {
+		memset(t.msg, 0xff, 8);
+		ck_assert_uint_eq(send_raw(len, sizeof(t.resp)), P9_RLERROR);
+		ck_assert_int_eq((int)r32(), EINVAL);
+	}
+	/* No room for any reply: nothing written. */
+	m_begin(P9_TCLUNK);
+	m32(ROOT);
+	m_size();
+	ck_assert_uint_eq(send_raw(t.len, 10), 0);
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);	/* and not clunked */
+}
+END_TEST
+
+START_TEST(size_field_lies)
+{
+	m_begin(P9_TCLUNK);
+	m32(ROOT);
+	m_size();
+	t.msg[0] = 20;				/* more than there is */
+	ck_assert_uint_eq(send_raw(t.len, sizeof(t.resp)), P9_RLERROR);
+	ck_assert_int_eq((int)r32(), EINVAL);
+	t.msg[0] = 5;				/* less than a header */
+	ck_assert_uint_eq(send_raw(t.len, sizeof(t.resp)), P9_RLERROR);
+	ck_assert_int_eq((int)r32(), EINVAL);
+	t.msg[0] = 7;				/* no fid: truncated body */
+	ck_assert_uint_eq(send_raw(t.len, sizeof(t.resp)), P9_RLERROR);
+	ck_assert_int_eq((int)r32(), EINVAL);
+	memset(t.msg, 0xff, 4);
+	ck_assert_uint_eq(send_raw(t.len, sizeof(t.resp)), P9_RLERROR);
+	ck_assert_int_eq((int)r32(), EINVAL);
+	/* The fid survived every one of them. */
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+}
+END_TEST
+
+/* Every prefix of a valid request, with its size field saying so, is malformed and harmless. */
+START_TEST(truncated_bodies_do_nothing)
+{
+	size_t full;
+
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	mstr("newdir");
+	m32(0755);
+	m32(0);
+	full = t.len;
+	for (size_t len = P9_HDR_SIZE; len < full; len++) {
+		u32 l = (u32)len;
+
+		memcpy(t.msg, &l, 4);
+		ck_assert_uint_eq(send_raw(len, sizeof(t.resp)), P9_RLERROR);
+		ck_assert_int_eq((int)r32(), EINVAL);
+		ck_assert(!host_exists(host_path("newdir")));
+	}
+	m_size();
+	ck_assert_uint_eq(send_raw(full, sizeof(t.resp)), P9_RMKDIR);
+	ck_assert(host_exists(host_path("newdir")));
+}
+END_TEST
+
+START_TEST(strings_past_the_end)
+{
+	m_begin(P9_TWALK);
+	m32(ROOT);
+	m32(1);
+	m16(1);
+	m16(200);				/* a 200-byte name with 5 bytes there */
+	memcpy(t.msg + t.len, "hello", 5);
+	t.len += 5;
+	expect_err(EINVAL);
+	ck_assert_int_eq(walk(1, 2, NULL, NULL, NULL), -EBADF);
+}
+END_TEST
+
+START_TEST(strings_with_nul_or_too_long)
+{
+	char name[300];
+
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	m16(5);
+	memcpy(t.msg + t.len, "ab\0cd", 5);
+	t.len += 5;
+	m32(0755);
+	m32(0);
+	expect_err(EINVAL);
+	ck_assert(!host_exists(host_path("ab")));
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	mstr(name);
+	m32(0755);
+	m32(0);
+	expect_err(ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(oversized_counts)
+{
+	/* Twrite claiming more data than the message holds. */
+	lcreate(ROOT, "f", 2);
+	m_begin(P9_TWRITE);
+	m32(ROOT);
+	m64(0);
+	m32(100);
+	memcpy(t.msg + t.len, "abc", 3);
+	t.len += 3;
+	expect_err(EINVAL);
+	ck_assert_uint_eq(tread(ROOT, 0, 0xffffffff, NULL, 0), 0);	/* nothing was written */
+	/* Twalk with more than 16 names. */
+	m_begin(P9_TWALK);
+	m32(ROOT);
+	m32(5);
+	m16(17);
+	for (int i = 0; i < 17; i++)
+		mstr("x");
+	expect_err(EINVAL);
+	/* An offset beyond off_t. */
+	m_begin(P9_TREAD);
+	m32(ROOT);
+	m64(1ULL << 63);
+	m32(10);
+	expect_err(EINVAL);
+}
+END_TEST
+
+START_TEST(bad_fids)
+{
+	u32 mode;
+	u64 size, nlink;
+
+	m_begin(P9_TGETATTR);
+	m32(77);
+	m64(0);
+	expect_err(EBADF);
+	ck_assert_int_eq(walk(77, 78, NULL, NULL, NULL), -EBADF);
+	/* Reuse: attach, or walk to, a fid in use. */
+	m_begin(P9_TATTACH);
+	m32(ROOT);
+	m32(P9_NOFID);
+	mstr("u");
+	mstr("");
+	m32(0);
+	expect_err(EEXIST);
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), -EEXIST);
+	/* Walking a fid onto itself is allowed. */
+	ck_assert_int_eq(walk(1, 1, "hello", NULL, NULL), 1);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert(S_ISREG(mode));
+	ck_assert_uint_eq(size, 13);
+	clunk(1);
+	m_begin(P9_TCLUNK);
+	m32(1);
+	expect_err(EBADF);
+	/* An open fid cannot be walked onto itself: it keeps naming what it opened. */
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	lopen(1, 0);
+	ck_assert_int_eq(walk(1, 1, "..", NULL, NULL), -EBUSY);
+	ck_assert_int_eq(walk(1, 2, NULL, NULL, NULL), 0);
+	clunk(1);
+	/* NOFID is never a fid. */
+	ck_assert_int_eq(walk(ROOT, P9_NOFID, NULL, NULL, NULL), -EINVAL);
+	/* I/O on fids that are not open. */
+	m_begin(P9_TREAD);
+	m32(ROOT);
+	m64(0);
+	m32(10);
+	expect_err(EBADF);
+	m_begin(P9_TREADDIR);
+	m32(ROOT);
+	m64(0);
+	m32(1000);
+	expect_err(EBADF);
+}
+END_TEST
+
+START_TEST(fid_table_is_bounded)
+{
+	u32 id;
+
+	t.srv.max_fids = 100;
+	for (id = 1; id < 100; id++)
+		ck_assert_int_eq(walk(ROOT, id, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(walk(ROOT, id, NULL, NULL, NULL), -ENFILE);
+	clunk(5);
+	ck_assert_int_eq(walk(ROOT, id, NULL, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(unknown_types)
+{
+	m_begin(P9_TAUTH);
+	m32(1);
+	mstr("u");
+	mstr("");
+	expect_err(EOPNOTSUPP);
+	m_begin(250);
+	expect_err(EOPNOTSUPP);
+	m_begin(P9_RVERSION);			/* a reply type */
+	expect_err(EOPNOTSUPP);
+	m_begin(P9_TXATTRWALK);
+	m32(ROOT);
+	m32(1);
+	mstr("user.x");
+	expect_err(EOPNOTSUPP);
+	m_begin(P9_TFLUSH);
+	m16(3);
+	expect_ok(P9_RFLUSH);
+}
+END_TEST
+
+/* --- operations --- */
+
+START_TEST(create_write_read)
+{
+	char buf[64];
+	u32 mode;
+	u64 size, nlink;
+
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	lcreate(1, "new", 2);			/* O_RDWR */
+	twrite(1, 0, "abcdef");
+	twrite(1, 3, "XY");
+	ck_assert_uint_eq(tread(1, 0, 100, buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "abcXYf");
+	ck_assert_uint_eq(tread(1, 4, 1, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "Y");
+	ck_assert_uint_eq(tread(1, 100, 10, buf, sizeof(buf)), 0);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert(S_ISREG(mode));
+	ck_assert_uint_eq(mode & 0600, 0600);
+	ck_assert_uint_eq(size, 6);
+	m_begin(P9_TFSYNC);
+	m32(1);
+	m32(0);
+	expect_ok(P9_RFSYNC);
+	clunk(1);
+
+	/* Read it back through a new fid, read-only: writes are refused. */
+	ck_assert_int_eq(walk(ROOT, 2, "new", NULL, NULL), 1);
+	lopen(2, 0);
+	ck_assert_uint_eq(tread(2, 0, 100, buf, sizeof(buf)), 6);
+	m_begin(P9_TWRITE);
+	m32(2);
+	m64(0);
+	m32(1);
+	m8('z');
+	expect_err(EBADF);
+	m_begin(P9_TLOPEN);			/* open twice */
+	m32(2);
+	m32(0);
+	expect_err(EBUSY);
+	/* Creating what exists, with O_EXCL. */
+	ck_assert_int_eq(walk(ROOT, 3, NULL, NULL, NULL), 0);
+	m_begin(P9_TLCREATE);
+	m32(3);
+	mstr("new");
+	m32(2 | P9_DOTL_EXCL);
+	m32(0644);
+	m32(0);
+	expect_err(EEXIST);
+}
+END_TEST
+
+/* The guest applied its umask: lkvm's own (077 here) takes nothing more away. */
+START_TEST(create_keeps_the_guests_mode)
+{
+	mode_t old = umask(077);
+	struct stat st;
+
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	m_begin(P9_TLCREATE);
+	m32(1);
+	mstr("shared");
+	m32(1);
+	m32(0664);
+	m32(0);
+	expect_ok(P9_RLCREATE);
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	mstr("dir");
+	m32(0775);
+	m32(0);
+	expect_ok(P9_RMKDIR);
+	ck_assert_int_eq(stat(host_path("shared"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0664);
+	ck_assert_int_eq(stat(host_path("dir"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0775);
+	umask(old);
+}
+END_TEST
+
+START_TEST(lopen_truncate_and_append)
+{
+	char buf[64];
+
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	lopen(1, 1 | P9_DOTL_TRUNC);
+	twrite(1, 0, "one");
+	clunk(1);
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	lopen(1, 2 | P9_DOTL_APPEND);
+	twrite(1, 0, "two");
+	ck_assert_uint_eq(tread(1, 0, 64, buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "onetwo");
+	m_begin(P9_TLOPEN);			/* NOACCESS */
+	m32(ROOT);
+	m32(3);
+	expect_err(EINVAL);
+	m_begin(P9_TLOPEN);			/* a directory for writing */
+	m32(ROOT);
+	m32(1);
+	expect_err(EISDIR);
+}
+END_TEST
+
+/* Treaddir from offset 0 on, in small steps: every name once. */
+static unsigned int list_dir(u32 fid, const char *want, u32 count)
+{
+	unsigned int found = 0, entries = 0;
+	u64 offset = 0;
+
+	for (;;) {
+		u32 n;
+		size_t end;
+
+		m_begin(P9_TREADDIR);
+		m32(fid);
+		m64(offset);
+		m32(count);
+		expect_ok(P9_RREADDIR);
+		n = r32();
+		if (!n)
+			break;
+		end = t.rpos + n;
+		ck_assert_uint_eq(end, t.rlen);
+		while (t.rpos < end) {
+			char name[256];
+			u64 path;
+
+			rqid(&path);
+			offset = r64();
+			r8();
+			rstr(name, sizeof(name));
+			entries++;
+			if (!strcmp(name, want))
+				found++;
+		}
+		ck_assert_uint_lt(entries, 1000);
+	}
+	ck_assert_uint_eq(found, 1);
+	return entries;
+}
+
+START_TEST(mkdir_and_readdir)
+{
+	char name[16];
+
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 2, "d", NULL, NULL), 1);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "file%02d", i);
+		ck_assert_int_eq(walk(2, 3, NULL, NULL, NULL), 0);
+		lcreate(3, name, 1);
+		clunk(3);
+	}
+	lopen(2, 0);
+	/* 40 files, "." and "..": in one go and in steps of about one entry. */
+	ck_assert_uint_eq(list_dir(2, "file17", 4000), 42);
+	ck_assert_uint_eq(list_dir(2, "file39", 40), 42);
+	lopen(1, 0);
+	ck_assert_uint_eq(list_dir(1, "d", 4000), 4);		/* ., .., hello, d */
+	/* Too small for even one entry: nothing, not an overrun. */
+	m_begin(P9_TREADDIR);
+	m32(2);
+	m64(0);
+	m32(10);
+	expect_ok(P9_RREADDIR);
+	ck_assert_uint_eq(r32(), 0);
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	mstr("d");
+	m32(0755);
+	m32(0);
+	expect_err(EEXIST);
+}
+END_TEST
+
+START_TEST(symlink_and_readlink)
+{
+	char target[64];
+	u64 path;
+
+	m_begin(P9_TSYMLINK);
+	m32(ROOT);
+	mstr("ln");
+	mstr("some/where/../else");
+	m32(0);
+	expect_ok(P9_RSYMLINK);
+	ck_assert_uint_eq(rqid(&path), P9_QTSYMLINK);
+	ck_assert_int_eq(walk(ROOT, 1, "ln", NULL, NULL), 1);
+	m_begin(P9_TREADLINK);
+	m32(1);
+	expect_ok(P9_RREADLINK);
+	rstr(target, sizeof(target));
+	ck_assert_str_eq(target, "some/where/../else");
+	ck_assert_int_eq(readlink(host_path("ln"), target, sizeof(target)), 18);
+	m_begin(P9_TREADLINK);			/* not a symlink */
+	m32(ROOT);
+	expect_err(EINVAL);
+}
+END_TEST
+
+START_TEST(rename_keeps_fids_working)
+{
+	char buf[32];
+
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	ck_assert_int_eq(walk(ROOT, 2, "d", NULL, NULL), 1);
+	/* Trenameat hello -> d/moved: fid 1 still opens it. */
+	m_begin(P9_TRENAMEAT);
+	m32(ROOT);
+	mstr("hello");
+	m32(2);
+	mstr("moved");
+	expect_ok(P9_RRENAMEAT);
+	ck_assert(!host_exists(host_path("hello")));
+	ck_assert(host_exists(host_path("d/moved")));
+	ck_assert_int_eq(walk(1, 3, NULL, NULL, NULL), 0);
+	lopen(3, 0);
+	ck_assert_uint_eq(tread(3, 0, 32, buf, sizeof(buf)), 13);
+	/* Trename of the fid itself, back to the root as "back". */
+	m_begin(P9_TRENAME);
+	m32(1);
+	m32(ROOT);
+	mstr("back");
+	expect_ok(P9_RRENAME);
+	ck_assert(host_exists(host_path("back")));
+	lopen(1, 0);
+	ck_assert_uint_eq(tread(1, 0, 32, buf, sizeof(buf)), 13);
+	/* A fid whose name now names another file is stale, not that other file. */
+	ck_assert_int_eq(walk(ROOT, 4, "back", NULL, NULL), 1);
+	ck_assert_int_eq(rename(host_path("back"), host_path("old")), 0);
+	host_write(host_path("back"), "impostor");
+	m_begin(P9_TLOPEN);
+	m32(4);
+	m32(0);
+	expect_err(ESTALE);
+}
+END_TEST
+
+START_TEST(unlink_remove_link)
+{
+	u32 mode;
+	u64 size, nlink;
+
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	m_begin(P9_TLINK);
+	m32(ROOT);
+	m32(1);
+	mstr("hardlink");
+	expect_ok(P9_RLINK);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert_uint_eq(nlink, 2);
+	m_begin(P9_TUNLINKAT);
+	m32(ROOT);
+	mstr("hardlink");
+	m32(0);
+	expect_ok(P9_RUNLINKAT);
+	ck_assert(!host_exists(host_path("hardlink")));
+	m_begin(P9_TUNLINKAT);			/* a directory without AT_REMOVEDIR */
+	m32(ROOT);
+	mstr("d");
+	m32(0);
+	expect_err(EISDIR);
+	m_begin(P9_TUNLINKAT);
+	m32(ROOT);
+	mstr("d");
+	m32(P9_AT_REMOVEDIR);
+	expect_ok(P9_RUNLINKAT);
+	ck_assert(!host_exists(host_path("d")));
+	/* Tremove removes and clunks. */
+	m_begin(P9_TREMOVE);
+	m32(1);
+	expect_ok(P9_RREMOVE);
+	ck_assert(!host_exists(host_path("hello")));
+	ck_assert_int_eq(walk(1, 2, NULL, NULL, NULL), -EBADF);
+	/* The root cannot be removed, and its fid goes anyway. */
+	ck_assert_int_eq(walk(ROOT, 3, NULL, NULL, NULL), 0);
+	m_begin(P9_TREMOVE);
+	m32(3);
+	expect_err(EBUSY);
+	ck_assert(host_exists(t.share));
+}
+END_TEST
+
+START_TEST(mknod_refuses_devices)
+{
+	struct stat st;
+
+	m_begin(P9_TMKNOD);
+	m32(ROOT);
+	mstr("fifo");
+	m32(S_IFIFO | 0644);
+	m32(0);
+	m32(0);
+	m32(0);
+	expect_ok(P9_RMKNOD);
+	ck_assert_int_eq(lstat(host_path("fifo"), &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	m_begin(P9_TMKNOD);
+	m32(ROOT);
+	mstr("null");
+	m32(S_IFCHR | 0666);
+	m32(1);
+	m32(3);
+	m32(0);
+	expect_err(EPERM);
+	m_begin(P9_TMKNOD);
+	m32(ROOT);
+	mstr("blk");
+	m32(S_IFBLK | 0666);
+	m32(8);
+	m32(0);
+	m32(0);
+	expect_err(EPERM);
+	ck_assert(!host_exists(host_path("null")) && !host_exists(host_path("blk")));
+	/* Opening the FIFO would block the server: refused. */
+	ck_assert_int_eq(walk(ROOT, 1, "fifo", NULL, NULL), 1);
+	m_begin(P9_TLOPEN);
+	m32(1);
+	m32(0);
+	expect_err(EOPNOTSUPP);
+}
+END_TEST
+
+START_TEST(setattr_mode_size_times)
+{
+	struct stat st;
+	u32 mode;
+	u64 size, nlink;
+
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	m_begin(P9_TSETATTR);
+	m32(1);
+	m32(P9_SETATTR_MODE | P9_SETATTR_SIZE | P9_SETATTR_MTIME | P9_SETATTR_MTIME_SET);
+	m32(0600);
+	m32(0);
+	m32(0);
+	m64(5);
+	m64(0);
+	m64(0);
+	m64(1000000);
+	m64(0);
+	expect_ok(P9_RSETATTR);
+	ck_assert_int_eq(stat(host_path("hello"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 5);
+	ck_assert_int_eq(st.st_mtime, 1000000);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert_uint_eq(size, 5);
+	/* A directory's mode too. */
+	m_begin(P9_TSETATTR);
+	m32(ROOT);
+	m32(P9_SETATTR_MODE);
+	m32(0711);
+	m32(0);
+	m32(0);
+	for (int i = 0; i < 5; i++)
+		m64(0);
+	expect_ok(P9_RSETATTR);
+	ck_assert_int_eq(stat(t.share, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0711);
+}
+END_TEST
+
+START_TEST(statfs_lock_getlock)
+{
+	char client[16];
+
+	m_begin(P9_TSTATFS);
+	m32(ROOT);
+	expect_ok(P9_RSTATFS);
+	ck_assert_uint_eq(t.rlen, P9_HDR_SIZE + 4 + 4 + 8 * 6 + 4);
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	m_begin(P9_TLOCK);			/* not open */
+	m32(1);
+	m8(P9_LOCK_TYPE_WRLCK);
+	m32(0);
+	m64(0);
+	m64(0);
+	m32(42);
+	mstr("guest");
+	expect_err(EBADF);
+	lopen(1, 2);
+	m_begin(P9_TLOCK);
+	m32(1);
+	m8(P9_LOCK_TYPE_WRLCK);
+	m32(0);
+	m64(0);
+	m64(0);
+	m32(42);
+	mstr("guest");
+	expect_ok(P9_RLOCK);
+	ck_assert_uint_eq(r8(), P9_LOCK_SUCCESS);
+	m_begin(P9_TGETLOCK);
+	m32(1);
+	m8(P9_LOCK_TYPE_RDLCK);
+	m64(10);
+	m64(20);
+	m32(43);
+	mstr("guest");
+	expect_ok(P9_RGETLOCK);
+	ck_assert_uint_eq(r8(), P9_LOCK_TYPE_UNLCK);
+	ck_assert_uint_eq(r64(), 10);
+	ck_assert_uint_eq(r64(), 20);
+	ck_assert_uint_eq(r32(), 43);
+	rstr(client, sizeof(client));
+	ck_assert_str_eq(client, "guest");
+	m_begin(P9_TLOCK);			/* a lock type that is none */
+	m32(1);
+	m8(7);
+	m32(0);
+	m64(0);
+	m64(0);
+	m32(42);
+	mstr("guest");
+	expect_err(EINVAL);
+}
+END_TEST
+
+/* --- escapes --- */
+
+START_TEST(dotdot_at_root_stays)
+{
+	u64 root_path, path;
+
+	m_begin(P9_TGETATTR);
+	m32(ROOT);
+	m64(0);
+	expect_ok(P9_RGETATTR);
+	r64();
+	rqid(&root_path);
+	ck_assert_int_eq(walk(ROOT, 1, "..", "..", ".."), 3);
+	m_begin(P9_TGETATTR);
+	m32(1);
+	m64(0);
+	expect_ok(P9_RGETATTR);
+	r64();
+	ck_assert_uint_eq(rqid(&path), P9_QTDIR);
+	ck_assert_uint_eq(path, root_path);
+	ck_assert_int_eq(walk(1, 2, "..", "outside", NULL), 1);	/* no such file */
+	ck_assert_int_eq(walk(2, 3, NULL, NULL, NULL), -EBADF);
+	/* Up and down again inside the share works. */
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 3, "d", "..", "hello"), 3);
+}
+END_TEST
+
+START_TEST(names_are_single_components)
+{
+	static const char *const bad[] = { "", ".", "a/b", "../outside", "/", "/etc", "x/" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(walk(ROOT, 1, bad[i], NULL, NULL), -EINVAL);
+		m_begin(P9_TLCREATE);
+		m32(ROOT);
+		mstr(bad[i]);
+		m32(1);
+		m32(0644);
+		m32(0);
+		expect_err(EINVAL);
+		m_begin(P9_TMKDIR);
+		m32(ROOT);
+		mstr(bad[i]);
+		m32(0755);
+		m32(0);
+		expect_err(EINVAL);
+		m_begin(P9_TUNLINKAT);
+		m32(ROOT);
+		mstr(bad[i]);
+		m32(0);
+		expect_err(EINVAL);
+		m_begin(P9_TSYMLINK);
+		m32(ROOT);
+		mstr(bad[i]);
+		mstr("target");
+		m32(0);
+		expect_err(EINVAL);
+	}
+	ck_assert(host_exists(host_path("../outside")));
+}
+END_TEST
+
+START_TEST(symlinks_are_never_followed)
+{
+	char buf[64];
+
+	ck_assert_int_eq(symlink("/", host_path("toroot")), 0);
+	ck_assert_int_eq(symlink("../..", host_path("up")), 0);
+	ck_assert_int_eq(symlink("../outside", host_path("marker")), 0);
+	/* Walking through them stops at the symlink. */
+	ck_assert_int_eq(walk(ROOT, 1, "toroot", "etc", NULL), 1);
+	ck_assert_int_eq(walk(ROOT, 1, "up", "tmp", NULL), 1);
+	ck_assert_int_eq(walk(ROOT, 1, "marker", NULL, NULL), 1);
+	/* Opening one fails; reading through it is impossible. */
+	m_begin(P9_TLOPEN);
+	m32(1);
+	m32(0);
+	expect_err(ELOOP);
+	/* Creating a file over a symlink does not create or open its target. */
+	ck_assert_int_eq(unlink(host_path("../outside")), 0);
+	m_begin(P9_TLCREATE);
+	m32(ROOT);
+	mstr("marker");
+	m32(1);
+	m32(0644);
+	m32(0);
+	expect_err(ELOOP);
+	ck_assert(!host_exists(host_path("../outside")));
+	/* setattr on a symlink changes the link, not its target. */
+	host_write(host_path("../outside"), "host secret\n");
+	m_begin(P9_TSETATTR);
+	m32(1);
+	m32(P9_SETATTR_SIZE);
+	m32(0);
+	m32(0);
+	m32(0);
+	m64(0);
+	for (int i = 0; i < 4; i++)
+		m64(0);
+	expect_err(ELOOP);
+	ck_assert_int_eq(readlink(host_path("marker"), buf, sizeof(buf)), 10);
+	ck_assert_uint_eq(strlen("host secret\n"), 12);
+	{
+		struct stat st;
+
+		ck_assert_int_eq(stat(host_path("../outside"), &st), 0);
+		ck_assert_int_eq(st.st_size, 12);
+	}
+	/* Hard-linking a symlink links the symlink. */
+	m_begin(P9_TLINK);
+	m32(ROOT);
+	m32(1);
+	mstr("marker2");
+	expect_ok(P9_RLINK);
+	ck_assert_int_eq(readlink(host_path("marker2"), buf, sizeof(buf)), 10);
+}
+END_TEST
+
+START_TEST(renames_stay_in_the_tree)
+{
+	m_begin(P9_TRENAMEAT);
+	m32(ROOT);
+	mstr("hello");
+	m32(ROOT);
+	mstr("../stolen");
+	expect_err(EINVAL);
+	m_begin(P9_TRENAMEAT);
+	m32(ROOT);
+	mstr("../outside");
+	m32(ROOT);
+	mstr("gotit");
+	expect_err(EINVAL);
+	ck_assert_int_eq(walk(ROOT, 1, "hello", NULL, NULL), 1);
+	m_begin(P9_TRENAME);
+	m32(1);
+	m32(ROOT);
+	mstr("../../stolen");
+	expect_err(EINVAL);
+	/* The root has no name to rename. */
+	ck_assert_int_eq(walk(ROOT, 2, "..", NULL, NULL), 1);
+	m_begin(P9_TRENAME);
+	m32(2);
+	m32(ROOT);
+	mstr("x");
+	expect_err(EBUSY);
+	ck_assert(host_exists(host_path("hello")));
+	ck_assert(host_exists(host_path("../outside")));
+	ck_assert(!host_exists(host_path("../stolen")));
+}
+END_TEST
+
+/*
+ * A directory walked to, then swapped for a symlink to "/" by the host: a new walk stops at the
+ * symlink; the old fid still names the directory it had (moved, but still in the share).
+ */
+START_TEST(symlink_swapped_in_during_walk)
+{
+	mkdir_at(ROOT, "d");
+	mkdir_at(ROOT, "keep");
+	host_write(host_path("d/inner"), "inside");
+	ck_assert_int_eq(walk(ROOT, 1, "d", NULL, NULL), 1);
+	ck_assert_int_eq(rename(host_path("d"), host_path("keep/d")), 0);
+	ck_assert_int_eq(symlink("/", host_path("d")), 0);
+	ck_assert_int_eq(walk(ROOT, 2, "d", "etc", NULL), 1);
+	ck_assert_int_eq(walk(1, 3, "inner", NULL, NULL), 1);
+	ck_assert_int_eq(walk(1, 4, "etc", NULL, NULL), -ENOENT);
+	/* Its ".." is now keep, still beneath the root. */
+	ck_assert_int_eq(walk(1, 5, "..", "d", "inner"), 3);
+}
+END_TEST
+
+START_TEST(dotdot_of_a_dir_moved_out)
+{
+	char out[128];
+
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 1, "d", NULL, NULL), 1);
+	snprintf(out, sizeof(out), "%s/moved-out", t.top);
+	ck_assert_int_eq(rename(host_path("d"), out), 0);
+	/* ".." would now be the share's parent: refused. */
+	ck_assert_int_eq(walk(1, 2, "..", NULL, NULL), -EXDEV);
+	ck_assert_int_eq(walk(1, 2, "..", "outside", NULL), -EXDEV);
+}
+END_TEST
+
+/* --- the virtio device --- */
+
+#define RAM_SIZE	(1ULL << 20)
+#define QSIZE		8
+#define BASE		LKVM_VIRTIO_MMIO_BASE
+#define G(off)		(LKVM_RAM_BASE + (off))
+#define RING		G(0x1000)
+#define REQ		G(0x10000)
+#define RESP		G(0x20000)
+
+static struct {
+	struct kvm kvm;
+	struct lkvm_config cfg;
+	u16 avail_idx;
+} d;
+
+static void *ghost(u64 gpa)
+{
+	return d.kvm.ram + (gpa - LKVM_RAM_BASE);
+}
+
+static u32 rd(u64 off)
+{
+	u8 b[4];
+
+	ck_assert(mmio__access(&d.kvm.mmio, BASE + off, b, 4, false));
+	return get_le32(b);
+}
+
+static void wr(u64 off, u32 val)
+{
+	u8 b[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
+
+	ck_assert(mmio__access(&d.kvm.mmio, BASE + off, b, 4, true));
+}
+
+static void dev_setup(void)
+{
+	setup();
+	memset(&d, 0, sizeof(d));
+	d.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
+	ck_assert_ptr_nonnull(d.kvm.ram);
+	memset(d.kvm.ram, 0, RAM_SIZE);
+	d.kvm.ram_size = RAM_SIZE;
+	d.kvm.vm_fd = -1;
+	d.cfg.shares[0] = (struct share_spec){ .path = t.share, .tag = "hostshare" };
+	d.cfg.nr_shares = 1;
+	d.kvm.cfg = &d.cfg;
+	log_level = LOG_ERROR;
+	ck_assert_int_eq(virtio_9p__init(&d.kvm), 0);
+}
+
+static void dev_teardown(void)
+{
+	virtio_9p__exit(&d.kvm);
+	free(d.kvm.ram);
+	log_level = LOG_WARNING;
+	teardown();
+}
+
+static void driver_init(void)
+{
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_9P_MOUNT_TAG);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING);
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (u32)(RING >> 32));
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING + 0x1000));
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (u32)((RING + 0x1000) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING + 0x2000));
+	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (u32)((RING + 0x2000) >> 32));
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void desc(unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
+{
+	struct vring_desc v = { .addr = addr, .len = len, .flags = flags, .next = next };
+
+	memcpy((u8 *)ghost(RING) + i * sizeof(v), &v, sizeof(v));
+}
+
+static struct vring_used *used(void)
+{
+	return ghost(RING + 0x2000);
+}
+
+/* Posts chain head, notifies, and waits (the worker thread serves it) for it to be used. */
+static void post_and_wait(u16 head)
+{
+	struct vring_avail *avail = ghost(RING + 0x1000);
+	u16 want = (u16)(used()->idx + 1);
+
+	avail->ring[d.avail_idx % QSIZE] = head;
+	__atomic_store_n(&avail->idx, ++d.avail_idx, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 5000 && __atomic_load_n(&used()->idx, __ATOMIC_ACQUIRE) != want; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	ck_assert_uint_eq(used()->idx, want);
+}
+
+START_TEST(device_identity_and_tag)
+{
+	u8 b[16];
+
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_9P);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_ne(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1U << VIRTIO_9P_MOUNT_TAG), 0);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);	/* one queue */
+	for (unsigned int i = 0; i < 11; i++)
+		ck_assert(mmio__access(&d.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + i, &b[i], 1, false));
+	ck_assert_uint_eq(b[0] | b[1] << 8, 9);
+	ck_assert_mem_eq(b + 2, "hostshare", 9);
+	memset(b, 0xaa, sizeof(b));
+	ck_assert(mmio__access(&d.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + 8, b, 8, false));
+	ck_assert_mem_eq(b, "are\0\0\0\0\0", 8);		/* past the tag: zeros */
+}
+END_TEST
+
+START_TEST(device_serves_requests)
+{
+	struct vring_used *u;
+	u8 *resp = ghost(RESP);
+
+	driver_init();
+	/* Tversion split over two descriptors, the reply over two more (as zero-copy does). */
+	m_begin(P9_TVERSION);
+	t.msg[5] = 0xff;
+	t.msg[6] = 0xff;
+	m32(65536);
+	mstr("9P2000.L");
+	m_size();
+	memcpy(ghost(REQ), t.msg, 5);
+	memcpy(ghost(REQ + 0x100), t.msg + 5, t.len - 5);
+	desc(0, REQ, 5, VRING_DESC_F_NEXT, 1);
+	desc(1, REQ + 0x100, (u32)t.len - 5, VRING_DESC_F_NEXT, 2);
+	desc(2, RESP, 9, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	desc(3, RESP + 9, 100, VRING_DESC_F_WRITE, 0);
+	post_and_wait(0);
+	u = used();
+	ck_assert_uint_eq(u->ring[0].id, 0);
+	ck_assert_uint_eq(u->ring[0].len, 21);
+	ck_assert_uint_eq(get_le32(resp), 21);
+	ck_assert_uint_eq(resp[4], P9_RVERSION);
+	ck_assert_uint_eq(get_le32(resp + 7), 65536);
+	ck_assert_mem_eq(resp + 13, "9P2000.L", 8);
+
+	/* A request with no room for a reply is used with nothing written. */
+	desc(4, REQ, 5, 0, 0);
+	post_and_wait(4);
+	ck_assert_uint_eq(u->ring[1].id, 4);
+	ck_assert_uint_eq(u->ring[1].len, 0);
+	/* Garbage gets Rlerror(EINVAL). */
+	memset(ghost(REQ), 0xee, 64);
+	desc(5, REQ, 64, VRING_DESC_F_NEXT, 6);
+	desc(6, RESP, 64, VRING_DESC_F_WRITE, 0);
+	post_and_wait(5);
+	ck_assert_uint_eq(u->ring[2].len, 11);
+	ck_assert_uint_eq(resp[4], P9_RLERROR);
+	ck_assert_uint_eq(get_le32(resp + 7), EINVAL);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
+START_TEST(device_needs_a_directory)
+{
+	struct kvm kvm = { .vm_fd = -1 };
+	struct lkvm_config cfg = { .nr_shares = 1 };
+
+	cfg.shares[0] = (struct share_spec){ .path = "/nonexistent/lkvm", .tag = "x" };
+	kvm.cfg = &cfg;
+	ck_assert_int_eq(virtio_9p__init(&kvm), -ENOENT);
+	ck_assert_ptr_null(kvm.virtio_devs);
+}
+END_TEST
+
+Suite *p9_suite(void)
+{
+	Suite *s = suite_create("9p");
+	TCase *proto = tcase_create("parser");
+	TCase *ops = tcase_create("operations");
+	TCase *esc = tcase_create("escapes");
+	TCase *dev = tcase_create("virtio-9p");
+
+	tcase_add_checked_fixture(proto, setup, teardown);
+	tcase_add_test(proto, version_negotiates_msize);
+	tcase_add_test(proto, replies_respect_msize);
+	tcase_add_test(proto, short_messages);
+	tcase_add_test(proto, size_field_lies);
+	tcase_add_test(proto, truncated_bodies_do_nothing);
+	tcase_add_test(proto, strings_past_the_end);
+	tcase_add_test(proto, strings_with_nul_or_too_long);
+	tcase_add_test(proto, oversized_counts);
+	tcase_add_test(proto, bad_fids);
+	tcase_add_test(proto, fid_table_is_bounded);
+	tcase_add_test(proto, unknown_types);
+	tcase_set_timeout(proto, 60);
+	suite_add_tcase(s, proto);
+
+	tcase_add_checked_fixture(ops, setup, teardown);
+	tcase_add_test(ops, create_write_read);
+	tcase_add_test(ops, create_keeps_the_guests_mode);
+	tcase_add_test(ops, lopen_truncate_and_append);
+	tcase_add_test(ops, mkdir_and_readdir);
+	tcase_add_test(ops, symlink_and_readlink);
+	tcase_add_test(ops, rename_keeps_fids_working);
+	tcase_add_test(ops, unlink_remove_link);
+	tcase_add_test(ops, mknod_refuses_devices);
+	tcase_add_test(ops, setattr_mode_size_times);
+	tcase_add_test(ops, statfs_lock_getlock);
+	suite_add_tcase(s, ops);
+
+	tcase_add_checked_fixture(esc, setup, teardown);
+	tcase_add_test(esc, dotdot_at_root_stays);
+	tcase_add_test(esc, names_are_single_components);
+	tcase_add_test(esc, symlinks_are_never_followed);
+	tcase_add_test(esc, renames_stay_in_the_tree);
+	tcase_add_test(esc, symlink_swapped_in_during_walk);
+	tcase_add_test(esc, dotdot_of_a_dir_moved_out);
+	suite_add_tcase(s, esc);
+
+	tcase_add_checked_fixture(dev, dev_setup, dev_teardown);
+	tcase_add_test(dev, device_identity_and_tag);
+	tcase_add_test(dev, device_serves_requests);
+	tcase_add_test(dev, device_needs_a_directory);
+	suite_add_tcase(s, dev);
+	return s;
+}
