@@ -22,7 +22,7 @@ p9_ops() {
 	p9_prepare
 	mkdir -p "$T/share2"
 	echo second >"$T/share2/file2"
-	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --9p "$T/share,share" \
+	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M $VT --9p "$T/share,share" \
 		--9p "$T/share2,second" -p "-- sh /tests/9p-ops.sh $T/outside-marker"
 	expect_rc 0
 	expect_console '^9p: mounted$'
@@ -63,5 +63,5 @@ p9_root() {
 	[ "$(cat "$T/root/from-guest" 2>/dev/null)" = hi ] || fail "the guest's write to / is not in DIR"
 }
 
-run_test 9p-ops p9_ops
+run_test_both 9p-ops p9_ops
 run_test 9p-root p9_root
