@@ -31,6 +31,8 @@ int main(void)
 	srunner_add_suite(sr, psci_suite());
 	srunner_add_suite(sr, virtqueue_suite());
 	srunner_add_suite(sr, virtio_console_suite());
+	srunner_add_suite(sr, virtio_rng_suite());
+	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, hotplug_suite());
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, firmware_suite());

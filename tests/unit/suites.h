@@ -13,6 +13,8 @@ Suite *mmio_suite(void);
 Suite *psci_suite(void);
 Suite *virtqueue_suite(void);
 Suite *virtio_console_suite(void);
+Suite *virtio_rng_suite(void);
+Suite *virtio_net_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
