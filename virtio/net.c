@@ -41,6 +41,9 @@ enum { NET_RXQ, NET_TXQ, NET_NR_QUEUES };
 /* mac and status; the other fields exist only with features we do not offer. */
 #define NET_CONFIG_SIZE	offsetof(struct virtio_net_config, max_virtqueue_pairs)
 
+/* Frames one direction moves before the worker looks at the other: neither starves. */
+#define NET_BATCH	64
+
 /* What the worker is asked to do, in net->pending. */
 #define NET_KICK_RX	1u	/* the driver added receive buffers */
 #define NET_KICK_TX	2u	/* the driver has frames to send */
@@ -113,6 +116,13 @@ static void net__backend_gone(struct virtio_net *net, const char *why)
 	net__warn_once(net, WARN_BACKEND, "%s: the network is down for the guest", why);
 }
 
+/* Asks the worker to do what (NET_*). */
+static void net__wake(struct virtio_net *net, unsigned int what)
+{
+	atomic_fetch_or(&net->pending, what);
+	eventfd_write(net->wake_fd, 1);
+}
+
 /* --- transmit --- */
 
 /*
@@ -180,14 +190,21 @@ static bool net__tx_one(struct virtio_net *net, const struct virtq_chain *c)
 	return true;
 }
 
-/* Sends every frame the guest has queued; true if the backend is full and holds one back. */
+/*
+ * Sends the frames the guest has queued, NET_BATCH at most (the worker comes back for more);
+ * true if the backend is full and holds one back.
+ */
 static bool net__tx(struct virtio_net *net)
 {
 	struct virtq *vq = &net->vqs[NET_TXQ];
 	bool blocked = false;
 
 	pthread_mutex_lock(&vq->lock);
-	for (;;) {
+	for (unsigned int n = 0;; n++) {
+		if (n == NET_BATCH) {
+			net__wake(net, NET_KICK_TX);
+			break;
+		}
 		if (!net->tx_held && virtq__pop(vq, &net->tx_chain) <= 0)
 			break;
 		net->tx_held = !net__tx_one(net, &net->tx_chain);
@@ -326,12 +343,15 @@ static bool net__rx_deliver(struct virtio_net *net, struct virtq *vq)
 	return true;
 }
 
-/* Moves frames from the backend to the guest; false once the guest's buffers run out. */
+/*
+ * Moves frames from the backend to the guest, NET_BATCH at most (poll says if there are more);
+ * false once the guest's buffers run out.
+ */
 static bool net__rx(struct virtio_net *net)
 {
 	struct virtq *vq = &net->vqs[NET_RXQ];
 
-	for (;;) {
+	for (unsigned int n = 0; n < NET_BATCH; n++) {
 		bool delivered;
 
 		if (!net->rx_len && !net__rx_read(net))
@@ -342,6 +362,7 @@ static bool net__rx(struct virtio_net *net)
 		if (!delivered)
 			return false;
 	}
+	return true;
 }
 
 /* --- the worker --- */
@@ -380,12 +401,6 @@ static void *net__worker(void *arg)
 			rx_on = net__rx(net);
 	}
 	return NULL;
-}
-
-static void net__wake(struct virtio_net *net, unsigned int what)
-{
-	atomic_fetch_or(&net->pending, what);
-	eventfd_write(net->wake_fd, 1);
 }
 
 static int net__start_worker(struct virtio_net *net)
