@@ -639,6 +639,10 @@ Suite *virtio_net_suite(void)
 	TCase *tx = tcase_create("transmit");
 	TCase *rx = tcase_create("receive");
 
+	/* The worker answers asynchronously: room for the waits of a busy machine. */
+	tcase_set_timeout(dev, 30);
+	tcase_set_timeout(tx, 30);
+	tcase_set_timeout(rx, 30);
 	tcase_add_checked_fixture(dev, setup, teardown);
 	tcase_add_test(dev, identity);
 	tcase_add_test(dev, no_device_without_the_option);

@@ -267,6 +267,7 @@ Suite *virtio_rng_suite(void)
 	Suite *s = suite_create("virtio-rng");
 	TCase *tc = tcase_create("rng");
 
+	tcase_set_timeout(tc, 30);	/* the worker answers asynchronously */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, identity);
 	tcase_add_test(tc, not_there_without_the_option);
