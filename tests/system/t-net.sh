@@ -102,6 +102,19 @@ net_defaults() {
 	expect_no_console 'virtio_rng'
 }
 
+# A guest reboot builds a new VM: the old one lets go of the tap, the new one takes it again.
+net_reboot() {
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun in the test host"
+	lk_run_input 600 "$T/console.raw" '^reboot-once: waiting' 2 off run -k "$LKVM_KERNEL" \
+		-i "$LKVM_INITRD" -c 1 -m 256M --loglevel info -n "mode=tap,tapif=$NET_TAP" \
+		-p "quiet -- ls /sys/class/net/eth0 >/dev/null && sh /tests/reboot-once.sh"
+	expect_rc 0
+	expect_console '^second boot: powering off'
+	[ "$(grep -c "virtio-net: eth0 is on tap device $NET_TAP," "$T/stderr")" = 2 ] ||
+		fail "lkvm did not take $NET_TAP once per boot"
+	! ip link show "$NET_TAP" >/dev/null 2>&1 || fail "$NET_TAP is still there after lkvm exited"
+}
+
 net_mode_usage() {
 	lk_run 60 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -n mode=foo -p "-- true"
 	expect_rc 2
@@ -128,6 +141,7 @@ net_no_tun() {
 
 run_test net-ping net_ping
 run_test net-defaults net_defaults
+run_test net-reboot net_reboot
 run_test net-mode-usage net_mode_usage
 run_test net-not-a-tap net_not_a_tap
 run_test net-no-tun net_no_tun
