@@ -25,6 +25,7 @@
  * guest's gigabyte buffer must not keep the worker (and a reset that waits for it) busy.
  */
 #define RNG_CHAIN_MAX	SZ_64K
+#define RNG_BATCH	64
 
 /* What the worker is asked to do, in rng->pending. */
 #define RNG_KICK	1u	/* the driver added buffers */
@@ -90,17 +91,35 @@ static u32 rng__fill(struct virtio_rng *rng, const struct virtq_chain *c)
 	return (u32)done;
 }
 
-/* Every request the driver has made so far; the worker's, under the queue's lock. */
+static void rng__wake(struct virtio_rng *rng, unsigned int what)
+{
+	atomic_fetch_or(&rng->pending, what);
+	eventfd_write(rng->wake_fd, 1);
+}
+
+/*
+ * The driver's requests, RNG_BATCH at most before the worker looks for a stop again, each under
+ * the queue's lock only while it is served: a guest that keeps adding requests cannot hold off
+ * a reset.
+ */
 static void rng__serve(struct virtio_rng *rng)
 {
 	struct virtq *vq = &rng->vq;
 
-	pthread_mutex_lock(&vq->lock);
-	while (virtq__pop(vq, &rng->chain) > 0) {
-		virtq__push(vq, rng->chain.head, rng__fill(rng, &rng->chain));
-		virtq__signal(vq);	/* each request as soon as it is done: the driver waits */
+	for (unsigned int n = 0; n < RNG_BATCH; n++) {
+		bool got;
+
+		pthread_mutex_lock(&vq->lock);
+		got = virtq__pop(vq, &rng->chain) > 0;
+		if (got) {
+			virtq__push(vq, rng->chain.head, rng__fill(rng, &rng->chain));
+			virtq__signal(vq);	/* each one when it is done: the driver waits */
+		}
+		pthread_mutex_unlock(&vq->lock);
+		if (!got)
+			return;
 	}
-	pthread_mutex_unlock(&vq->lock);
+	rng__wake(rng, RNG_KICK);
 }
 
 static void *rng__worker(void *arg)
@@ -126,12 +145,6 @@ static void *rng__worker(void *arg)
 	return NULL;
 }
 
-static void rng__wake(struct virtio_rng *rng, unsigned int what)
-{
-	atomic_fetch_or(&rng->pending, what);
-	eventfd_write(rng->wake_fd, 1);
-}
-
 /* On the vCPU thread: only wakes the worker. */
 static void rng__notify(struct virtio_dev *vdev, struct virtq *vq)
 {
@@ -148,7 +161,7 @@ static void rng__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsi
 }
 
 /*
- * No reset op: the worker keeps no state of its own between requests, and does each under the
+ * No reset op: the worker keeps no state of its own between requests, and serves each under the
  * queue's lock, which the core's reset of the queue takes too.
  */
 static const struct virtio_dev_ops rng_ops = {

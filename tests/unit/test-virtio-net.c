@@ -47,6 +47,7 @@ static struct {
 	int dev_fd;			/* the device's end of the "tap" */
 	int peer;			/* the far end */
 	u16 avail_idx[2];
+	unsigned int qsize;		/* the driver's queue size: QSIZE unless a test says */
 	u8 frame[70000];
 } t;
 
@@ -79,7 +80,7 @@ static void wr64(u64 lo_off, u64 val)
 static void setup_queue(unsigned int q)
 {
 	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_NUM, t.qsize);
 	wr64(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
 	wr64(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
 	wr64(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
@@ -132,12 +133,18 @@ static u16 used_idx(unsigned int q)
 	return __atomic_load_n(&used(q)->idx, __ATOMIC_ACQUIRE);
 }
 
-static void post(unsigned int q, u16 head)
+/* Makes a chain available, without a notification. */
+static void offer(unsigned int q, u16 head)
 {
 	struct vring_avail *avail = host(RING(q) + 0x1000);
 
-	avail->ring[t.avail_idx[q] % QSIZE] = head;
+	avail->ring[t.avail_idx[q] % t.qsize] = head;
 	__atomic_store_n(&avail->idx, ++t.avail_idx[q], __ATOMIC_RELEASE);
+}
+
+static void post(unsigned int q, u16 head)
+{
+	offer(q, head);
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
 }
 
@@ -212,6 +219,7 @@ static void setup(void)
 	int sv[2];
 
 	memset(&t, 0, sizeof(t));
+	t.qsize = QSIZE;
 	t.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
 	ck_assert_ptr_nonnull(t.kvm.ram);
 	memset(t.kvm.ram, 0, RAM_SIZE);
@@ -392,6 +400,24 @@ START_TEST(tx_waits_for_room_in_the_backend)
 		seen++;
 	}
 	wait_used(TXQ, 64);
+}
+END_TEST
+
+START_TEST(tx_many_frames_on_one_notification)
+{
+	u8 got[128];
+
+	t.qsize = 128;
+	driver_init();
+	memset(host(TXBUF), 0, HDR + 60);
+	for (u16 i = 0; i < 100; i++) {
+		desc(TXQ, i, TXBUF, HDR + 60, 0, 0);
+		offer(TXQ, i);
+	}
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);	/* more than the worker sends in one go */
+	for (unsigned int i = 0; i < 100; i++)
+		ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 60);
+	wait_used(TXQ, 100);
 }
 END_TEST
 
@@ -656,6 +682,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(tx, tx_malformed_is_dropped);
 	tcase_add_test(tx, tx_largest_frame_goes);
 	tcase_add_test(tx, tx_waits_for_room_in_the_backend);
+	tcase_add_test(tx, tx_many_frames_on_one_notification);
 	suite_add_tcase(s, tx);
 
 	tcase_add_checked_fixture(rx, setup, teardown);

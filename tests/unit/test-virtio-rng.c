@@ -17,7 +17,7 @@
 #include "suites.h"
 
 #define RAM_SIZE	(1ULL << 20)
-#define QSIZE		8
+#define QSIZE		128
 #define BASE		LKVM_VIRTIO_MMIO_BASE
 #define G(off)		(LKVM_RAM_BASE + (off))
 #define RING		G(0x1000)	/* desc; avail +0x1000; used +0x2000 */
@@ -85,12 +85,18 @@ static struct vring_used *used(void)
 	return host(RING + 0x2000);
 }
 
-static void post(u16 head)
+/* Makes a chain available, without a notification. */
+static void offer(u16 head)
 {
 	struct vring_avail *avail = host(RING + 0x1000);
 
 	avail->ring[t.avail_idx % QSIZE] = head;
 	__atomic_store_n(&avail->idx, ++t.avail_idx, __ATOMIC_RELEASE);
+}
+
+static void post(u16 head)
+{
+	offer(head);
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
@@ -252,6 +258,20 @@ START_TEST(hostile_request_needs_reset)
 }
 END_TEST
 
+START_TEST(many_requests_on_one_notification)
+{
+	driver_init();
+	for (u16 i = 0; i < 100; i++) {
+		desc(i, BUF + i * 16u, 16, VRING_DESC_F_WRITE, 0);
+		offer(i);
+	}
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);	/* more than the worker serves in one go */
+	wait_used(100);
+	for (unsigned int i = 0; i < 100; i++)
+		ck_assert_uint_eq(used()->ring[i].len, 16);
+}
+END_TEST
+
 START_TEST(nothing_before_driver_ok)
 {
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
@@ -276,6 +296,7 @@ Suite *virtio_rng_suite(void)
 	tcase_add_test(tc, large_request_gets_part);
 	tcase_add_test(tc, request_without_room_comes_back_empty);
 	tcase_add_test(tc, hostile_request_needs_reset);
+	tcase_add_test(tc, many_requests_on_one_notification);
 	tcase_add_test(tc, nothing_before_driver_ok);
 	suite_add_tcase(s, tc);
 	return s;
