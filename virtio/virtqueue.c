@@ -434,6 +434,21 @@ void virtq__push(struct virtq *vq, u16 head, u32 len)
 	ring_store16(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+void virtq__push_n(struct virtq *vq, const struct vring_used_elem *elems, unsigned int n)
+{
+	if (!atomic_load(&vq->ready) || vq->broken || n > vq->size)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vring_used_elem *e = &vq->used->ring[(u16)(vq->used_idx + i) & (vq->size - 1)];
+
+		__atomic_store_n(&e->id, htole32(elems[i].id), __ATOMIC_RELAXED);
+		__atomic_store_n(&e->len, htole32(elems[i].len), __ATOMIC_RELAXED);
+	}
+	vq->used_idx += (u16)n;
+	/* One release for them all: the driver sees every element or none. */
+	ring_store16(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
 bool virtq__should_signal(struct virtq *vq)
 {
 	u16 old = vq->signalled_used, new = vq->used_idx;

@@ -179,6 +179,11 @@ int virtq__pop(struct virtq *vq, struct virtq_chain *c);
 int virtq__peek(struct virtq *vq, struct virtq_chain *c);
 /* Returns a chain to the driver with len bytes written into its device-writable part. */
 void virtq__push(struct virtq *vq, u16 head, u32 len);
+/*
+ * Returns n chains (id: head, len: bytes written) under one used-index update, so that the driver
+ * never sees some of them without the others: a packet spread over several buffers.
+ */
+void virtq__push_n(struct virtq *vq, const struct vring_used_elem *elems, unsigned int n);
 /* Whether the guest wants an interrupt for what was pushed since the last one. */
 bool virtq__should_signal(struct virtq *vq);
 /* Interrupts the guest if it wants to hear about what was pushed. */

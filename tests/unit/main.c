@@ -34,6 +34,8 @@ int main(void)
 	srunner_add_suite(sr, virtio_balloon_suite());
 	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, virtio_blk_suite());
+	srunner_add_suite(sr, virtio_rng_suite());
+	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, hotplug_suite());
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, firmware_suite());

@@ -16,6 +16,8 @@ Suite *virtio_console_suite(void);
 Suite *virtio_balloon_suite(void);
 Suite *pci_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *virtio_rng_suite(void);
+Suite *virtio_net_suite(void);
 Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);

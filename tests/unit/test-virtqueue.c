@@ -274,6 +274,32 @@ START_TEST(indices_wrap_around_65536)
 }
 END_TEST
 
+START_TEST(push_n_returns_chains_together)
+{
+	struct vring_used_elem e[QSIZE + 1];
+	static struct virtq_chain c;
+
+	f.avail_idx = f.vq.last_avail_idx = f.vq.used_idx = f.vq.signalled_used = 65534;
+	avail()->idx = used()->idx = 65534;
+	for (unsigned int i = 0; i < 3; i++) {
+		desc(i, BUF + i * 0x100, 4, F_WRITE, 0);
+		post((u16)i);
+		ck_assert_int_eq(pop(&c), 1);
+		e[i] = (struct vring_used_elem){ .id = c.head, .len = 10 + i };
+	}
+	virtq__push_n(&f.vq, e, 3);
+	ck_assert_uint_eq(used()->idx, 1);		/* 65534 + 3, wrapped */
+	for (unsigned int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(used()->ring[(65534 + i) % QSIZE].id, i);
+		ck_assert_uint_eq(used()->ring[(65534 + i) % QSIZE].len, 10 + i);
+	}
+	ck_assert(virtq__should_signal(&f.vq));
+	virtq__push_n(&f.vq, e, QSIZE + 1);		/* more than the ring holds: ignored */
+	ck_assert_uint_eq(used()->idx, 1);
+	ck_assert(!needs_reset());
+}
+END_TEST
+
 START_TEST(avail_index_a_whole_ring_ahead)
 {
 	static struct virtq_chain c;
@@ -870,6 +896,7 @@ Suite *virtqueue_suite(void)
 	tcase_add_test(good, zero_length_descriptors_are_skipped);
 	tcase_add_test(good, buffer_at_the_end_of_ram);
 	tcase_add_test(good, indices_wrap_around_65536);
+	tcase_add_test(good, push_n_returns_chains_together);
 	tcase_add_test(good, avail_index_a_whole_ring_ahead);
 	tcase_add_test(good, chain_as_long_as_the_queue);
 	tcase_add_test(good, chain_copies);

@@ -1,0 +1,588 @@
+/*
+ * virtio-net (device id 1) on a tap device, with -n mode=tap[,tapif=NAME][,guest_mac=MAC]: eth0
+ * in a Linux guest. lkvm only creates the tap; its host side (addresses, link up, a bridge) is the
+ * user's, as with kvmtool without a setup script.
+ *
+ * One receive and one transmit queue and no offloads: frames go whole and fully checksummed, each
+ * after the 12-byte virtio_net_hdr_v1 that the tap (IFF_VNET_HDR) speaks too. Receive buffers are
+ * mergeable (VIRTIO_NET_F_MRG_RXBUF): a frame takes as many as it needs.
+ *
+ * A worker thread per device moves frames both ways, off the vCPUs, which only wake it. It reads
+ * the tap only while the guest has receive buffers: when they run out it keeps the frame it has
+ * and waits for the driver's next notification on the receive queue.
+ */
+#include "lkvm/init.h"
+#include "lkvm/kvm.h"
+#include "lkvm/virtio-net.h"
+#include "lkvm/virtio.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+enum { NET_RXQ, NET_TXQ, NET_NR_QUEUES };
+
+#define NET_HDR_LEN	sizeof(struct virtio_net_hdr_v1)
+/* The largest frame after the header: the spec's 65562-byte receive buffer (5.1.6.3.1) less it. */
+#define NET_FRAME_MAX	65550
+/* mac and status; the other fields exist only with features we do not offer. */
+#define NET_CONFIG_SIZE	offsetof(struct virtio_net_config, max_virtqueue_pairs)
+
+/* Frames one direction moves before the worker looks at the other: neither starves. */
+#define NET_BATCH	64
+
+/* What the worker is asked to do, in net->pending. */
+#define NET_KICK_RX	1u	/* the driver added receive buffers */
+#define NET_KICK_TX	2u	/* the driver has frames to send */
+#define NET_STOP	4u
+
+/* Each kind of misbehaviour is reported once per device. */
+enum net_warning {
+	WARN_TX_SHORT,
+	WARN_TX_BIG,
+	WARN_TX_WRITABLE,
+	WARN_TX_OFFLOAD,
+	WARN_RX_BIG,
+	WARN_RX_OFFLOAD,
+	WARN_RX_TRUNCATED,
+	WARN_BACKEND,
+};
+
+struct virtio_net {
+	struct virtio_dev vdev;
+	struct virtq vqs[NET_NR_QUEUES];
+	u8 mac[ETH_ALEN];
+	char ifname[IFNAMSIZ];		/* for messages */
+	int fd;				/* the backend: a tap, or a socket in tests */
+	int wake_fd;			/* eventfd: pending has news */
+	_Atomic unsigned int pending;
+	_Atomic unsigned int warned;	/* 1 << enum net_warning */
+	pthread_t worker;
+	bool worker_running;
+
+	/* The worker's alone; a reset stops it before clearing them. */
+	bool backend_gone;
+	bool tx_held;			/* tx_chain waits for room in the backend */
+	struct virtq_chain tx_chain;	/* under the transmit queue's lock */
+	struct virtio_net_hdr_v1 tx_hdr;
+	struct iovec tx_iov[VIRTQ_MAX_SIZE + 1];
+	/* A frame from the backend on its way into receive buffers (under that queue's lock). */
+	struct virtq_chain rx_first;	/* its first buffer, which gets the header at the end */
+	struct virtq_chain rx_chain;	/* the others */
+	struct vring_used_elem rx_used[VIRTQ_MAX_SIZE];
+	unsigned int rx_nr;		/* buffers it has filled */
+	size_t rx_len, rx_done;		/* bytes in rx_buf (0: none), and those in the guest */
+	u8 rx_buf[NET_HDR_LEN + NET_FRAME_MAX + 1];	/* one more: a longer frame is noticed */
+};
+
+static struct virtio_net *to_net(struct virtio_dev *vdev)
+{
+	return container_of(vdev, struct virtio_net, vdev);
+}
+
+static void net__warn_once(struct virtio_net *net, enum net_warning w, const char *fmt, ...)
+	PRINTF_FMT(3, 4);
+static void net__warn_once(struct virtio_net *net, enum net_warning w, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	if (atomic_fetch_or(&net->warned, 1u << w) & (1u << w))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_warn("virtio-net: %s: %s", net->ifname, why);
+}
+
+/* POLLERR, POLLHUP, EOF or a read error: a deleted tap, or a closed socket. */
+static void net__backend_gone(struct virtio_net *net, const char *why)
+{
+	net->backend_gone = true;
+	net__warn_once(net, WARN_BACKEND, "%s: the network is down for the guest", why);
+}
+
+/* Asks the worker to do what (NET_*). */
+static void net__wake(struct virtio_net *net, unsigned int what)
+{
+	atomic_fetch_or(&net->pending, what);
+	eventfd_write(net->wake_fd, 1);
+}
+
+/* --- transmit --- */
+
+/*
+ * Checks a transmit chain and builds tx_iov for it: our copy of the guest's header (checked
+ * there, as the guest may rewrite its own), then the frame after it. Returns the iovec count, or
+ * 0 if the frame is to be dropped.
+ */
+static unsigned int net__tx_prepare(struct virtio_net *net, const struct virtq_chain *c)
+{
+	size_t skip = NET_HDR_LEN;
+	unsigned int n = 1;
+
+	if (c->nr_in) {
+		net__warn_once(net, WARN_TX_WRITABLE, "transmit request with a device-writable "
+			       "buffer: dropped");
+		return 0;
+	}
+	if (c->out_len < NET_HDR_LEN) {
+		net__warn_once(net, WARN_TX_SHORT, "transmit request of %zu bytes, shorter than the "
+			       "%zu-byte header: dropped", c->out_len, NET_HDR_LEN);
+		return 0;
+	}
+	if (c->out_len - NET_HDR_LEN > NET_FRAME_MAX) {
+		net__warn_once(net, WARN_TX_BIG, "transmit frame of %zu bytes, more than %u: dropped",
+			       c->out_len - NET_HDR_LEN, NET_FRAME_MAX);
+		return 0;
+	}
+	virtq_chain__from_guest(c, 0, &net->tx_hdr, NET_HDR_LEN);
+	/* No checksum or segmentation offload was offered: the frame must be complete. */
+	if (net->tx_hdr.flags || net->tx_hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		net__warn_once(net, WARN_TX_OFFLOAD, "transmit header asks for an offload that was not "
+			       "negotiated (flags 0x%x, gso_type 0x%x): dropped", net->tx_hdr.flags,
+			       net->tx_hdr.gso_type);
+		return 0;
+	}
+	net->tx_iov[0] = (struct iovec){ .iov_base = &net->tx_hdr, .iov_len = NET_HDR_LEN };
+	for (unsigned int i = 0; i < c->nr_out; i++) {
+		if (skip >= c->iov[i].iov_len) {
+			skip -= c->iov[i].iov_len;
+			continue;
+		}
+		net->tx_iov[n++] = (struct iovec){ .iov_base = (u8 *)c->iov[i].iov_base + skip,
+						   .iov_len = c->iov[i].iov_len - skip };
+		skip = 0;
+	}
+	return n;
+}
+
+/* Sends one chain's frame; false if the backend has no room for it now (POLLOUT will tell). */
+static bool net__tx_one(struct virtio_net *net, const struct virtq_chain *c)
+{
+	unsigned int n = net->backend_gone ? 0 : net__tx_prepare(net, c);
+	ssize_t r;
+
+	if (!n)
+		return true;
+	do {
+		r = writev(net->fd, net->tx_iov, (int)n);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return false;
+	/* A tap that is down says EIO: the frame is lost, as on a cable with no one at the end. */
+	if (r < 0)
+		pr_debug("virtio-net: %s: frame not sent: %s", net->ifname, strerror(errno));
+	return true;
+}
+
+/*
+ * Sends the frames the guest has queued, NET_BATCH at most (the worker comes back for more);
+ * true if the backend is full and holds one back.
+ */
+static bool net__tx(struct virtio_net *net)
+{
+	struct virtq *vq = &net->vqs[NET_TXQ];
+	bool blocked = false;
+
+	pthread_mutex_lock(&vq->lock);
+	for (unsigned int n = 0;; n++) {
+		if (n == NET_BATCH) {
+			net__wake(net, NET_KICK_TX);
+			break;
+		}
+		if (!net->tx_held && virtq__pop(vq, &net->tx_chain) <= 0)
+			break;
+		net->tx_held = !net__tx_one(net, &net->tx_chain);
+		if (net->tx_held) {
+			blocked = true;
+			break;
+		}
+		virtq__push(vq, net->tx_chain.head, 0);
+	}
+	virtq__signal(vq);
+	pthread_mutex_unlock(&vq->lock);
+	return blocked;
+}
+
+/* --- receive --- */
+
+static void net__rx_forget(struct virtio_net *net)
+{
+	net->rx_len = net->rx_done = 0;
+	net->rx_nr = 0;
+}
+
+/* Checks what the backend gave; false if it is no frame for the guest. */
+static bool net__rx_valid(struct virtio_net *net, size_t len)
+{
+	const struct virtio_net_hdr_v1 *hdr = (const void *)net->rx_buf;
+
+	if (len < NET_HDR_LEN + ETH_HLEN) {
+		pr_debug("virtio-net: %s: %zu-byte frame from the backend: dropped", net->ifname, len);
+		return false;
+	}
+	if (len > NET_HDR_LEN + NET_FRAME_MAX) {
+		net__warn_once(net, WARN_RX_BIG, "frame of more than %u bytes from the backend: "
+			       "dropped", NET_FRAME_MAX);
+		return false;
+	}
+	/* The tap has no offloads (TUNSETOFFLOAD 0), so this is not from a tap set up by us. */
+	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		net__warn_once(net, WARN_RX_OFFLOAD, "segmentation offload frame from the backend "
+			       "(gso_type 0x%x): dropped", hdr->gso_type);
+		return false;
+	}
+	return true;
+}
+
+/* Reads the next frame into rx_buf; false if there is none (or no backend any more). */
+static bool net__rx_read(struct virtio_net *net)
+{
+	while (!net->backend_gone) {
+		ssize_t r = read(net->fd, net->rx_buf, sizeof(net->rx_buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (r <= 0) {
+			net__backend_gone(net, r ? strerror(errno) : "end of file");
+			return false;
+		}
+		if (net__rx_valid(net, (size_t)r)) {
+			net->rx_len = (size_t)r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Hands the complete frame over: its header (flags cleared: no checksum offload was offered, so
+ * the frame is checksummed and the guest checks it) goes last into the first buffer, and all its
+ * buffers are returned under one used-index update.
+ */
+static void net__rx_complete(struct virtio_net *net, struct virtq *vq)
+{
+	struct virtio_net_hdr_v1 hdr = { .num_buffers = htole16((u16)net->rx_nr) };
+
+	virtq_chain__to_guest(&net->rx_first, 0, &hdr, NET_HDR_LEN);
+	virtq__push_n(vq, net->rx_used, net->rx_nr);
+	virtq__signal(vq);
+	net__rx_forget(net);
+}
+
+/* Copies the rest of the frame into chain c, the frame's next buffer. */
+static void net__rx_fill(struct virtio_net *net, const struct virtq_chain *c)
+{
+	size_t at = net->rx_nr ? 0 : NET_HDR_LEN;	/* the first buffer's header comes last */
+	size_t done = net->rx_nr ? net->rx_done : NET_HDR_LEN;
+	size_t n = virtq_chain__to_guest(c, at, net->rx_buf + done, net->rx_len - done);
+
+	net->rx_used[net->rx_nr++] = (struct vring_used_elem){ .id = c->head, .len = (u32)(at + n) };
+	net->rx_done = done + n;
+}
+
+/*
+ * Puts the frame in rx_buf into the guest's buffers, as many as it takes; false if they run out
+ * first (the frame waits for more). Without mergeable buffers one must hold it all: a frame that
+ * does not fit the next one is dropped, the buffer stays for the next frame.
+ */
+static bool net__rx_deliver(struct virtio_net *net, struct virtq *vq)
+{
+	bool mrg = virtio_dev__has_feature(&net->vdev, VIRTIO_NET_F_MRG_RXBUF);
+
+	while (net->rx_done < net->rx_len) {
+		struct virtq_chain *c = net->rx_nr ? &net->rx_chain : &net->rx_first;
+		int r = mrg ? 1 : virtq__peek(vq, c);
+
+		if (r > 0 && !mrg && c->in_len < net->rx_len) {
+			pr_debug("virtio-net: %s: %zu-byte frame does not fit a %zu-byte receive "
+				 "buffer: dropped", net->ifname, net->rx_len, c->in_len);
+			net__rx_forget(net);
+			return true;
+		}
+		if (r > 0)
+			r = virtq__pop(vq, c);
+		if (r < 0)
+			net__rx_forget(net);	/* the queue is broken: the device needs a reset */
+		if (r <= 0)
+			return false;
+		/* Each buffer must hold a header (spec 5.1.6.3.1), the first one needs it. */
+		if (c->in_len < NET_HDR_LEN) {
+			net__rx_forget(net);
+			virtio_dev__fail(&net->vdev, "receive buffer of %zu bytes, smaller than the "
+					 "%zu-byte header", c->in_len, NET_HDR_LEN);
+			return false;
+		}
+		net__rx_fill(net, c);
+		if (!mrg)
+			break;	/* it fit when we looked: the guest changed it since, its loss */
+		if (net->rx_done < net->rx_len && net->rx_nr == vq->size) {
+			net__warn_once(net, WARN_RX_TRUNCATED, "%zu-byte frame does not fit %u receive "
+				       "buffers: truncated", net->rx_len - NET_HDR_LEN, vq->size);
+			break;
+		}
+	}
+	net__rx_complete(net, vq);
+	return true;
+}
+
+/*
+ * Moves frames from the backend to the guest, NET_BATCH at most (poll says if there are more);
+ * false once the guest's buffers run out.
+ */
+static bool net__rx(struct virtio_net *net)
+{
+	struct virtq *vq = &net->vqs[NET_RXQ];
+
+	for (unsigned int n = 0; n < NET_BATCH; n++) {
+		bool delivered;
+
+		if (!net->rx_len && !net__rx_read(net))
+			return true;
+		pthread_mutex_lock(&vq->lock);
+		delivered = net__rx_deliver(net, vq);
+		pthread_mutex_unlock(&vq->lock);
+		if (!delivered)
+			return false;
+	}
+	return true;
+}
+
+/* --- the worker --- */
+
+static void *net__worker(void *arg)
+{
+	struct virtio_net *net = arg;
+	bool rx_on = false, tx_blocked = false;
+	eventfd_t count;
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = net->wake_fd, .events = POLLIN },
+			{ .fd = net->backend_gone ? -1 : net->fd,
+			  .events = (short)((rx_on ? POLLIN : 0) | (tx_blocked ? POLLOUT : 0)) },
+		};
+		unsigned int todo;
+		short ev;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+			pr_err("virtio-net: %s: poll: %s", net->ifname, strerror(errno));
+			break;
+		}
+		eventfd_read(net->wake_fd, &count);
+		todo = atomic_exchange(&net->pending, 0);
+		ev = fds[1].revents;
+		if (todo & NET_STOP)
+			break;
+		if (ev & (POLLERR | POLLHUP | POLLNVAL))
+			net__backend_gone(net, "the backend hung up");
+		if ((todo & NET_KICK_TX) || (ev & POLLOUT) || net->backend_gone)
+			tx_blocked = net__tx(net);
+		if (todo & NET_KICK_RX)
+			rx_on = true;
+		if (rx_on && ((todo & NET_KICK_RX) || (ev & POLLIN)))
+			rx_on = net__rx(net);
+	}
+	return NULL;
+}
+
+static int net__start_worker(struct virtio_net *net)
+{
+	int err;
+
+	atomic_fetch_and(&net->pending, ~NET_STOP);
+	err = pthread_create(&net->worker, NULL, net__worker, net);
+	net->worker_running = !err;
+	if (err)
+		pr_err("virtio-net: %s: cannot start its thread: %s", net->ifname, strerror(err));
+	return -err;
+}
+
+static void net__stop_worker(struct virtio_net *net)
+{
+	if (!net->worker_running)
+		return;
+	net__wake(net, NET_STOP);
+	pthread_join(net->worker, NULL);
+	net->worker_running = false;
+}
+
+/* --- device ops --- */
+
+/* On a vCPU thread: only wakes the worker. */
+static void net__notify(struct virtio_dev *vdev, struct virtq *vq)
+{
+	net__wake(to_net(vdev), vq->index == NET_RXQ ? NET_KICK_RX : NET_KICK_TX);
+}
+
+static void net__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsigned int len)
+{
+	struct virtio_net *net = to_net(vdev);
+	u8 cfg[NET_CONFIG_SIZE];
+
+	memcpy(cfg, net->mac, ETH_ALEN);
+	cfg[ETH_ALEN] = VIRTIO_NET_S_LINK_UP;	/* little-endian u16 */
+	cfg[ETH_ALEN + 1] = 0;
+	memcpy(data, cfg + offset, len);
+}
+
+/* The worker goes, and with it whatever it held of the old rings; a new one waits for kicks. */
+static void net__reset(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = to_net(vdev);
+
+	net__stop_worker(net);
+	net->tx_held = false;
+	net__rx_forget(net);
+	net__start_worker(net);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+		    (1ULL << VIRTIO_NET_F_MRG_RXBUF),
+	.config_size = NET_CONFIG_SIZE,
+	.config_read = net__config_read,
+	.notify = net__notify,
+	.reset = net__reset,
+};
+
+/* --- the tap --- */
+
+/* Opens the tap that spec names (or a new "tap%d"); returns its fd and its name in ifname. */
+static int net__open_tap(const struct net_spec *spec, char ifname[IFNAMSIZ])
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr_len = NET_HDR_LEN, fd, err;
+	char opt[32];
+	const char *step;
+
+	snprintf(opt, sizeof(opt), spec->tapif ? "-n tapif=%s" : "-n mode=tap",
+		 spec->tapif ? spec->tapif : "");
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: cannot open /dev/net/tun: %s", opt, strerror(errno));
+		return err;
+	}
+	if (spec->tapif)
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", spec->tapif);
+	step = "cannot create the tap device";
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		goto fail;
+	/* The 12-byte header of VIRTIO_F_VERSION_1, which is all the core speaks. */
+	step = "cannot set the tap's header size";
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		goto fail;
+	/* No offload was offered to the guest: the tap must hand over complete frames. */
+	step = "cannot turn the tap's offloads off";
+	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0)
+		goto fail;
+	memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+	ifname[IFNAMSIZ - 1] = '\0';
+	return fd;
+
+fail:
+	err = -errno;
+	pr_err("%s: %s: %s%s", opt, step, strerror(errno),
+	       errno == EINVAL && spec->tapif ? " (is it an interface that is not a tap?)" :
+	       errno == EBUSY ? " (another program has it open)" : "");
+	close(fd);
+	return err;
+}
+
+/* --- devices --- */
+
+static void net__free(struct virtio_net *net)
+{
+	net__stop_worker(net);
+	close(net->wake_fd);
+	close(net->fd);
+	virtio_dev__destroy(&net->vdev);
+	free(net);
+}
+
+int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const char *name)
+{
+	struct virtio_net *net = calloc(1, sizeof(*net));
+	int err;
+
+	if (!net || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		err = net ? -errno : -ENOMEM;
+		pr_err("virtio-net: %s: %s", name, strerror(-err));
+		free(net);
+		close(fd);
+		return err;
+	}
+	virtio_dev__init(&net->vdev, kvm, &net_ops, net->vqs, NET_NR_QUEUES);
+	memcpy(net->mac, spec->guest_mac, ETH_ALEN);
+	snprintf(net->ifname, sizeof(net->ifname), "%s", name);
+	net->fd = fd;
+	net->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (net->wake_fd < 0) {
+		err = -errno;
+		pr_err("virtio-net: %s: eventfd: %s", name, strerror(errno));
+		close(fd);
+		virtio_dev__destroy(&net->vdev);
+		free(net);
+		return err;
+	}
+	err = net__start_worker(net);
+	if (!err)
+		err = virtio__attach(kvm, &net->vdev);
+	if (err)
+		net__free(net);
+	return err;
+}
+
+int virtio_net__init(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->cfg->nr_nets; i++) {
+		const struct net_spec *spec = &kvm->cfg->nets[i];
+		char ifname[IFNAMSIZ];
+		int fd, err;
+
+		if (spec->mode != NET_TAP)
+			continue;
+		fd = net__open_tap(spec, ifname);
+		err = fd < 0 ? fd : virtio_net__add(kvm, spec, fd, ifname);
+		if (err) {
+			virtio_net__exit(kvm);	/* the devices before this one */
+			return err;
+		}
+		pr_info("virtio-net: eth%u is on tap device %s, guest MAC "
+			"%02x:%02x:%02x:%02x:%02x:%02x", i, ifname, spec->guest_mac[0],
+			spec->guest_mac[1], spec->guest_mac[2], spec->guest_mac[3],
+			spec->guest_mac[4], spec->guest_mac[5]);
+	}
+	return 0;
+}
+
+void virtio_net__exit(struct kvm *kvm)
+{
+	struct virtio_dev *vdev;
+
+	while ((vdev = virtio__find(kvm, &net_ops))) {
+		net__stop_worker(to_net(vdev));	/* it signals through the transport */
+		virtio__detach(vdev);
+		net__free(to_net(vdev));
+	}
+}
+dev_init(virtio_net__init, virtio_net__exit)
