@@ -28,7 +28,7 @@ rss_kb() {
 
 balloon_linux() {
 	name=balloon-$$
-	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --balloon \
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M $VT --balloon \
 		-p "-- sh /tests/balloon.sh"
 	wait_console '^balloon: waiting for inflate'
 	rss0=$(rss_kb "$name")
@@ -114,6 +114,6 @@ balloon_errors() {
 	expect_error 'name'
 }
 
-run_test balloon-linux balloon_linux
+run_test_both balloon-linux balloon_linux
 run_test balloon-absent balloon_absent
 run_test balloon-errors balloon_errors

@@ -58,7 +58,7 @@ net_ping() {
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun in the test host"
 	net_ping_host &
 	_host=$!
-	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --loglevel info \
+	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --loglevel info $VT \
 		-n "mode=tap,tapif=$NET_TAP,guest_mac=$NET_MAC" -p "quiet -- sh /tests/net-ping.sh"
 	wait "$_host"
 	expect_rc 0
@@ -139,7 +139,7 @@ net_no_tun() {
 	expect_error '^lkvm: -n mode=tap: cannot open /dev/net/tun: No such file or directory$'
 }
 
-run_test net-ping net_ping
+run_test_both net-ping net_ping
 run_test net-defaults net_defaults
 run_test net-reboot net_reboot
 run_test net-mode-usage net_mode_usage

@@ -1,7 +1,7 @@
 # virtio-rng (--rng): a Linux guest finds it as hwrng virtio_rng.0, selects it, and reads
 # random bytes from it: not all zero, and different each time.
 rng_hwrng() {
-	lk_run 600 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --rng \
+	lk_run 600 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M $VT --rng \
 		-p "quiet -- sh /tests/rng-hwrng.sh"
 	expect_rc 0
 	expect_console '^rng: available=.*virtio_rng\.0'
@@ -14,4 +14,4 @@ rng_hwrng() {
 	[ "$a" != "$b" ] || fail "two reads gave the same bytes"
 }
 
-run_test rng-hwrng rng_hwrng
+run_test_both rng-hwrng rng_hwrng
