@@ -81,7 +81,7 @@ guest_io() {
 	for _i in $(seq "$runs"); do
 		# shellcheck disable=SC2086
 		"$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --virtio-transport "$1" $2 \
-			-p "quiet -- $3" </dev/null 2>/dev/null | tr -d '\r' | awk '$1 ~ /^(seq|rand)/ { print $2 }'
+			-p "quiet -- $3" </dev/null 2>/dev/null | tr -d '\r' | awk '$1 ~ /^(seqread|seqwrite|randread)$/ { print $2 }'
 	done | median
 }
 # host_io IOBENCH_ARGS...: the same measurement in the test host (median).

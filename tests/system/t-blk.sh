@@ -154,7 +154,7 @@ blk_missing() {
 run_test_both blk-write blk_write
 run_test blk-write-direct blk_write ,direct
 run_test_both blk-read blk_read
-run_test blk-ro blk_ro
+run_test_both blk-ro blk_ro
 run_test_both blk-fsync-kill blk_fsync_kill
 run_test blk-large blk_large
 run_test_both blk-large-direct blk_large ,direct
