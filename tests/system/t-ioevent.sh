@@ -116,6 +116,35 @@ ioevent_pci_rescan() {
 	ioevent_doorbell_follows_bar "$_bar"
 }
 
+# With the driver bound, the guest turns memory decoding off and on, then moves BAR 0 by 1M and
+# back (guest/tests/pci-move.sh): each time the ioeventfds go away and come back where the
+# doorbells are, and hvc0 works through them afterwards.
+ioevent_pci_move() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --virtio-transport pci \
+		--console virtio --debug -p "console=ttyS0 -- sh /tests/pci-move.sh"
+	expect_rc 0
+	# Memory Space (bit 1) was off: the last hex digit has bit 1 clear.
+	expect_console '^pci-move: decoding off: command 0x[0-9a-f]*[014589cd]$'
+	for _l in hvc0-after-decoding hvc0-after-move hvc0-intx-disabled 'pci-move: done'; do
+		expect_console "^$_l\$"
+	done
+	[ "$(count_console '^pci-move-line$')" = 1000 ] ||
+		fail "$(count_console '^pci-move-line$') of 1000 lines arrived through hvc0 after the move"
+	_bar=$(sed -n 's/^pci-move: command 0x[0-9a-f]* bar \(0x[0-9a-f]*\)$/\1/p' "$T/console")
+	[ -n "$_bar" ] || fail "console: the guest did not say where BAR 0 was"
+	expect_console "^pci-move: bar moved to $(printf '0x%x' $((_bar + 0x100000)))\$"
+	expect_no_console 'nobody cared'
+	# Boot, decoding back on, moved, back: queue 1's doorbell went with BAR 0 each time.
+	_at=$(printf '0x%x' $((_bar + 0x3004)))
+	_moved=$(printf '0x%x' $((_bar + 0x100000 + 0x3004)))
+	_seq=$(grep -o 'virtio-console: queue 1: doorbell at 0x[0-9a-f]*' "$T/stderr" |
+		sed 's/.* at //' | tr '\n' ' ')
+	[ "$_seq" = "$_at $_at $_moved $_at " ] ||
+		fail "queue 1's doorbells: '$_seq', expected '$_at $_at $_moved $_at '"
+	ioevent_pci_counts 4
+	ioevent_doorbell_follows_bar "$_bar"
+}
+
 # A guest reboot: both VMs' doorbells and INTx go through KVM, and all of it is taken away.
 ioevent_pci_reset() {
 	lk_run_input 300 "$T/console.raw" '^reboot-once: waiting' 2 off run -k "$LKVM_KERNEL" \
@@ -129,4 +158,5 @@ ioevent_pci_reset() {
 
 run_test ioevent-pci-console ioevent_pci_console
 run_test ioevent-pci-rescan ioevent_pci_rescan
+run_test ioevent-pci-move ioevent_pci_move
 run_test ioevent-pci-reset ioevent_pci_reset
