@@ -9,6 +9,13 @@
  * Config accesses must be 1, 2 or 4 bytes, naturally aligned; anything else, and any access to
  * a function nobody implements, reads as all ones (as a master abort does) and is dropped on
  * write. So are window accesses no enabled BAR decodes.
+ *
+ * INTx is a virtio_status_irq (virtio-ioevent.h): an irqfd with resampling where KVM has one, the
+ * device's interrupt status behind it and Command's INTx Disable as its mask. A device that puts
+ * KVM ioeventfds in its BARs hears of every BAR and Command write (decoding_changed) to move them.
+ *
+ * Locking: the bus lock, then a device's own locks (virtio-pci: vdev->lock, then vq->lock);
+ * INTx's lock is innermost, taken from any of them.
  */
 #include "lkvm/pci.h"
 #include "lkvm/init.h"
@@ -58,33 +65,14 @@ static struct pci_bus *pci__bus(struct kvm *kvm)
 
 /* --- INTx --- */
 
-/* Under pdev->irq_lock. */
-static void pci__drive_line(struct pci_dev *pdev)
+void pci__irq_raise(struct pci_dev *pdev, u32 bits)
 {
-	bool level = pdev->intx && !pdev->intx_disabled;
-
-	if (level == pdev->line)
-		return;
-	pdev->line = level;
-	kvm__irq_line(pdev->bus->kvm, pdev->spi, level);
+	virtio_status_irq__raise(&pdev->intx, bits);
 }
 
-void pci__set_irq(struct pci_dev *pdev, bool level)
+u32 pci__irq_ack(struct pci_dev *pdev, u32 bits)
 {
-	pthread_mutex_lock(&pdev->irq_lock);
-	pdev->intx = level;
-	pci__drive_line(pdev);
-	pthread_mutex_unlock(&pdev->irq_lock);
-}
-
-static bool pci__intx_pending(struct pci_dev *pdev)
-{
-	bool level;
-
-	pthread_mutex_lock(&pdev->irq_lock);
-	level = pdev->intx;
-	pthread_mutex_unlock(&pdev->irq_lock);
-	return level;
+	return virtio_status_irq__ack(&pdev->intx, bits);
 }
 
 /* --- the type 0 header --- */
@@ -107,7 +95,7 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 	case PCI_COMMAND:
 		/* Interrupt Status shows the device's INTx whatever INTx Disable says. */
 		status = (pdev->cap_ptr ? PCI_STATUS_CAP_LIST : 0) |
-			 (pci__intx_pending(pdev) ? PCI_STATUS_INTERRUPT : 0);
+			 (virtio_status_irq__status(&pdev->intx) ? PCI_STATUS_INTERRUPT : 0);
 		return pdev->command | status << 16;
 	case PCI_CLASS_REVISION:
 		return pdev->revision | (u32)pdev->class_code << 16;
@@ -127,10 +115,13 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 static void pci__command_write(struct pci_dev *pdev, u16 cmd)
 {
 	pdev->command = cmd & PCI_COMMAND_WRITABLE;
-	pthread_mutex_lock(&pdev->irq_lock);
-	pdev->intx_disabled = cmd & PCI_COMMAND_INTX_DISABLE;
-	pci__drive_line(pdev);
-	pthread_mutex_unlock(&pdev->irq_lock);
+	virtio_status_irq__mask(&pdev->intx, cmd & PCI_COMMAND_INTX_DISABLE);
+}
+
+static void pci__decoding_changed(struct pci_dev *pdev)
+{
+	if (pdev->ops->decoding_changed)
+		pdev->ops->decoding_changed(pdev);
 }
 
 /* A write of the bytes in mask (of the dword at reg); only a few fields are writable. */
@@ -143,12 +134,15 @@ static void pci__header_write(struct pci_dev *pdev, u32 reg, u32 val, u32 mask)
 		if (pdev->bar_size[bar])
 			pdev->bar_addr[bar] = ((pdev->bar_addr[bar] & ~mask) | (val & mask)) &
 					      ~(pdev->bar_size[bar] - 1);
+		pci__decoding_changed(pdev);
 		return;
 	}
 	switch (reg) {
 	case PCI_COMMAND:
-		if (mask & 0xffff)
+		if (mask & 0xffff) {
 			pci__command_write(pdev, (u16)((pdev->command & ~mask) | (val & mask)));
+			pci__decoding_changed(pdev);
+		}
 		break;	/* Status has no bits a write clears: no error is ever reported */
 	case PCI_CACHE_LINE_SIZE:
 		if (mask & 0xff)
@@ -248,6 +242,21 @@ static const struct mmio_ops pci_ecam_ops = {
 
 /* --- the memory window --- */
 
+/* The same rule for MMIO exits (pci__decode) and for what a device registers with KVM. */
+u64 pci__bar_base(const struct pci_dev *pdev, unsigned int bar)
+{
+	u64 base, size;
+
+	if (bar >= PCI_NR_BARS || !(pdev->command & PCI_COMMAND_MEMORY))
+		return 0;
+	base = pdev->bar_addr[bar];
+	size = pdev->bar_size[bar];
+	if (!size || base < LKVM_PCI_MMIO_BASE ||
+	    base - LKVM_PCI_MMIO_BASE > LKVM_PCI_MMIO_SIZE - size)
+		return 0;
+	return base;
+}
+
 /*
  * Which device's BAR decodes [addr, addr + len), if any. The device is not held: devices leave
  * the bus only when the VM is stopped; a BAR that moves meanwhile is a race the guest made.
@@ -261,12 +270,12 @@ static struct pci_dev *pci__decode(struct pci_bus *bus, u64 addr, unsigned int l
 	for (unsigned int s = 0; s < LKVM_PCI_MAX_DEVS && !found; s++) {
 		struct pci_dev *pdev = bus->devs[s];
 
-		if (!pdev || !(pdev->command & PCI_COMMAND_MEMORY))
+		if (!pdev)
 			continue;
 		for (unsigned int b = 0; b < PCI_NR_BARS; b++) {
-			u64 base = pdev->bar_addr[b], size = pdev->bar_size[b];
+			u64 base = pci__bar_base(pdev, b), size = pdev->bar_size[b];
 
-			if (size && addr >= base && addr - base < size && len <= size - (addr - base)) {
+			if (base && addr >= base && addr - base < size && len <= size - (addr - base)) {
 				found = pdev;
 				*bar = b;
 				*off = addr - base;
@@ -419,8 +428,7 @@ int pci__register(struct kvm *kvm, struct pci_dev *pdev)
 		pdev->spi = LKVM_PCI_SPI_BASE + slot;
 		pdev->command = 0;
 		pdev->cache_line_size = pdev->irq_line = 0;
-		pdev->intx = pdev->intx_disabled = pdev->line = false;
-		pthread_mutex_init(&pdev->irq_lock, NULL);
+		virtio_status_irq__init(&pdev->intx, kvm, pdev->spi, pdev->name);
 		bus->devs[slot] = pdev;
 	}
 	pthread_mutex_unlock(&bus->lock);
@@ -439,8 +447,7 @@ void pci__unregister(struct pci_dev *pdev)
 	pthread_mutex_lock(&bus->lock);
 	bus->devs[pdev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);
-	pci__set_irq(pdev, false);
-	pthread_mutex_destroy(&pdev->irq_lock);
+	virtio_status_irq__exit(&pdev->intx);
 	pdev->bus = NULL;
 }
 

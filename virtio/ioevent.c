@@ -392,5 +392,96 @@ void virtio_irq__exit(struct virtio_irq *irq)
 	virtio_irq__close(irq);
 }
 
+/* --- status-backed level interrupts --- */
+
+/* Under si->lock. */
+static bool virtio_status_irq__level(const struct virtio_status_irq *si)
+{
+	return si->status && !si->masked;
+}
+
+/* Under si->lock: was is the level before the change. */
+static void virtio_status_irq__drive(struct virtio_status_irq *si, bool was)
+{
+	bool level = virtio_status_irq__level(si);
+
+	if (level != was)
+		virtio_irq__set(&si->irq, level);
+}
+
+/* KVM lowered the line at the guest's EOI: up again if it still should be. */
+static void virtio_status_irq__resampled(struct virtio_irq *irq)
+{
+	struct virtio_status_irq *si = container_of(irq, struct virtio_status_irq, irq);
+
+	pthread_mutex_lock(&si->lock);
+	if (virtio_status_irq__level(si))
+		virtio_irq__set(&si->irq, true);
+	pthread_mutex_unlock(&si->lock);
+}
+
+void virtio_status_irq__init(struct virtio_status_irq *si, struct kvm *kvm, unsigned int spi,
+			     const char *name)
+{
+	si->status = 0;
+	si->masked = false;
+	pthread_mutex_init(&si->lock, NULL);
+	if (virtio_irq__init(&si->irq, kvm, spi, virtio_status_irq__resampled))
+		pr_debug("%s: interrupts through irqfd", name);
+}
+
+void virtio_status_irq__raise(struct virtio_status_irq *si, u32 bits)
+{
+	bool was;
+
+	pthread_mutex_lock(&si->lock);
+	was = virtio_status_irq__level(si);
+	si->status |= bits;
+	virtio_status_irq__drive(si, was);
+	pthread_mutex_unlock(&si->lock);
+}
+
+u32 virtio_status_irq__ack(struct virtio_status_irq *si, u32 bits)
+{
+	u32 before;
+
+	pthread_mutex_lock(&si->lock);
+	before = si->status;
+	si->status &= ~bits;
+	virtio_status_irq__drive(si, before && !si->masked);
+	pthread_mutex_unlock(&si->lock);
+	return before;
+}
+
+u32 virtio_status_irq__status(struct virtio_status_irq *si)
+{
+	u32 status;
+
+	pthread_mutex_lock(&si->lock);
+	status = si->status;
+	pthread_mutex_unlock(&si->lock);
+	return status;
+}
+
+void virtio_status_irq__mask(struct virtio_status_irq *si, bool masked)
+{
+	bool was;
+
+	pthread_mutex_lock(&si->lock);
+	was = virtio_status_irq__level(si);
+	si->masked = masked;
+	virtio_status_irq__drive(si, was);
+	pthread_mutex_unlock(&si->lock);
+}
+
+/* Not under si->lock: virtio_irq__exit waits for a resample handler, which takes it. */
+void virtio_status_irq__exit(struct virtio_status_irq *si)
+{
+	virtio_irq__exit(&si->irq);
+	if (virtio_status_irq__level(si))
+		virtio_irq__set(&si->irq, false);
+	pthread_mutex_destroy(&si->lock);
+}
+
 /* Before the devices, which use it from their init on; its exit runs after theirs. */
 irqchip_init(virtio_io__init, virtio_io__stop)

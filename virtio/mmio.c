@@ -6,8 +6,9 @@
  * on write. Device config space (from 0x100) takes any width.
  *
  * Where KVM offers them, a ready queue's QueueNotify writes go through an ioeventfd (KVM matches
- * the queue index) and the interrupt through an irqfd: see virtio-ioevent.h. The MMIO-exit path
- * below still handles every write that reaches it.
+ * the queue index) and the interrupt through an irqfd (a virtio_status_irq, as virtio-pci's
+ * INTx): see virtio-ioevent.h. The MMIO-exit path below still handles every write that reaches
+ * it.
  */
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-ioevent.h"
@@ -35,66 +36,22 @@ struct virtio_mmio {
 	struct fdt_node_gen fdt;
 	unsigned int spi;
 	u32 dev_features_sel, drv_features_sel, queue_sel;	/* under vdev->lock */
-	pthread_mutex_t irq_lock;	/* irq_status and the line level change together */
-	u32 irq_status;
-	struct virtio_irq irq;
+	struct virtio_status_irq irq;	/* InterruptStatus */
 };
 
-/* --- interrupt --- */
-
-static void virtio_mmio__raise(struct virtio_mmio *vm, u32 bits)
-{
-	pthread_mutex_lock(&vm->irq_lock);
-	if (!vm->irq_status)
-		virtio_irq__set(&vm->irq, true);
-	vm->irq_status |= bits;
-	pthread_mutex_unlock(&vm->irq_lock);
-}
-
-static void virtio_mmio__ack(struct virtio_mmio *vm, u32 bits)
-{
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->irq_status) {
-		vm->irq_status &= ~bits;
-		if (!vm->irq_status)
-			virtio_irq__set(&vm->irq, false);
-	}
-	pthread_mutex_unlock(&vm->irq_lock);
-}
-
-/*
- * The guest EOI'd and KVM lowered the irqfd's line: up again if the guest has not acknowledged
- * everything (it may have been raised again while the guest's handler ran).
- */
-static void virtio_mmio__resampled(struct virtio_irq *irq)
-{
-	struct virtio_mmio *vm = container_of(irq, struct virtio_mmio, irq);
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->irq_status)
-		virtio_irq__set(&vm->irq, true);
-	pthread_mutex_unlock(&vm->irq_lock);
-}
-
-static u32 virtio_mmio__irq_status(struct virtio_mmio *vm)
-{
-	u32 status;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	status = vm->irq_status;
-	pthread_mutex_unlock(&vm->irq_lock);
-	return status;
-}
+/* --- interrupt: one line for all queues, up while InterruptStatus is not 0 --- */
 
 static void virtio_mmio__signal_vq(struct virtio_transport *t, struct virtq *vq)
 {
 	(void)vq;	/* one interrupt line: the driver looks at every queue */
-	virtio_mmio__raise(container_of(t, struct virtio_mmio, transport), VIRTIO_MMIO_INT_VRING);
+	virtio_status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
+				 VIRTIO_MMIO_INT_VRING);
 }
 
 static void virtio_mmio__signal_config(struct virtio_transport *t)
 {
-	virtio_mmio__raise(container_of(t, struct virtio_mmio, transport), VIRTIO_MMIO_INT_CONFIG);
+	virtio_status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
+				 VIRTIO_MMIO_INT_CONFIG);
 }
 
 static void virtio_mmio__detach(struct virtio_transport *t);
@@ -127,7 +84,7 @@ static u32 virtio_mmio__reg_read(struct virtio_mmio *vm, u64 off)
 		       (u32)(virtio_dev__host_features(vdev) >> (32 * vm->dev_features_sel)) : 0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:		return vq ? VIRTQ_MAX_SIZE : 0;
 	case VIRTIO_MMIO_QUEUE_READY:		return vq && atomic_load(&vq->ready);
-	case VIRTIO_MMIO_INTERRUPT_STATUS:	return virtio_mmio__irq_status(vm);
+	case VIRTIO_MMIO_INTERRUPT_STATUS:	return virtio_status_irq__status(&vm->irq);
 	case VIRTIO_MMIO_STATUS:		return atomic_load(&vdev->status);
 	case VIRTIO_MMIO_CONFIG_GENERATION:	return atomic_load(&vdev->config_generation);
 	/* No shared memory regions: their length and base read as all ones. */
@@ -213,7 +170,7 @@ static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 	if (val)
 		return;
 	vm->dev_features_sel = vm->drv_features_sel = vm->queue_sel = 0;
-	virtio_mmio__ack(vm, ~0U);
+	virtio_status_irq__ack(&vm->irq, ~0U);
 }
 
 static void virtio_mmio__reg_write(struct virtio_mmio *vm, u64 off, u32 val)
@@ -303,7 +260,7 @@ static void virtio_mmio__write(struct mmio_region *r, u64 off, const u8 *data, u
 	if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
 		virtio_mmio__notify(vm, val);
 	} else if (off == VIRTIO_MMIO_INTERRUPT_ACK) {
-		virtio_mmio__ack(vm, val);
+		virtio_status_irq__ack(&vm->irq, val);
 	} else {
 		pthread_mutex_lock(&vm->vdev->lock);
 		virtio_mmio__reg_write(vm, off, val);
@@ -377,9 +334,7 @@ int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev)
 		.size = LKVM_VIRTIO_MMIO_SIZE, .ops = &virtio_mmio_ops,
 	};
 	vm->fdt.gen = virtio_mmio__fdt;
-	pthread_mutex_init(&vm->irq_lock, NULL);
-	if (virtio_irq__init(&vm->irq, kvm, vm->spi, virtio_mmio__resampled))
-		pr_debug("%s: interrupts through irqfd", vdev->ops->name);
+	virtio_status_irq__init(&vm->irq, kvm, vm->spi, vdev->ops->name);
 	vdev->transport = &vm->transport;
 	err = mmio__register(&kvm->mmio, &vm->mmio);
 	if (!err)
@@ -410,7 +365,6 @@ static void virtio_mmio__detach(struct virtio_transport *t)
 
 	virtio_mmio__unlink(vm);
 	virtio_mmio__del_ioevents(vm);
-	virtio_irq__exit(&vm->irq);
-	pthread_mutex_destroy(&vm->irq_lock);
+	virtio_status_irq__exit(&vm->irq);
 	free(vm);
 }

@@ -6,8 +6,23 @@
  * Common configuration fields take their own width only; the 64-bit queue addresses also take
  * two 32-bit halves, as Linux writes them. Other accesses read as zero and are ignored on write,
  * as are writes to read-only fields. Device configuration takes any width within its size.
+ *
+ * Where KVM offers them (virtio-ioevent.h):
+ *  - an enabled queue's doorbell is a KVM ioeventfd for 2-byte writes (Linux's) at its address,
+ *    while BAR 0 decodes in the window: the bus tells us of every BAR and Command write
+ *    (decoding_changed), and the ioeventfd is taken away and put where the doorbell went, or
+ *    just taken away while memory decoding is off; also at device reset and teardown. Any
+ *    write that still reaches the BAR (other widths, the PCI_CFG window, no ioeventfd) goes to
+ *    notify__write as before;
+ *  - INTx is the bus's virtio_status_irq with the ISR as its status: an irqfd with resampling,
+ *    raised again after the guest's EOI while the ISR is not 0 and INTx is not disabled.
+ *    KVM_IRQ_LINE otherwise.
+ *
+ * Locking: the bus lock (config space, BAR and Command writes), then vdev->lock (registers,
+ * doorbells), then vq->lock; virtio_ioevent__add/del run under vdev->lock, never under vq->lock.
  */
 #include "lkvm/virtio-pci.h"
+#include "lkvm/virtio-ioevent.h"
 #include "lkvm/kvm.h"
 #include "lkvm/pci.h"
 
@@ -31,11 +46,16 @@ struct virtio_pci {
 	struct virtio_dev *vdev;
 	u32 dev_features_sel, drv_features_sel;	/* under vdev->lock */
 	u16 queue_sel;				/* under vdev->lock */
-	pthread_mutex_t isr_lock;		/* isr and the INTx level change together */
-	u8 isr;
 	/* Config space from VIRTIO_PCI_CAP_BASE on, under the bus lock. */
 	u8 caps[PCI_CFG_SIZE - VIRTIO_PCI_CAP_BASE];
 	u8 pci_cfg_cap;				/* where the PCI config access capability is */
+	/*
+	 * Under vdev->lock: where the notification structure decodes (0: nowhere), as the bus
+	 * last said, and where each queue's ioeventfd is meant to be (0: none). The latter is
+	 * what the transport asked for, whether KVM took it or not.
+	 */
+	u64 notify_base;
+	u64 doorbell[];
 };
 
 static struct virtio_pci *to_vp(struct pci_dev *pdev)
@@ -58,38 +78,17 @@ static u64 get_le(const u8 *p, unsigned int len)
 	return val;
 }
 
-/* --- interrupt --- */
-
-static void virtio_pci__raise(struct virtio_pci *vp, u8 bits)
-{
-	pthread_mutex_lock(&vp->isr_lock);
-	vp->isr |= bits;
-	pci__set_irq(&vp->pdev, true);
-	pthread_mutex_unlock(&vp->isr_lock);
-}
-
-/* Reading the ISR acknowledges it: the line drops. */
-static u8 virtio_pci__take_isr(struct virtio_pci *vp)
-{
-	u8 isr;
-
-	pthread_mutex_lock(&vp->isr_lock);
-	isr = vp->isr;
-	vp->isr = 0;
-	pci__set_irq(&vp->pdev, false);
-	pthread_mutex_unlock(&vp->isr_lock);
-	return isr;
-}
+/* --- interrupt: INTx, the bus's, with the ISR as its status --- */
 
 static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)
 {
 	(void)vq;	/* one interrupt line: the driver looks at every queue */
-	virtio_pci__raise(container_of(t, struct virtio_pci, transport), VIRTIO_PCI_ISR_QUEUE);
+	pci__irq_raise(&container_of(t, struct virtio_pci, transport)->pdev, VIRTIO_PCI_ISR_QUEUE);
 }
 
 static void virtio_pci__signal_config(struct virtio_transport *t)
 {
-	virtio_pci__raise(container_of(t, struct virtio_pci, transport), VIRTIO_PCI_ISR_CONFIG);
+	pci__irq_raise(&container_of(t, struct virtio_pci, transport)->pdev, VIRTIO_PCI_ISR_CONFIG);
 }
 
 static void virtio_pci__detach(struct virtio_transport *t);
@@ -99,6 +98,77 @@ static const struct virtio_transport_ops virtio_pci_transport_ops = {
 	.signal_config = virtio_pci__signal_config,
 	.detach = virtio_pci__detach,
 };
+
+/* --- doorbells through ioeventfd --- */
+
+/*
+ * Where queue vq's doorbell is in guest-physical memory while the guest can reach it there (the
+ * queue enabled, BAR 0 decoding in the window), else 0. queue_notify_off is the queue's index.
+ */
+static u64 virtio_pci__doorbell(const struct virtio_pci *vp, struct virtq *vq)
+{
+	if (!vp->notify_base || !atomic_load(&vq->ready))
+		return 0;
+	return vp->notify_base + (u64)vq->index * VIRTIO_PCI_NOTIFY_MULT;
+}
+
+/*
+ * Moves vq's ioeventfd to where its doorbell is now, or takes it away. One address per queue:
+ * no datamatch. KVM matches the width too: Linux's vp_notify writes 2 bytes (iowrite16), what a
+ * driver writes otherwise still exits to notify__write. Under vdev->lock.
+ */
+static void virtio_pci__sync_doorbell(struct virtio_pci *vp, struct virtq *vq)
+{
+	u64 addr = virtio_pci__doorbell(vp, vq);
+
+	if (addr == vp->doorbell[vq->index])
+		return;
+	virtio_ioevent__del(vq);
+	vp->doorbell[vq->index] = addr;
+	if (!addr)
+		return;
+	pr_debug("%s: queue %u: doorbell at 0x%llx", vp->vdev->ops->name, vq->index,
+		 (unsigned long long)addr);
+	virtio_ioevent__add(vq, addr, 2, false, 0);
+}
+
+static void virtio_pci__sync_doorbells(struct virtio_pci *vp)
+{
+	for (unsigned int i = 0; i < vp->vdev->nr_vqs; i++)
+		virtio_pci__sync_doorbell(vp, &vp->vdev->vqs[i]);
+}
+
+/* Under vdev->lock: for reset and teardown, whatever the guest set up. */
+static void virtio_pci__del_doorbells(struct virtio_pci *vp)
+{
+	for (unsigned int i = 0; i < vp->vdev->nr_vqs; i++) {
+		virtio_ioevent__del(&vp->vdev->vqs[i]);
+		vp->doorbell[i] = 0;
+	}
+}
+
+/* The guest moved BAR 0 or toggled memory decoding (under the bus lock): the doorbells follow. */
+static void virtio_pci__decoding_changed(struct pci_dev *pdev)
+{
+	struct virtio_pci *vp = to_vp(pdev);
+	u64 base = pci__bar_base(pdev, 0);
+
+	pthread_mutex_lock(&vp->vdev->lock);
+	vp->notify_base = base ? base + VIRTIO_PCI_NOTIFY_OFF : 0;
+	virtio_pci__sync_doorbells(vp);
+	pthread_mutex_unlock(&vp->vdev->lock);
+}
+
+u64 virtio_pci__doorbell_ioevent(const struct virtio_dev *vdev, unsigned int q)
+{
+	const struct virtio_pci *vp;
+
+	if (!vdev->transport || vdev->transport->ops != &virtio_pci_transport_ops ||
+	    q >= vdev->nr_vqs)
+		return 0;
+	vp = container_of(vdev->transport, struct virtio_pci, transport);
+	return vp->doorbell[q];
+}
 
 /* --- common configuration --- */
 
@@ -197,8 +267,8 @@ static void common__queue_write(struct virtio_pci *vp, u32 field, u64 val, unsig
 		return;
 	if (field == VIRTIO_PCI_COMMON_Q_ENABLE) {
 		/* 0 is not the driver's to write (4.1.4.3.2): queues stop with a device reset. */
-		if (val == 1)
-			virtq__enable(vq);
+		if (val == 1 && !virtq__enable(vq))
+			virtio_pci__sync_doorbell(vp, vq);
 		return;
 	}
 	if (atomic_load(&vq->ready))
@@ -223,11 +293,14 @@ static void common__driver_features(struct virtio_pci *vp, u32 val)
 
 static void common__status(struct virtio_pci *vp, u8 val)
 {
+	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
+	if (!val)
+		virtio_pci__del_doorbells(vp);
 	virtio_dev__set_status(vp->vdev, val);
 	if (val)
 		return;
 	vp->dev_features_sel = vp->drv_features_sel = vp->queue_sel = 0;
-	virtio_pci__take_isr(vp);
+	pci__irq_ack(&vp->pdev, ~0U);
 }
 
 /* Under vdev->lock. */
@@ -314,7 +387,7 @@ static void virtio_pci__bar_access(struct virtio_pci *vp, u64 off, u8 *data, uns
 		break;
 	case VIRTIO_PCI_ISR_OFF:
 		if (!is_write && roff == 0 && len == 1)
-			data[0] = virtio_pci__take_isr(vp);
+			data[0] = (u8)pci__irq_ack(&vp->pdev, ~0U);
 		break;
 	case VIRTIO_PCI_DEVICE_OFF:
 		device__access(vp, roff, data, len, is_write);
@@ -405,6 +478,7 @@ static const struct pci_dev_ops virtio_pci_dev_ops = {
 	.cfg_write = virtio_pci__cfg_write,
 	.bar_read = virtio_pci__bar_read,
 	.bar_write = virtio_pci__bar_write,
+	.decoding_changed = virtio_pci__decoding_changed,
 };
 
 /* Appends a capability pointing at [off, off + length) of BAR 0; returns where the next goes. */
@@ -472,7 +546,7 @@ int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev)
 		pr_err("%s: cannot add it: too many queues, or config space too large", ops->name);
 		return -EINVAL;
 	}
-	vp = calloc(1, sizeof(*vp));
+	vp = calloc(1, sizeof(*vp) + vdev->nr_vqs * sizeof(vp->doorbell[0]));
 	if (!vp) {
 		pr_err("%s: cannot add it: out of memory", ops->name);
 		return -ENOMEM;
@@ -489,12 +563,10 @@ int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev)
 		.cap_ptr = VIRTIO_PCI_CAP_BASE, .bar_size = { VIRTIO_PCI_BAR_SIZE },
 	};
 	virtio_pci__build_caps(vp);
-	pthread_mutex_init(&vp->isr_lock, NULL);
 	vdev->transport = &vp->transport;
 	err = pci__register(kvm, &vp->pdev);
 	if (err) {
 		vdev->transport = NULL;
-		pthread_mutex_destroy(&vp->isr_lock);
 		free(vp);
 	}
 	return err;
@@ -504,7 +576,9 @@ static void virtio_pci__detach(struct virtio_transport *t)
 {
 	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
 
+	pthread_mutex_lock(&vp->vdev->lock);
+	virtio_pci__del_doorbells(vp);
+	pthread_mutex_unlock(&vp->vdev->lock);
 	pci__unregister(&vp->pdev);
-	pthread_mutex_destroy(&vp->isr_lock);
 	free(vp);
 }

@@ -3,7 +3,7 @@
  * pci. Device n (n < LKVM_PCI_MAX_DEVS, function 0 only) gets INTA on SPI LKVM_PCI_SPI_BASE + n
  * and up to PCI_NR_BARS 32-bit memory BARs, which the guest may move anywhere in the window
  * [LKVM_PCI_MMIO_BASE, + LKVM_PCI_MMIO_SIZE): the bus decodes them where the guest put them, while
- * the device's Command register enables memory space. Before the guest moves them, a device's
+ * the device's Command register enables memory space (pci__bar_base). Before the guest moves them, a device's
  * BARs sit at LKVM_PCI_MMIO_BASE + n * LKVM_PCI_BAR_SIZE, one after the other.
  *
  * The bus implements the type 0 header (0x00-0x3f); a device implements its capabilities
@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include "lkvm/util.h"
+#include "lkvm/virtio-ioevent.h"
 
 struct kvm;
 struct pci_bus;
@@ -48,6 +49,12 @@ struct pci_dev_ops {
 			 unsigned int len);
 	void (*bar_write)(struct pci_dev *pdev, unsigned int bar, u64 offset, const u8 *data,
 			  unsigned int len);
+	/*
+	 * The guest wrote a BAR or the Command register: where the BARs decode (pci__bar_base) may
+	 * have changed, for a device that tells KVM about addresses in them. Called under the bus
+	 * lock, after the write. May be NULL.
+	 */
+	void (*decoding_changed)(struct pci_dev *pdev);
 };
 
 struct pci_dev {
@@ -71,11 +78,8 @@ struct pci_dev {
 	u32 bar_addr[PCI_NR_BARS];
 	u8 cache_line_size, irq_line;
 
-	/* INTx: the device's level and the INTx Disable bit decide the line. */
-	pthread_mutex_t irq_lock;
-	bool intx;			/* the device wants an interrupt */
-	bool intx_disabled;		/* Command's INTx Disable */
-	bool line;			/* the level the GIC was given */
+	/* INTx: up while the device's interrupt status is not 0, unless Command's INTx Disable. */
+	struct virtio_status_irq intx;
 };
 
 /*
@@ -92,7 +96,18 @@ void pci__exit(struct kvm *kvm);
 int pci__register(struct kvm *kvm, struct pci_dev *pdev);
 /* Takes it off the bus again (the VM is stopped then). */
 void pci__unregister(struct pci_dev *pdev);
-/* Sets the device's INTx level; callable from any thread. */
-void pci__set_irq(struct pci_dev *pdev, bool level);
+/*
+ * INTx, through an irqfd where KVM offers one (virtio-ioevent.h): pci__irq_raise sets bits of the
+ * device's interrupt status (its own meaning: virtio-pci's ISR), pci__irq_ack clears them and
+ * returns the status before. The line is up while the status is not 0 and INTx is not disabled;
+ * Status's Interrupt Status bit shows the status either way. Callable from any thread.
+ */
+void pci__irq_raise(struct pci_dev *pdev, u32 bits);
+u32 pci__irq_ack(struct pci_dev *pdev, u32 bits);
+/*
+ * Where BAR bar decodes now: its address, or 0 if it does not (no such BAR, memory decoding off,
+ * or not wholly inside the window). Under the bus lock (as in decoding_changed).
+ */
+u64 pci__bar_base(const struct pci_dev *pdev, unsigned int bar);
 
 #endif

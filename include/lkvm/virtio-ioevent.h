@@ -93,4 +93,31 @@ bool virtio_irq__init(struct virtio_irq *irq, struct kvm *kvm, unsigned int spi,
 void virtio_irq__set(struct virtio_irq *irq, bool level);
 void virtio_irq__exit(struct virtio_irq *irq);
 
+/*
+ * A level-triggered interrupt backed by a status word, as virtio-mmio's InterruptStatus and
+ * virtio-pci's ISR: the line is up while some status bit is set and the interrupt is not masked
+ * (PCI's INTx Disable). After the guest's EOI (irqfd resampling) it goes up again while that
+ * still holds: the guest may not have acknowledged everything, or the device raised it again
+ * while the guest's handler ran. Callable from any thread, with any vq->lock held.
+ */
+struct virtio_status_irq {
+	struct virtio_irq irq;
+	pthread_mutex_t lock;		/* status, masked and the line change together */
+	u32 status;
+	bool masked;
+};
+
+/* Sets it up on spi, status 0, unmasked; name is for the --debug line that says which path. */
+void virtio_status_irq__init(struct virtio_status_irq *si, struct kvm *kvm, unsigned int spi,
+			     const char *name);
+/* Sets bits in the status: the line goes up if it was not. */
+void virtio_status_irq__raise(struct virtio_status_irq *si, u32 bits);
+/* Clears bits of the status (the guest's acknowledge); returns the status before. */
+u32 virtio_status_irq__ack(struct virtio_status_irq *si, u32 bits);
+u32 virtio_status_irq__status(struct virtio_status_irq *si);
+/* Masks or unmasks the line; the status stays as it is. */
+void virtio_status_irq__mask(struct virtio_status_irq *si, bool masked);
+/* Lowers the line and takes the irqfd away (the VM is stopped then). */
+void virtio_status_irq__exit(struct virtio_status_irq *si);
+
 #endif

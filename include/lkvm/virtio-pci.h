@@ -2,7 +2,8 @@
  * The virtio-pci transport, modern devices only (virtio 1.2 section 4.1): a device on the PCI bus
  * (hw/pci.c) with vendor 0x1af4, device 0x1040 + its virtio device id, revision 1, one 32-bit
  * memory BAR holding the common, ISR, device and notify structures, the five vendor capabilities
- * that point into it, and INTx through the ISR register. No MSI-X.
+ * that point into it, and INTx through the ISR register. No MSI-X. Where KVM offers them, queue
+ * doorbells go through ioeventfds that follow BAR 0, and INTx through an irqfd.
  *
  * BAR 0 layout (VIRTIO_PCI_BAR_SIZE):
  *   0x0000 common configuration (0x40 bytes: the 1.2 fields up to queue_reset, then zeros)
@@ -32,5 +33,11 @@ struct kvm;
 
 /* Puts an initialised device on the PCI bus (virtio__attach's pci case). Logs errors. */
 int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev);
+/*
+ * Where the transport wants queue q's doorbell ioeventfd (BAR 0 + 0x3000 + 4 * q while the queue
+ * is enabled and BAR 0 decodes in the window), whether KVM took it or not; 0: nowhere, or not a
+ * virtio-pci device. Under vdev->lock, or when nothing else runs (tests).
+ */
+u64 virtio_pci__doorbell_ioevent(const struct virtio_dev *vdev, unsigned int q);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * The virtio I/O thread (sources, their removal while handlers run) and the fallbacks of
- * ioeventfd and irqfd when there is no KVM: the transport then keeps its MMIO-exit path.
+ * The virtio I/O thread (sources, their removal while handlers run), the fallbacks of ioeventfd
+ * and irqfd when there is no KVM (the transport then keeps its MMIO-exit path), and the
+ * status-backed level interrupt of virtio-mmio and virtio-pci over a stand-in irqfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -232,6 +233,142 @@ START_TEST(irq_without_kvm_uses_the_irq_line)
 }
 END_TEST
 
+/* --- status-backed level interrupts --- */
+
+/* What an irqfd got written since the last look: the raises through it. */
+static u64 raises(int fd)
+{
+	u64 count = 0;
+
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
+		return 0;
+	return count;
+}
+
+/*
+ * A virtio_status_irq whose irqfd is an eventfd of the test's (KVM would own the other end): a
+ * write to it is a raise; lowering goes to KVM_IRQ_LINE, which has no VM here.
+ */
+static void fake_irqfd(struct virtio_status_irq *si)
+{
+	virtio_status_irq__init(si, &t.kvm, LKVM_VIRTIO_SPI_BASE, "test");
+	ck_assert_int_eq(si->irq.fd, -1);			/* no KVM: KVM_IRQ_LINE */
+	si->irq.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ck_assert_int_ge(si->irq.fd, 0);
+}
+
+static void fake_irqfd_exit(struct virtio_status_irq *si)
+{
+	close(si->irq.fd);
+	si->irq.fd = -1;
+	virtio_status_irq__exit(si);
+}
+
+static void resample(struct virtio_status_irq *si)
+{
+	si->irq.resampled(&si->irq);
+}
+
+/* Up once while the status is not 0; up again at each EOI until the guest acknowledged it all. */
+START_TEST(status_irq_raises_and_resamples)
+{
+	struct virtio_status_irq si;
+
+	fake_irqfd(&si);
+	resample(&si);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);		/* nothing pending */
+	virtio_status_irq__raise(&si, 1);
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	virtio_status_irq__raise(&si, 2);			/* already up */
+	virtio_status_irq__raise(&si, 1);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	ck_assert_uint_eq(virtio_status_irq__status(&si), 3);
+	resample(&si);						/* EOI, nothing acknowledged */
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	ck_assert_uint_eq(virtio_status_irq__ack(&si, 1), 3);
+	resample(&si);						/* bit 1 still pending */
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	ck_assert_uint_eq(virtio_status_irq__ack(&si, ~0U), 2);
+	ck_assert_uint_eq(virtio_status_irq__status(&si), 0);
+	resample(&si);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	ck_assert_uint_eq(virtio_status_irq__ack(&si, ~0U), 0);	/* twice: nothing to lower */
+	virtio_status_irq__raise(&si, 2);			/* and up again from 0 */
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	ck_assert_uint_eq(si.irq.raises, 4);
+	fake_irqfd_exit(&si);
+}
+END_TEST
+
+/* Masked (INTx Disable): the status stays, the line does not go up, nor on resample. */
+START_TEST(status_irq_masked)
+{
+	struct virtio_status_irq si;
+
+	fake_irqfd(&si);
+	virtio_status_irq__mask(&si, true);
+	virtio_status_irq__raise(&si, 1);
+	resample(&si);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	ck_assert_uint_eq(virtio_status_irq__status(&si), 1);
+	virtio_status_irq__mask(&si, false);			/* pending: up now */
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	virtio_status_irq__mask(&si, false);			/* no change: no raise */
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	virtio_status_irq__mask(&si, true);			/* lowered, not raised */
+	resample(&si);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	ck_assert_uint_eq(virtio_status_irq__ack(&si, 1), 1);	/* acknowledged while masked */
+	virtio_status_irq__mask(&si, false);
+	resample(&si);
+	ck_assert_uint_eq(raises(si.irq.fd), 0);
+	fake_irqfd_exit(&si);
+}
+END_TEST
+
+/* The resample comes from the I/O thread: KVM signals the resamplefd at the guest's EOI. */
+START_TEST(status_irq_resample_on_the_io_thread)
+{
+	struct virtio_status_irq si;
+	u64 n = 0;
+
+	fake_irqfd(&si);
+	si.irq.resample.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ck_assert_int_ge(si.irq.resample.fd, 0);
+	ck_assert_int_eq(virtio_io__watch(&t.kvm, &si.irq.resample), 0);
+	virtio_status_irq__raise(&si, 1);
+	ck_assert_uint_eq(raises(si.irq.fd), 1);
+	kick(si.irq.resample.fd);
+	for (int i = 0; i < 500 && !n; i++) {
+		sleep_ms(10);
+		n = raises(si.irq.fd);
+	}
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(si.irq.resamples, 1);
+	virtio_io__unwatch(&t.kvm, &si.irq.resample);
+	close(si.irq.resample.fd);
+	si.irq.resample.fd = -1;
+	fake_irqfd_exit(&si);
+}
+END_TEST
+
+/* Without an irqfd the same through KVM_IRQ_LINE (no VM here: it fails quietly). */
+START_TEST(status_irq_without_kvm)
+{
+	struct virtio_status_irq si;
+
+	virtio_status_irq__init(&si, &t.kvm, LKVM_VIRTIO_SPI_BASE, "test");
+	ck_assert_int_eq(si.irq.fd, -1);
+	virtio_status_irq__raise(&si, 4);
+	virtio_status_irq__mask(&si, true);
+	virtio_status_irq__mask(&si, false);
+	ck_assert_uint_eq(virtio_status_irq__ack(&si, 4), 4);
+	ck_assert_uint_eq(si.irq.raises, 0);
+	virtio_status_irq__raise(&si, 1);
+	virtio_status_irq__exit(&si);				/* lowers it on the way out */
+}
+END_TEST
+
 /* With the I/O thread there but no ioeventfd, QueueNotify still works through the MMIO exit. */
 START_TEST(console_falls_back_to_mmio_exits)
 {
@@ -310,6 +447,10 @@ Suite *ioevent_suite(void)
 	tcase_add_test(fb, ioevent_without_kvm_is_refused);
 	tcase_add_test(fb, irq_without_kvm_uses_the_irq_line);
 	tcase_add_test(fb, console_falls_back_to_mmio_exits);
+	tcase_add_test(fb, status_irq_raises_and_resamples);
+	tcase_add_test(fb, status_irq_masked);
+	tcase_add_test(fb, status_irq_resample_on_the_io_thread);
+	tcase_add_test(fb, status_irq_without_kvm);
 	suite_add_tcase(s, fb);
 	return s;
 }

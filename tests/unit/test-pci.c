@@ -21,6 +21,7 @@
 #include "lkvm/pci.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio-console.h"
+#include "lkvm/virtio-ioevent.h"
 #include "lkvm/virtio-pci.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
@@ -966,6 +967,215 @@ START_TEST(junk_everywhere)
 }
 END_TEST
 
+/* --- doorbells: where the transport wants each queue's ioeventfd (KVM or not) --- */
+
+#define WINDOW_END	(LKVM_PCI_MMIO_BASE + LKVM_PCI_MMIO_SIZE)
+#define LAST_BAR	(WINDOW_END - VIRTIO_PCI_BAR_SIZE)	/* the last place wholly inside */
+
+static u64 doorbell(unsigned int q)
+{
+	return virtio_pci__doorbell_ioevent(t.kvm.virtio_devs, q);
+}
+
+static void expect_doorbells(u64 bar)
+{
+	ck_assert_uint_eq(doorbell(RXQ), bar ? bar + NOTIFY(RXQ) : 0);
+	ck_assert_uint_eq(doorbell(TXQ), bar ? bar + NOTIFY(TXQ) : 0);
+}
+
+/* One transmit of "y" through a doorbell at bar: the MMIO-exit path, as without KVM. */
+static void transmit_at(u64 bar)
+{
+	struct vring_used *u = used(TXQ);
+	u16 before = u->idx;
+	char out[4];
+
+	drain();
+	memcpy(host(BUF), "y", 1);
+	desc(TXQ, 0, BUF, 1, 0, 0);
+	post(TXQ, 0);
+	wr_at(bar + NOTIFY(TXQ), 2, TXQ);
+	ck_assert_uint_eq(u->idx, (u16)(before + 1));
+	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 1);
+}
+
+START_TEST(doorbells_follow_the_queues)
+{
+	enable_bar();
+	negotiate();
+	expect_doorbells(0);
+	setup_queue(RXQ);
+	ck_assert_uint_eq(doorbell(RXQ), BAR + NOTIFY(RXQ));
+	ck_assert_uint_eq(doorbell(TXQ), 0);			/* not enabled yet */
+	setup_queue(TXQ);
+	expect_doorbells(BAR);
+	ck_assert_uint_eq(doorbell(2), 0);			/* no such queue */
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_ENABLE), 2, 0);				/* ignored: stays */
+	expect_doorbells(BAR);
+	set_status(0);						/* reset: all gone */
+	expect_doorbells(0);
+	/* A queue that fails its checks gets none. */
+	negotiate();
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_SIZE), 2, 3);
+	bar_wr(COMMON(Q_ENABLE), 2, 1);
+	ck_assert_uint_eq(doorbell(TXQ), 0);
+}
+END_TEST
+
+START_TEST(doorbells_follow_the_bar)
+{
+	driver_init();
+	expect_doorbells(BAR);
+	transmit_at(BAR);
+	/* Linux turns decoding off while it moves a BAR: no doorbell meanwhile. */
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	expect_doorbells(0);
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)LAST_BAR);
+	expect_doorbells(0);
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	expect_doorbells(LAST_BAR);
+	transmit_at(LAST_BAR);
+	/* Moved with decoding on: at once. */
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)BAR);
+	expect_doorbells(BAR);
+	/* Sizing with decoding on (all ones: outside the window), then back. */
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, ALL_ONES);
+	expect_doorbells(0);
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)BAR);
+	expect_doorbells(BAR);
+	/* A byte at a time: each step where the BAR is then. */
+	cfg_wr(PCI_BASE_ADDRESS_0 + 2, 1, (u8)(LAST_BAR >> 16));
+	expect_doorbells((BAR & 0xff00ffffULL) | (LAST_BAR & 0x00ff0000ULL));
+	cfg_wr(PCI_BASE_ADDRESS_0 + 3, 1, (u8)(LAST_BAR >> 24));
+	cfg_wr(PCI_BASE_ADDRESS_0 + 1, 1, (u8)(LAST_BAR >> 8));
+	expect_doorbells(LAST_BAR);
+	transmit_at(LAST_BAR);
+	/* Below the window, and just past its end: nowhere (KVM must not see them there). */
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, 0x1000);
+	expect_doorbells(0);
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)WINDOW_END);
+	expect_doorbells(0);
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)BAR);
+	/* Command writes that leave memory decoding on change nothing. */
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
+	cfg_wr(PCI_COMMAND + 1, 1, 0);
+	cfg_wr(PCI_STATUS, 2, 0xffff);
+	expect_doorbells(BAR);
+	transmit_at(BAR);
+	ck_assert_uint_eq(rd_at(LAST_BAR + COMMON(NUMQ), 2), 0xffff);	/* not at the old place */
+}
+END_TEST
+
+/* Writes BAR 0 through the PCI config access capability: what works with decoding off. */
+static void win_wr(u32 off, unsigned int len, u32 val)
+{
+	pci_cfg(0, off, len);
+	cfg_wr(0x84 + 16, len, val);
+}
+
+static void win_setup_queue(unsigned int q)
+{
+	win_wr(COMMON(Q_SELECT), 2, q);
+	win_wr(COMMON(Q_SIZE), 2, QSIZE);
+	win_wr(COMMON(Q_DESCLO), 4, (u32)RING(q));
+	win_wr(COMMON(Q_AVAILLO), 4, (u32)(RING(q) + 0x1000));
+	win_wr(COMMON(Q_USEDLO), 4, (u32)(RING(q) + 0x2000));
+	win_wr(COMMON(Q_ENABLE), 2, 1);
+}
+
+START_TEST(doorbells_wait_for_decoding)
+{
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)BAR);
+	win_setup_queue(TXQ);
+	ck_assert(atomic_load(&t.kvm.virtio_devs->vqs[TXQ].ready));
+	ck_assert_uint_eq(doorbell(TXQ), 0);			/* enabled, but not decoding */
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	ck_assert_uint_eq(doorbell(TXQ), BAR + NOTIFY(TXQ));
+	ck_assert_uint_eq(doorbell(RXQ), 0);
+	cfg_wr(PCI_COMMAND, 2, 0);
+	win_wr(COMMON(STATUS), 1, 0);				/* reset with decoding off */
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	expect_doorbells(0);
+}
+END_TEST
+
+/*
+ * Random Command, BAR 0, reset and queue setup writes: after each, the doorbells are exactly
+ * where the rule says (queue enabled, memory decoding on, BAR 0 wholly in the window).
+ */
+START_TEST(doorbells_under_junk)
+{
+	static const u32 bars[] = { (u32)BAR, (u32)LAST_BAR, ALL_ONES, 0x1000, (u32)WINDOW_END };
+	struct virtio_dev *vdev = t.kvm.virtio_devs;
+	u64 seed = 0x2545f4914f6cdd1dULL;
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		u32 r = (u32)(seed >> 33);
+		u32 cmd, bar;
+		u64 base;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		switch (r % 6) {
+		case 0:
+			cfg_wr(PCI_COMMAND, 2, r >> 8);
+			break;
+		case 1:
+			cfg_wr(PCI_BASE_ADDRESS_0, 4, bars[(r >> 8) % ARRAY_SIZE(bars)]);
+			break;
+		case 2:
+			cfg_wr(PCI_BASE_ADDRESS_0 + (r >> 8) % 4, 1, r >> 16);
+			break;
+		case 3:
+			win_wr(COMMON(STATUS), 1, 0);
+			break;
+		default:
+			win_setup_queue((r >> 8) % 3);
+			break;
+		}
+		cmd = cfg_rd(PCI_COMMAND, 2);
+		bar = cfg_rd(PCI_BASE_ADDRESS_0, 4);
+		base = (cmd & PCI_COMMAND_MEMORY) && bar >= LKVM_PCI_MMIO_BASE &&
+		       bar <= LAST_BAR ? bar : 0;
+		for (unsigned int q = 0; q < 2; q++)
+			ck_assert_uint_eq(doorbell(q), base && atomic_load(&vdev->vqs[q].ready) ?
+					  base + NOTIFY(q) : 0);
+	}
+}
+END_TEST
+
+/* With the I/O thread but no KVM, add fails: the doorbell is where it was meant, via MMIO exits. */
+START_TEST(doorbells_without_kvm_exit)
+{
+	ck_assert_int_eq(virtio_io__start(&t.kvm), 0);
+	driver_init();
+	ck_assert_ptr_null(t.kvm.virtio_devs->vqs[TXQ].ioevent);
+	expect_doorbells(BAR);
+	transmit_at(BAR);
+	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)LAST_BAR);
+	transmit_at(LAST_BAR);
+	virtio_console__exit(&t.kvm);
+	virtio_io__stop(&t.kvm);
+	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);	/* for teardown */
+}
+END_TEST
+
+/* The ISR is INTx's status: bits add up, Status shows them, one read takes them all. */
+START_TEST(isr_bits_add_up)
+{
+	driver_init();
+	transmit_one();
+	virtio_dev__config_changed(t.kvm.virtio_devs);
+	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
+	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG | 1);
+	ck_assert_uint_eq(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+}
+END_TEST
+
 START_TEST(exit_detaches)
 {
 	virtio_console__exit(&t.kvm);
@@ -1016,6 +1226,12 @@ Suite *pci_suite(void)
 	tcase_add_test(vp, pci_config_access_capability);
 	tcase_add_test(vp, junk_everywhere);
 	tcase_add_test(vp, exit_detaches);
+	tcase_add_test(vp, doorbells_follow_the_queues);
+	tcase_add_test(vp, doorbells_follow_the_bar);
+	tcase_add_test(vp, doorbells_wait_for_decoding);
+	tcase_add_test(vp, doorbells_under_junk);
+	tcase_add_test(vp, doorbells_without_kvm_exit);
+	tcase_add_test(vp, isr_bits_add_up);
 	suite_add_tcase(s, vp);
 	return s;
 }
