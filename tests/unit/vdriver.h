@@ -36,7 +36,7 @@ struct vdrv {
 	u64 base;			/* the device's MMIO window (the first slot) */
 	unsigned int qsize;		/* the driver's queue size (8) */
 	unsigned int nr_queues;		/* the queues vdrv__init_driver sets up (1) */
-	unsigned int wait_ms;		/* how long the vdrv__wait_* wait (5000) */
+	unsigned int wait_ms;		/* how long the waits wait (5000); 0: not at all */
 	u16 avail_idx[VDRV_MAX_QUEUES];	/* the driver's avail index of each queue */
 };
 
