@@ -108,7 +108,7 @@ START_TEST(fills_every_buffer_of_a_chain)
 	vdrv__post(&t.v, 0, 0);
 	vdrv__wait_used(&t.v, 0, 1);
 	ck_assert_uint_eq(vdrv__used(&t.v, 0)->ring[0].len, 64);
-	ck_assert_uint_eq(nonzero(vdrv__host(&t.v, BUF), 16), 0);	/* the readable one: untouched */
+	ck_assert_uint_eq(nonzero(vdrv__host(&t.v, BUF), 16), 0);	/* readable: untouched */
 	ck_assert_uint_gt(nonzero(vdrv__host(&t.v, BUF + 0x100), 32), 24);
 	ck_assert_uint_gt(nonzero(vdrv__host(&t.v, BUF + 0x300), 32), 24);
 }
