@@ -33,6 +33,8 @@ void vdrv__teardown(struct vdrv *v)
 
 void *vdrv__host(struct vdrv *v, u64 gpa)
 {
+	/* A test's own slip must not scribble over the host's memory. */
+	ck_assert(gpa >= LKVM_RAM_BASE && gpa - LKVM_RAM_BASE < v->kvm.ram_size);
 	return v->kvm.ram + (gpa - LKVM_RAM_BASE);
 }
 

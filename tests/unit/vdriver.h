@@ -5,10 +5,12 @@
  *
  * Ring layout in guest RAM: queue q has its descriptor table at VDRV_DESC(q), its avail ring
  * at VDRV_AVAIL(q) and its used ring at VDRV_USED(q), one page each, from G(0x1000) on, 0x4000
- * apart; room for queues of up to VIRTQ_MAX_SIZE. Tests put their buffers from G(0x10000) on
- * (above the rings of up to three queues).
+ * apart; room for queues of up to VIRTQ_MAX_SIZE entries. From G(0x10000) on, RAM is clear of
+ * the rings of all VDRV_MAX_QUEUES queues: the tests' buffers go there (or anywhere else that
+ * no queue in use has its rings).
  *
- * Every helper that touches the device asserts (ck_assert) that the bus took the access.
+ * Every helper that touches the device, but vdrv__access, checks (ck_assert) that the bus took
+ * the access: a test fails where the device is not there.
  */
 #ifndef LKVM_TESTS_UNIT_VDRIVER_H
 #define LKVM_TESTS_UNIT_VDRIVER_H
@@ -50,7 +52,7 @@ struct vdrv {
 void vdrv__setup(struct vdrv *v, u64 ram_size);
 /* Frees the RAM; log_level back to LOG_WARNING. The device's exit is the test's. */
 void vdrv__teardown(struct vdrv *v);
-/* The host address of guest RAM address gpa. */
+/* The host address of guest RAM address gpa (checked to be in RAM). */
 void *vdrv__host(struct vdrv *v, u64 gpa);
 void vdrv__msleep(long ms);
 
