@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_9p.h>
@@ -22,6 +21,7 @@
 #include "lkvm/p9.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define ROOT	0		/* the fid attached in setup */
 
@@ -1212,126 +1212,43 @@ END_TEST
 /* --- the virtio device --- */
 
 #define RAM_SIZE	(1ULL << 20)
-#define QSIZE		8
-#define BASE		LKVM_VIRTIO_MMIO_BASE
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING		G(0x1000)
 #define REQ		G(0x10000)
 #define RESP		G(0x20000)
 
-static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
-	u16 avail_idx;
-} d;
-
-static void *ghost(u64 gpa)
-{
-	return d.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static u32 rd(u64 off)
-{
-	u8 b[4];
-
-	ck_assert(mmio__access(&d.kvm.mmio, BASE + off, b, 4, false));
-	return get_le32(b);
-}
-
-static void wr(u64 off, u32 val)
-{
-	u8 b[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
-
-	ck_assert(mmio__access(&d.kvm.mmio, BASE + off, b, 4, true));
-}
+static struct vdrv dv;
 
 static void dev_setup(void)
 {
 	setup();
-	memset(&d, 0, sizeof(d));
-	d.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(d.kvm.ram);
-	memset(d.kvm.ram, 0, RAM_SIZE);
-	d.kvm.ram_size = RAM_SIZE;
-	d.kvm.vm_fd = -1;
-	d.cfg.shares[0] = (struct share_spec){ .path = t.share, .tag = "hostshare" };
-	d.cfg.nr_shares = 1;
-	d.kvm.cfg = &d.cfg;
-	log_level = LOG_ERROR;
-	ck_assert_int_eq(virtio_9p__init(&d.kvm), 0);
+	vdrv__setup(&dv, RAM_SIZE);
+	dv.cfg.shares[0] = (struct share_spec){ .path = t.share, .tag = "hostshare" };
+	dv.cfg.nr_shares = 1;
+	ck_assert_int_eq(virtio_9p__init(&dv.kvm), 0);
 }
 
 static void dev_teardown(void)
 {
-	virtio_9p__exit(&d.kvm);
-	free(d.kvm.ram);
-	log_level = LOG_WARNING;
+	virtio_9p__exit(&dv.kvm);
+	vdrv__teardown(&dv);
 	teardown();
-}
-
-static void driver_init(void)
-{
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_9P_MOUNT_TAG);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-	   VIRTIO_CONFIG_S_FEATURES_OK);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING);
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (u32)(RING >> 32));
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING + 0x1000));
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (u32)((RING + 0x1000) >> 32));
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING + 0x2000));
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (u32)((RING + 0x2000) >> 32));
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-	   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-}
-
-static void desc(unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc v = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)ghost(RING) + i * sizeof(v), &v, sizeof(v));
-}
-
-static struct vring_used *used(void)
-{
-	return ghost(RING + 0x2000);
-}
-
-/* Posts chain head, notifies, and waits (the worker thread serves it) for it to be used. */
-static void post_and_wait(u16 head)
-{
-	struct vring_avail *avail = ghost(RING + 0x1000);
-	u16 want = (u16)(used()->idx + 1);
-
-	avail->ring[d.avail_idx % QSIZE] = head;
-	__atomic_store_n(&avail->idx, ++d.avail_idx, __ATOMIC_RELEASE);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 5000 && __atomic_load_n(&used()->idx, __ATOMIC_ACQUIRE) != want; i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	ck_assert_uint_eq(used()->idx, want);
 }
 
 START_TEST(device_identity_and_tag)
 {
 	u8 b[16];
 
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_9P);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1U << VIRTIO_9P_MOUNT_TAG), 0);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);	/* one queue */
+	ck_assert_uint_eq(vdrv__rd(&dv, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_9P);
+	vdrv__wr(&dv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_ne(vdrv__rd(&dv, VIRTIO_MMIO_DEVICE_FEATURES) & (1U << VIRTIO_9P_MOUNT_TAG),
+			  0);
+	vdrv__wr(&dv, VIRTIO_MMIO_QUEUE_SEL, 1);
+	ck_assert_uint_eq(vdrv__rd(&dv, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);	/* one queue */
 	for (unsigned int i = 0; i < 11; i++)
-		ck_assert(mmio__access(&d.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + i, &b[i], 1, false));
+		ck_assert(vdrv__access(&dv, VIRTIO_MMIO_CONFIG + i, &b[i], 1, false));
 	ck_assert_uint_eq(b[0] | b[1] << 8, 9);
 	ck_assert_mem_eq(b + 2, "hostshare", 9);
 	memset(b, 0xaa, sizeof(b));
-	ck_assert(mmio__access(&d.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + 8, b, 8, false));
+	ck_assert(vdrv__access(&dv, VIRTIO_MMIO_CONFIG + 8, b, 8, false));
 	ck_assert_mem_eq(b, "are\0\0\0\0\0", 8);		/* past the tag: zeros */
 }
 END_TEST
@@ -1339,9 +1256,9 @@ END_TEST
 START_TEST(device_serves_requests)
 {
 	struct vring_used *u;
-	u8 *resp = ghost(RESP);
+	u8 *resp = vdrv__host(&dv, RESP);
 
-	driver_init();
+	vdrv__init_driver(&dv, 1ULL << VIRTIO_9P_MOUNT_TAG);
 	/* Tversion split over two descriptors, the reply over two more (as zero-copy does). */
 	m_begin(P9_TVERSION);
 	t.msg[5] = 0xff;
@@ -1349,14 +1266,14 @@ START_TEST(device_serves_requests)
 	m32(65536);
 	mstr("9P2000.L");
 	m_size();
-	memcpy(ghost(REQ), t.msg, 5);
-	memcpy(ghost(REQ + 0x100), t.msg + 5, t.len - 5);
-	desc(0, REQ, 5, VRING_DESC_F_NEXT, 1);
-	desc(1, REQ + 0x100, (u32)t.len - 5, VRING_DESC_F_NEXT, 2);
-	desc(2, RESP, 9, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-	desc(3, RESP + 9, 100, VRING_DESC_F_WRITE, 0);
-	post_and_wait(0);
-	u = used();
+	memcpy(vdrv__host(&dv, REQ), t.msg, 5);
+	memcpy(vdrv__host(&dv, REQ + 0x100), t.msg + 5, t.len - 5);
+	vdrv__desc(&dv, 0, 0, REQ, 5, VRING_DESC_F_NEXT, 1);
+	vdrv__desc(&dv, 0, 1, REQ + 0x100, (u32)t.len - 5, VRING_DESC_F_NEXT, 2);
+	vdrv__desc(&dv, 0, 2, RESP, 9, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	vdrv__desc(&dv, 0, 3, RESP + 9, 100, VRING_DESC_F_WRITE, 0);
+	vdrv__run(&dv, 0, 0);
+	u = vdrv__used(&dv, 0);
 	ck_assert_uint_eq(u->ring[0].id, 0);
 	ck_assert_uint_eq(u->ring[0].len, 21);
 	ck_assert_uint_eq(get_le32(resp), 21);
@@ -1365,19 +1282,19 @@ START_TEST(device_serves_requests)
 	ck_assert_mem_eq(resp + 13, "9P2000.L", 8);
 
 	/* A request with no room for a reply is used with nothing written. */
-	desc(4, REQ, 5, 0, 0);
-	post_and_wait(4);
+	vdrv__desc(&dv, 0, 4, REQ, 5, 0, 0);
+	vdrv__run(&dv, 0, 4);
 	ck_assert_uint_eq(u->ring[1].id, 4);
 	ck_assert_uint_eq(u->ring[1].len, 0);
 	/* Garbage gets Rlerror(EINVAL). */
-	memset(ghost(REQ), 0xee, 64);
-	desc(5, REQ, 64, VRING_DESC_F_NEXT, 6);
-	desc(6, RESP, 64, VRING_DESC_F_WRITE, 0);
-	post_and_wait(5);
+	memset(vdrv__host(&dv, REQ), 0xee, 64);
+	vdrv__desc(&dv, 0, 5, REQ, 64, VRING_DESC_F_NEXT, 6);
+	vdrv__desc(&dv, 0, 6, RESP, 64, VRING_DESC_F_WRITE, 0);
+	vdrv__run(&dv, 0, 5);
 	ck_assert_uint_eq(u->ring[2].len, 11);
 	ck_assert_uint_eq(resp[4], P9_RLERROR);
 	ck_assert_uint_eq(get_le32(resp + 7), EINVAL);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(vdrv__rd(&dv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 

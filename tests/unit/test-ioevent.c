@@ -5,13 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/virtio_mmio.h>
 
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
@@ -20,6 +17,7 @@
 #include "lkvm/virtio-ioevent.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 struct probe {
 	struct virtio_io_source src;
@@ -372,59 +370,35 @@ END_TEST
 /* With the I/O thread there but no ioeventfd, QueueNotify still works through the MMIO exit. */
 START_TEST(console_falls_back_to_mmio_exits)
 {
-	struct lkvm_config cfg = { .console = CONSOLE_VIRTIO };
-	const u64 ring = LKVM_RAM_BASE + 0x1000, buf = LKVM_RAM_BASE + 0x8000;
+	static struct vdrv dv;
+	const u64 buf = G(0x8000);
 	struct term term = { .in_fd = -1 };
-	struct vring_desc d = { .addr = buf, .len = 3 };
-	struct vring_avail *avail;
-	struct vring_used *used;
-	static const struct { u64 off; u32 val; } init[] = {
-		{ VIRTIO_MMIO_STATUS, 3 },
-		{ VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1 }, { VIRTIO_MMIO_DRIVER_FEATURES, 1 },
-		{ VIRTIO_MMIO_STATUS, 11 }, { VIRTIO_MMIO_QUEUE_SEL, 1 },
-		{ VIRTIO_MMIO_QUEUE_NUM, 4 },
-		{ VIRTIO_MMIO_QUEUE_DESC_LOW, LKVM_RAM_BASE + 0x1000 },
-		{ VIRTIO_MMIO_QUEUE_AVAIL_LOW, LKVM_RAM_BASE + 0x2000 },
-		{ VIRTIO_MMIO_QUEUE_USED_LOW, LKVM_RAM_BASE + 0x3000 },
-		{ VIRTIO_MMIO_QUEUE_READY, 1 }, { VIRTIO_MMIO_STATUS, 15 },
-	};
 	char out[8] = { 0 };
 	int pipefd[2];
-	u8 v[4];
 
-	t.kvm.ram_size = 1 << 20;
-	t.kvm.ram = aligned_alloc(SZ_4K, t.kvm.ram_size);
-	ck_assert_ptr_nonnull(t.kvm.ram);
-	memset(t.kvm.ram, 0, t.kvm.ram_size);
+	vdrv__setup(&dv, 1 << 20);
+	dv.qsize = 4;
+	dv.cfg.console = CONSOLE_VIRTIO;
+	ck_assert_int_eq(virtio_io__start(&dv.kvm), 0);		/* the thread, and no KVM */
 	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
 	term.out_fd = pipefd[1];
-	t.kvm.cfg = &cfg;
-	t.kvm.term = &term;
-	log_level = LOG_ERROR;
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(init); i++) {
-		memcpy(v, &init[i].val, 4);
-		ck_assert(mmio__access(&t.kvm.mmio, LKVM_VIRTIO_MMIO_BASE + init[i].off, v, 4, true));
-	}
-	ck_assert_ptr_null(t.kvm.virtio_devs->vqs[1].ioevent);
-	memcpy(t.kvm.ram + 0x8000, "hi\n", 3);
-	memcpy(t.kvm.ram + (ring - LKVM_RAM_BASE), &d, sizeof(d));
-	avail = (void *)(t.kvm.ram + 0x2000);
-	used = (void *)(t.kvm.ram + 0x3000);
-	avail->ring[0] = 0;
-	avail->idx = 1;
-	memset(v, 0, 4);
-	v[0] = 1;				/* the transmit queue */
-	ck_assert(mmio__access(&t.kvm.mmio, LKVM_VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY, v, 4,
-			       true));
-	ck_assert_uint_eq(used->idx, 1);	/* done on this thread, during the write */
+	dv.kvm.term = &term;
+	ck_assert_int_eq(virtio_console__init(&dv.kvm), 0);
+	vdrv__negotiate(&dv, 0);
+	vdrv__setup_queue(&dv, 1);				/* the transmit queue only */
+	vdrv__driver_ok(&dv);
+	ck_assert_ptr_null(dv.kvm.virtio_devs->vqs[1].ioevent);
+	memcpy(vdrv__host(&dv, buf), "hi\n", 3);
+	vdrv__desc(&dv, 1, 0, buf, 3, 0, 0);
+	vdrv__post(&dv, 1, 0);
+	ck_assert_uint_eq(vdrv__used(&dv, 1)->idx, 1);	/* done on this thread, during the write */
 	ck_assert_int_eq(read(pipefd[0], out, sizeof(out)), 3);
 	ck_assert_str_eq(out, "hi\n");
-	virtio_console__exit(&t.kvm);
+	virtio_console__exit(&dv.kvm);
+	virtio_io__stop(&dv.kvm);
 	close(pipefd[0]);
 	close(pipefd[1]);
-	free(t.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&dv);
 }
 END_TEST
 

@@ -18,106 +18,25 @@
 #include "lkvm/virtio-balloon.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(64ULL << 20)
-#define QSIZE		8
-#define BASE		LKVM_VIRTIO_MMIO_BASE
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING(q)		G(0x1000 + (q) * 0x4000)	/* desc; avail +0x1000; used +0x2000 */
 #define BUF		G(0x20000)			/* PFN buffers */
 #define DATA		G(0x100000)			/* pages to balloon: from 1M on */
 #define DATA_PFN	((u32)(DATA >> 12))
 #define INFQ		0
 #define DEFQ		1
 #define STATQ		2
-#define CFG(off)	(VIRTIO_MMIO_CONFIG + (off))
-
-#define S_ALL (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |			\
-	       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
 
 static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
-	u16 avail_idx[3];
+	struct vdrv v;
 	char out[512];
 } t;
 
-static void *host(u64 gpa)
-{
-	return t.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static bool bus(u64 addr, u8 *data, unsigned int len, bool is_write)
-{
-	return mmio__access(&t.kvm.mmio, addr, data, len, is_write);
-}
-
-static u32 rd(u64 off)
-{
-	u8 d[4];
-
-	ck_assert(bus(BASE + off, d, 4, false));
-	return get_le32(d);
-}
-
-static void wr(u64 off, u32 val)
-{
-	u8 d[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
-
-	ck_assert(bus(BASE + off, d, 4, true));
-}
-
-/* A config access of len bytes, little-endian. */
-static u64 cfg_rd(u32 off, unsigned int len)
-{
-	u8 d[8] = { 0 };
-	u64 v = 0;
-
-	ck_assert(bus(BASE + CFG(off), d, len, false));
-	for (unsigned int i = len; i--;)
-		v = v << 8 | d[i];
-	return v;
-}
-
-static void cfg_wr(u32 off, unsigned int len, u64 v)
-{
-	u8 d[8];
-
-	for (unsigned int i = 0; i < len; i++)
-		d[i] = (u8)(v >> (8 * i));
-	ck_assert(bus(BASE + CFG(off), d, len, true));
-}
-
-static void setup_queue(unsigned int q)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING(q));
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING(q) + 0x1000));
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING(q) + 0x2000));
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
-}
-
 static void driver_init_with(bool stats)
 {
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VIRTIO_F_VERSION_1 */
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, stats ? 1U << VIRTIO_BALLOON_F_STATS_VQ : 0);
-	wr(VIRTIO_MMIO_STATUS, S_ALL & ~VIRTIO_CONFIG_S_DRIVER_OK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK,
-			  VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(INFQ);
-	setup_queue(DEFQ);
-	if (stats)
-		setup_queue(STATQ);
-	wr(VIRTIO_MMIO_STATUS, S_ALL);
+	t.v.nr_queues = stats ? 3 : 2;
+	vdrv__init_driver(&t.v, stats ? 1ULL << VIRTIO_BALLOON_F_STATS_VQ : 0);
 }
 
 static void driver_init(void)
@@ -125,44 +44,19 @@ static void driver_init(void)
 	driver_init_with(false);
 }
 
-static void desc(unsigned int q, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(RING(q)) + i * sizeof(d), &d, sizeof(d));
-}
-
-static struct vring_used *used(unsigned int q)
-{
-	return host(RING(q) + 0x2000);
-}
-
-/* Posts the chain at head and notifies. */
-static void post_only(unsigned int q, u16 head)
-{
-	struct vring_avail *avail = host(RING(q) + 0x1000);
-
-	avail->ring[t.avail_idx[q] % QSIZE] = head;
-	avail->idx = ++t.avail_idx[q];
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-}
-
 /* Posts the chain at head and notifies; checks that the device gave it back. */
 static void post(unsigned int q, u16 head)
 {
-	u16 before = used(q)->idx;
-
-	post_only(q, head);
-	ck_assert_uint_eq(used(q)->idx, (u16)(before + 1));
-	ck_assert_uint_eq(used(q)->ring[before % QSIZE].id, head);
-	ck_assert_uint_eq(used(q)->ring[before % QSIZE].len, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL);	/* nothing broke the device */
+	vdrv__run(&t.v, q, head);
+	ck_assert_uint_eq(vdrv__used(&t.v, q)->ring[(u16)(vdrv__used_idx(&t.v, q) - 1) %
+						       t.v.qsize].len, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), VDRV_S_ALL);	/* not broken */
 }
 
 /* Writes PFNs as the guest does (little-endian u32s) at gpa; returns their bytes. */
 static u32 pfns_at(u64 gpa, const u32 *pfns, unsigned int n)
 {
-	u8 *p = host(gpa);
+	u8 *p = vdrv__host(&t.v, gpa);
 
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int b = 0; b < 4; b++)
@@ -173,19 +67,19 @@ static u32 pfns_at(u64 gpa, const u32 *pfns, unsigned int n)
 /* One buffer of PFNs on queue q. */
 static void send_pfns(unsigned int q, const u32 *pfns, unsigned int n)
 {
-	desc(q, 0, BUF, pfns_at(BUF, pfns, n), 0, 0);
+	vdrv__desc(&t.v, q, 0, BUF, pfns_at(BUF, pfns, n), 0, 0);
 	post(q, 0);
 }
 
 static void fill(u32 pfn, u8 v)
 {
-	memset(host((u64)pfn << 12), v, 4096);
+	memset(vdrv__host(&t.v, (u64)pfn << 12), v, 4096);
 }
 
 /* Whether this page reads all v. */
 static bool page_is(u32 pfn, u8 v)
 {
-	const u8 *p = host((u64)pfn << 12);
+	const u8 *p = vdrv__host(&t.v, (u64)pfn << 12);
 
 	for (unsigned int i = 0; i < 4096; i++)
 		if (p[i] != v)
@@ -212,16 +106,11 @@ static bool dontneed_works(void)
 static void setup_ram(u64 ram_size, bool balloon)
 {
 	memset(&t, 0, sizeof(t));
-	t.kvm.ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert(t.kvm.ram != MAP_FAILED);
-	t.kvm.ram_size = ram_size;
-	t.kvm.vm_fd = -1;		/* interrupts go nowhere: InterruptStatus tells */
-	t.cfg.balloon = balloon;
-	t.cfg.ram_size = ram_size;
-	t.kvm.cfg = &t.cfg;
-	log_level = LOG_ERROR;
-	ck_assert_int_eq(virtio_balloon__init(&t.kvm), 0);
+	vdrv__setup(&t.v, ram_size);
+	t.v.wait_ms = 0;		/* the device answers during the notification */
+	t.v.cfg.balloon = balloon;
+	t.v.cfg.ram_size = ram_size;
+	ck_assert_int_eq(virtio_balloon__init(&t.v.kvm), 0);
 }
 
 static void setup(void)
@@ -231,14 +120,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	virtio_balloon__exit(&t.kvm);
-	munmap(t.kvm.ram, t.kvm.ram_size);
-	log_level = LOG_WARNING;
+	virtio_balloon__exit(&t.v.kvm);
+	vdrv__teardown(&t.v);
 }
 
 static int request(const char *args)
 {
-	return virtio_balloon__request(&t.kvm, args, t.out, sizeof(t.out));
+	return virtio_balloon__request(&t.v.kvm, args, t.out, sizeof(t.out));
 }
 
 static void expect_out(const char *needle)
@@ -250,15 +138,15 @@ static void expect_out(const char *needle)
 
 START_TEST(identity)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BALLOON);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BALLOON);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	/* Stats, and no DEFLATE_ON_OOM: the guest's MemTotal must shrink. */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 0xffffff,
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_FEATURES) & 0xffffff,
 			  1U << VIRTIO_BALLOON_F_STATS_VQ);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 3);		/* inflate, deflate, stats */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, 2);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, 3);		/* inflate, deflate, stats */
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 }
 END_TEST
 
@@ -268,7 +156,7 @@ START_TEST(absent_without_the_option)
 
 	teardown();
 	setup_ram(RAM_SIZE, false);
-	ck_assert(!bus(BASE, d, 4, false));
+	ck_assert(!vdrv__access(&t.v, 0, d, 4, false));
 	ck_assert_int_eq(request(""), -ENODEV);
 	ck_assert_str_eq(t.out, "balloon: this VM has no balloon (start it with --balloon)");
 	ck_assert_int_eq(request("inflate 1M"), -ENODEV);
@@ -278,41 +166,41 @@ END_TEST
 START_TEST(config_reads_every_width)
 {
 	ck_assert_int_eq(request("inflate 8M"), 0);	/* num_pages 2048 = 0x800 */
-	cfg_wr(4, 4, 0x04030201);			/* actual */
-	ck_assert_uint_eq(cfg_rd(0, 4), 0x800);
-	ck_assert_uint_eq(cfg_rd(4, 4), 0x04030201);
-	ck_assert_uint_eq(cfg_rd(0, 8), 0x0403020100000800ULL);
-	ck_assert_uint_eq(cfg_rd(0, 2), 0x800);
-	ck_assert_uint_eq(cfg_rd(1, 1), 0x08);
-	ck_assert_uint_eq(cfg_rd(6, 2), 0x0403);
-	ck_assert_uint_eq(cfg_rd(7, 1), 0x04);
-	ck_assert_uint_eq(cfg_rd(2, 4), 0x02010000);	/* across both fields */
+	vdrv__cfg_wr(&t.v, 4, 4, 0x04030201);			/* actual */
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 0x800);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0x04030201);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 8), 0x0403020100000800ULL);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 2), 0x800);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 1, 1), 0x08);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 6, 2), 0x0403);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 7, 1), 0x04);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 2, 4), 0x02010000);	/* across both fields */
 	/* Beyond the 8 bytes: nothing there, whatever the width. */
-	ck_assert_uint_eq(cfg_rd(8, 4), 0);
-	ck_assert_uint_eq(cfg_rd(4, 8), 0);
-	ck_assert_uint_eq(cfg_rd(0xff, 1), 0);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 8, 4), 0);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 8), 0);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0xff, 1), 0);
 }
 END_TEST
 
 START_TEST(config_writes_only_actual)
 {
 	ck_assert_int_eq(request("inflate 4M"), 0);	/* 1024 */
-	cfg_wr(4, 1, 0x11);
-	ck_assert_uint_eq(cfg_rd(4, 4), 0x11);
-	cfg_wr(5, 1, 0x22);
-	cfg_wr(6, 2, 0x4433);
-	ck_assert_uint_eq(cfg_rd(4, 4), 0x44332211);
-	cfg_wr(4, 2, 0xbbaa);
-	ck_assert_uint_eq(cfg_rd(4, 4), 0x4433bbaa);
+	vdrv__cfg_wr(&t.v, 4, 1, 0x11);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0x11);
+	vdrv__cfg_wr(&t.v, 5, 1, 0x22);
+	vdrv__cfg_wr(&t.v, 6, 2, 0x4433);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0x44332211);
+	vdrv__cfg_wr(&t.v, 4, 2, 0xbbaa);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0x4433bbaa);
 	/* num_pages is lkvm's: writes that touch it change nothing, not even actual. */
-	cfg_wr(0, 4, 0xdead);
-	cfg_wr(0, 1, 0xff);
-	cfg_wr(3, 2, 0xffff);
-	cfg_wr(0, 8, 0xffffffffffffffffULL);
-	cfg_wr(6, 4, 0xffffffff);			/* past the end */
-	cfg_wr(8, 4, 0xffffffff);
-	ck_assert_uint_eq(cfg_rd(0, 4), 1024);
-	ck_assert_uint_eq(cfg_rd(4, 4), 0x4433bbaa);
+	vdrv__cfg_wr(&t.v, 0, 4, 0xdead);
+	vdrv__cfg_wr(&t.v, 0, 1, 0xff);
+	vdrv__cfg_wr(&t.v, 3, 2, 0xffff);
+	vdrv__cfg_wr(&t.v, 0, 8, 0xffffffffffffffffULL);
+	vdrv__cfg_wr(&t.v, 6, 4, 0xffffffff);			/* past the end */
+	vdrv__cfg_wr(&t.v, 8, 4, 0xffffffff);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 1024);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0x4433bbaa);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("(1144241066 pages)");	/* 0x4433bbaa as actual, as the guest claims */
 }
@@ -323,18 +211,18 @@ START_TEST(target_change_interrupts)
 	u32 gen;
 
 	driver_init();
-	gen = rd(VIRTIO_MMIO_CONFIG_GENERATION);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	gen = vdrv__rd(&t.v, VIRTIO_MMIO_CONFIG_GENERATION);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	ck_assert_int_eq(request("inflate 1M"), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_CONFIG_GENERATION), gen);
-	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_ne(vdrv__rd(&t.v, VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	vdrv__wr(&t.v, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
 	/* A query, or a change that changes nothing, does not disturb the guest. */
-	gen = rd(VIRTIO_MMIO_CONFIG_GENERATION);
+	gen = vdrv__rd(&t.v, VIRTIO_MMIO_CONFIG_GENERATION);
 	ck_assert_int_eq(request(""), 0);
 	ck_assert_int_eq(request("inflate 0"), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 }
 END_TEST
 
@@ -347,7 +235,7 @@ START_TEST(inflate_releases_pages)
 	for (u32 p = DATA_PFN; p < DATA_PFN + 4; p++)
 		fill(p, 0x5a);
 	send_pfns(INFQ, pfns, 3);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	ck_assert(page_is(DATA_PFN + 2, 0x5a));		/* not in the balloon: untouched */
 	if (released) {
 		ck_assert(page_is(DATA_PFN, 0));
@@ -370,10 +258,11 @@ START_TEST(inflate_misaligned_buffers)
 	for (u32 p = DATA_PFN + 5; p < DATA_PFN + 8; p++)
 		fill(p, 0x33);
 	pfns_at(BUF + 3, pfns, 3);
-	desc(INFQ, 0, BUF + 3, 5, VRING_DESC_F_NEXT, 1);	/* PFN 1 and a byte of PFN 2 */
-	desc(INFQ, 1, BUF + 8, 0, VRING_DESC_F_NEXT, 2);	/* empty */
-	desc(INFQ, 2, BUF + 8, 3, VRING_DESC_F_NEXT, 3);	/* the rest of PFN 2 */
-	desc(INFQ, 3, BUF + 11, 4, 0, 0);			/* PFN 3 */
+	/* PFN 1 and a byte of PFN 2, nothing, the rest of PFN 2, PFN 3. */
+	vdrv__desc(&t.v, INFQ, 0, BUF + 3, 5, VRING_DESC_F_NEXT, 1);
+	vdrv__desc(&t.v, INFQ, 1, BUF + 8, 0, VRING_DESC_F_NEXT, 2);
+	vdrv__desc(&t.v, INFQ, 2, BUF + 8, 3, VRING_DESC_F_NEXT, 3);
+	vdrv__desc(&t.v, INFQ, 3, BUF + 11, 4, 0, 0);
 	post(INFQ, 0);
 	if (released)
 		for (u32 p = DATA_PFN + 5; p < DATA_PFN + 8; p++)
@@ -416,23 +305,23 @@ START_TEST(inflate_odd_lengths)
 	for (u32 p = DATA_PFN + 12; p < DATA_PFN + 15; p++)
 		fill(p, 0x66);
 	pfns_at(BUF, pfns, 3);
-	desc(INFQ, 0, BUF, 10, 0, 0);
+	vdrv__desc(&t.v, INFQ, 0, BUF, 10, 0, 0);
 	post(INFQ, 0);
 	ck_assert(!released || page_is(DATA_PFN + 12, 0));
 	ck_assert(!released || page_is(DATA_PFN + 13, 0));
 	ck_assert(page_is(DATA_PFN + 14, 0x66));
 	for (u32 len = 1; len < 4; len++) {		/* less than one PFN */
-		desc(INFQ, 0, BUF + 8, len, 0, 0);
+		vdrv__desc(&t.v, INFQ, 0, BUF + 8, len, 0, 0);
 		post(INFQ, 0);
 		ck_assert(page_is(DATA_PFN + 14, 0x66));
 	}
-	desc(INFQ, 0, BUF, 0, 0, 0);			/* nothing at all */
+	vdrv__desc(&t.v, INFQ, 0, BUF, 0, 0, 0);			/* nothing at all */
 	post(INFQ, 0);
 	/* Device-writable buffers are no PFNs: ignored, though the chain comes back. */
-	desc(INFQ, 0, BUF + 8, 4, VRING_DESC_F_WRITE, 0);
+	vdrv__desc(&t.v, INFQ, 0, BUF + 8, 4, VRING_DESC_F_WRITE, 0);
 	post(INFQ, 0);
 	ck_assert(page_is(DATA_PFN + 14, 0x66));
-	ck_assert_uint_eq(*(u32 *)host(BUF + 8), DATA_PFN + 14);
+	ck_assert_uint_eq(*(u32 *)vdrv__host(&t.v, BUF + 8), DATA_PFN + 14);
 }
 END_TEST
 
@@ -469,15 +358,12 @@ START_TEST(reset_empties_the_balloon)
 
 	driver_init();
 	ck_assert_int_eq(request("inflate 2M"), 0);
-	cfg_wr(4, 4, 512);
+	vdrv__cfg_wr(&t.v, 4, 4, 512);
 	send_pfns(INFQ, &pfn, 1);
 	fill(pfn, 0x12);
-	memset(host(RING(INFQ)), 0, 0x3000);		/* a new driver, new rings */
-	memset(host(RING(DEFQ)), 0, 0x3000);
-	t.avail_idx[INFQ] = t.avail_idx[DEFQ] = 0;
-	driver_init();					/* resets first */
-	ck_assert_uint_eq(cfg_rd(4, 4), 0);
-	ck_assert_uint_eq(cfg_rd(0, 4), 512);
+	driver_init();					/* resets, new rings */
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 4, 4), 0);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 512);
 	send_pfns(INFQ, &pfn, 1);
 	ck_assert(!released || page_is(pfn, 0));
 }
@@ -488,7 +374,7 @@ END_TEST
 /* Writes n (tag, value) entries at gpa as the guest does: packed le16 + le64. */
 static u32 stats_at(u64 gpa, const u16 *tags, const u64 *vals, unsigned int n)
 {
-	u8 *p = host(gpa);
+	u8 *p = vdrv__host(&t.v, gpa);
 
 	for (unsigned int i = 0; i < n; i++, p += 10) {
 		p[0] = (u8)tags[i];
@@ -508,22 +394,22 @@ START_TEST(stats_kept_until_asked)
 	driver_init_with(true);
 	ck_assert_int_eq(request(""), 0);
 	ck_assert_ptr_null(strchr(t.out, '\n'));	/* nothing from the guest yet */
-	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 5), 0, 0);
-	post_only(STATQ, 0);
-	ck_assert_uint_eq(used(STATQ)->idx, 0);	/* kept */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL);
+	vdrv__desc(&t.v, STATQ, 0, BUF, stats_at(BUF, tags, vals, 5), 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 0);	/* kept */
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), VDRV_S_ALL);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("RAM 64M\nguest stats (0s old): minor-faults 7 free 102400K total 204800K");
 	ck_assert_ptr_null(strstr(t.out, "swap"));	/* not sent, not shown */
 	/* Given back: the guest refreshes them. */
-	ck_assert_uint_eq(used(STATQ)->idx, 1);
-	ck_assert_uint_eq(used(STATQ)->ring[0].id, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING,
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->ring[0].id, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING,
 			  VIRTIO_MMIO_INT_VRING);
 	/* Not held any more: the next request shows the same, gives nothing back. */
 	ck_assert_int_eq(request("inflate 1M"), 0);
 	expect_out("free 102400K");
-	ck_assert_uint_eq(used(STATQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 1);
 }
 END_TEST
 
@@ -536,37 +422,37 @@ START_TEST(stats_hostile_buffers)
 	/* A buffer and a half entry: the whole one counts. */
 	tags[0] = VIRTIO_BALLOON_S_CACHES;
 	vals[0] = 8192;
-	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 2) - 5, 0, 0);
-	post_only(STATQ, 0);
+	vdrv__desc(&t.v, STATQ, 0, BUF, stats_at(BUF, tags, vals, 2) - 5, 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
 	/* Another one meanwhile: the first comes back at once. Split in the middle of an entry. */
 	tags[1] = VIRTIO_BALLOON_S_SWAP_IN;
 	vals[1] = 3;
 	stats_at(BUF + 0x100, tags + 1, vals + 1, 1);
-	desc(STATQ, 1, BUF + 0x100, 3, VRING_DESC_F_NEXT, 2);
-	desc(STATQ, 2, BUF + 0x103, 7, VRING_DESC_F_NEXT, 3);
-	desc(STATQ, 3, BUF + 0x200, 16, VRING_DESC_F_WRITE, 0);	/* writable: ignored */
-	post_only(STATQ, 1);
-	ck_assert_uint_eq(used(STATQ)->idx, 1);
-	ck_assert_uint_eq(used(STATQ)->ring[0].id, 0);
+	vdrv__desc(&t.v, STATQ, 1, BUF + 0x100, 3, VRING_DESC_F_NEXT, 2);
+	vdrv__desc(&t.v, STATQ, 2, BUF + 0x103, 7, VRING_DESC_F_NEXT, 3);
+	vdrv__desc(&t.v, STATQ, 3, BUF + 0x200, 16, VRING_DESC_F_WRITE, 0);	/* ignored */
+	vdrv__post(&t.v, STATQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->ring[0].id, 0);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("swap-in 3 caches 8K");
-	ck_assert_uint_eq(used(STATQ)->ring[1].id, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->ring[1].id, 1);
 	/* 40 entries: more than lkvm reads; the last ones are ignored. */
 	for (unsigned int i = 0; i < 40; i++) {
 		tags[i] = i < 32 ? VIRTIO_BALLOON_S_MAJFLT : VIRTIO_BALLOON_S_MINFLT;
 		vals[i] = i;
 	}
-	desc(STATQ, 0, BUF, stats_at(BUF, tags, vals, 40), 0, 0);
-	post_only(STATQ, 0);
+	vdrv__desc(&t.v, STATQ, 0, BUF, stats_at(BUF, tags, vals, 40), 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("major-faults 31 ");
 	ck_assert_ptr_null(strstr(t.out, "minor-faults"));
 	/* Nothing at all. */
-	desc(STATQ, 0, BUF, 0, 0, 0);
-	post_only(STATQ, 0);
+	vdrv__desc(&t.v, STATQ, 0, BUF, 0, 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
 	ck_assert_int_eq(request(""), 0);
-	ck_assert_uint_eq(used(STATQ)->idx, 4);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 4);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), VDRV_S_ALL);
 }
 END_TEST
 
@@ -577,14 +463,12 @@ START_TEST(stats_buffer_forgotten_at_reset)
 	static const u64 val = 4096;
 
 	driver_init_with(true);
-	desc(STATQ, 0, BUF, stats_at(BUF, &tag, &val, 1), 0, 0);
-	post_only(STATQ, 0);
-	memset(host(RING(STATQ)), 0, 0x3000);
-	memset(t.avail_idx, 0, sizeof(t.avail_idx));
+	vdrv__desc(&t.v, STATQ, 0, BUF, stats_at(BUF, &tag, &val, 1), 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
 	driver_init_with(true);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("free 4K");				/* the last statistics stay */
-	ck_assert_uint_eq(used(STATQ)->idx, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 0);
 }
 END_TEST
 
@@ -607,7 +491,7 @@ START_TEST(target_inflate_deflate)
 	ck_assert_int_eq(request("deflate 1G"), 0);	/* more than there is: to 0 */
 	ck_assert_str_eq(t.out, "balloon: target clamped to 0: it was 20476K\n"
 			 "target 0 (0 pages), actual 0 (0 pages), RAM 64M");
-	ck_assert_uint_eq(cfg_rd(0, 4), 0);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 0);
 	ck_assert_int_eq(request("inflate 1GiB"), -ERANGE);
 	ck_assert_int_eq(request(""), 0);
 	expect_out("target 0 ");
@@ -620,7 +504,7 @@ START_TEST(target_clamped_to_leave_16m)
 	ck_assert_int_eq(request("inflate 10M"), 0);	/* 50M > 48M */
 	ck_assert_str_eq(t.out, "balloon: target clamped to 48M: the guest keeps at least 16M\n"
 			 "target 48M (12288 pages), actual 0 (0 pages), RAM 64M");
-	ck_assert_uint_eq(cfg_rd(0, 4), 12288);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 12288);
 	ck_assert_int_eq(request("inflate 16M"), 0);	/* exactly RAM: still clamped */
 	expect_out("clamped to 48M");
 	/* Beyond RAM: refused, the target stays. */
@@ -628,7 +512,7 @@ START_TEST(target_clamped_to_leave_16m)
 	ck_assert_str_eq(t.out, "balloon: inflate 17M: the target would be beyond the guest's 64M "
 			 "of RAM (it is 48M)");
 	ck_assert_int_eq(request("inflate 18446744073709551615B"), -ERANGE);
-	ck_assert_uint_eq(cfg_rd(0, 4), 12288);
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 12288);
 }
 END_TEST
 
@@ -661,7 +545,7 @@ START_TEST(malformed_requests)
 	ck_assert_int_eq(request("inflate 20000000T"), -ERANGE);
 	expect_out("size too large");
 	ck_assert_int_eq(request("deflate 20000000T"), -ERANGE);
-	ck_assert_uint_eq(cfg_rd(0, 4), 1024);		/* none of them changed anything */
+	ck_assert_uint_eq(vdrv__cfg_rd(&t.v, 0, 4), 1024);	/* none of them changed anything */
 }
 END_TEST
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -20,12 +19,10 @@
 #include "lkvm/virtio-blk.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(1ULL << 20)
 #define QSIZE		8
-#define BASE		LKVM_VIRTIO_MMIO_BASE
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING		G(0x1000)	/* desc; avail +0x1000; used +0x2000 */
 #define HDR		G(0x10000)
 #define STATUS		G(0x11000)
 #define BUF		G(0x20000)	/* data, up to 64K */
@@ -34,10 +31,6 @@
 
 #define F_NEXT		VRING_DESC_F_NEXT
 #define F_WRITE		VRING_DESC_F_WRITE
-#define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRIVER	VIRTIO_CONFIG_S_DRIVER
-#define S_FEATURES_OK	VIRTIO_CONFIG_S_FEATURES_OK
-#define S_DRIVER_OK	VIRTIO_CONFIG_S_DRIVER_OK
 #define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
 
 #define BIT(n)		(1ULL << (n))
@@ -45,144 +38,20 @@
 			 BIT(VIRTIO_BLK_F_FLUSH))
 #define RANGE_FEATURES	(BIT(VIRTIO_BLK_F_DISCARD) | BIT(VIRTIO_BLK_F_WRITE_ZEROES))
 
+/* A field of struct virtio_blk_config, as the driver reads it. */
+#define config64(field)	vdrv__cfg_rd(&t.v, offsetof(struct virtio_blk_config, field), 8)
+#define config32(field)	vdrv__cfg_rd(&t.v, offsetof(struct virtio_blk_config, field), 4)
+
 static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
+	struct vdrv v;
 	char *path;
-	u16 avail_idx;
 } t;
-
-static void *host(u64 gpa)
-{
-	return t.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static u32 rd(u64 off)
-{
-	u8 d[4];
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + off, d, 4, false));
-	return get_le32(d);
-}
-
-static void wr(u64 off, u32 val)
-{
-	u8 d[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + off, d, 4, true));
-}
-
-static u64 features(void)
-{
-	u64 hi;
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	hi = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	return hi << 32 | rd(VIRTIO_MMIO_DEVICE_FEATURES);
-}
-
-static u64 config64(unsigned int off)
-{
-	u8 d[8];
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + off, d, 8, false));
-	return get_le64(d);
-}
-
-static u32 config32(unsigned int off)
-{
-	u8 d[4];
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + off, d, 4, false));
-	return get_le32(d);
-}
-
-/* As Linux: VERSION_1 and the given device features, one queue of QSIZE. */
-static void driver_init(u64 feats)
-{
-	u64 want = feats | BIT(VIRTIO_F_VERSION_1);
-
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (u32)(want >> 32));
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (u32)want);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING);
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING + 0x1000));
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING + 0x2000));
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	t.avail_idx = 0;
-}
-
-static void desc(unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(RING) + i * sizeof(d), &d, sizeof(d));
-}
-
-static struct vring_used *used(void)
-{
-	return host(RING + 0x2000);
-}
-
-static u16 used_idx(void)
-{
-	return __atomic_load_n(&used()->idx, __ATOMIC_ACQUIRE);
-}
 
 static void header(u32 type, u64 sector)
 {
 	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
 
-	memcpy(host(HDR), &h, sizeof(h));
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Makes chain 0 available, notifies, and waits until the device has used it. */
-static void run_chain(void)
-{
-	struct vring_avail *a = host(RING + 0x1000);
-	u16 want = (u16)(used_idx() + 1);
-
-	a->ring[t.avail_idx % QSIZE] = 0;
-	__atomic_store_n(&a->idx, ++t.avail_idx, __ATOMIC_RELEASE);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 3000 && used_idx() != want; i++)
-		sleep_ms(1);
-	ck_assert_uint_eq(used_idx(), want);
-	ck_assert_uint_eq(used()->ring[(want - 1) % QSIZE].id, 0);
-}
-
-/* As run_chain, for a chain the device cannot answer: it must need a reset instead. */
-static void run_broken_chain(void)
-{
-	struct vring_avail *a = host(RING + 0x1000);
-	u16 before = used_idx();
-
-	a->ring[t.avail_idx % QSIZE] = 0;
-	__atomic_store_n(&a->idx, ++t.avail_idx, __ATOMIC_RELEASE);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 3000 && !(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET); i++)
-		sleep_ms(1);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
-	ck_assert_uint_eq(used_idx(), before);
+	memcpy(vdrv__host(&t.v, HDR), &h, sizeof(h));
 }
 
 /* A request as Linux lays it out: header, data (if len), status byte. Returns the status. */
@@ -191,12 +60,12 @@ static u8 request(u32 type, u64 sector, u64 data, u32 len, bool device_writes)
 	u16 dflags = F_NEXT | (device_writes ? F_WRITE : 0);
 
 	header(type, sector);
-	*(u8 *)host(STATUS) = 0xee;
-	desc(0, HDR, sizeof(struct virtio_blk_outhdr), F_NEXT, len ? 1 : 2);
-	desc(1, data, len, dflags, 2);
-	desc(2, STATUS, 1, F_WRITE, 0);
-	run_chain();
-	return *(u8 *)host(STATUS);
+	*(u8 *)vdrv__host(&t.v, STATUS) = 0xee;
+	vdrv__desc(&t.v, 0, 0, HDR, sizeof(struct virtio_blk_outhdr), F_NEXT, len ? 1 : 2);
+	vdrv__desc(&t.v, 0, 1, data, len, dflags, 2);
+	vdrv__desc(&t.v, 0, 2, STATUS, 1, F_WRITE, 0);
+	vdrv__run(&t.v, 0, 0);
+	return *(u8 *)vdrv__host(&t.v, STATUS);
 }
 
 static u8 rd_sectors(u64 sector, u64 data, u32 len)
@@ -215,7 +84,7 @@ static u8 range_request(u32 type, u64 sector, u32 num, u32 flags)
 	struct virtio_blk_discard_write_zeroes r = { .sector = sector, .num_sectors = num,
 						     .flags = flags };
 
-	memcpy(host(BUF), &r, sizeof(r));
+	memcpy(vdrv__host(&t.v, BUF), &r, sizeof(r));
 	return request(type, 0, BUF, sizeof(r), false);
 }
 
@@ -261,17 +130,13 @@ static int try_setup_disk(u64 size, bool readonly, bool direct)
 		img[i] = pattern(i);
 	ck_assert_uint_le(size, sizeof(img));
 	t.path = temp_file(img, size);
-	t.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(t.kvm.ram);
-	memset(t.kvm.ram, 0, RAM_SIZE);
-	t.kvm.ram_size = RAM_SIZE;
-	t.kvm.vm_fd = -1;		/* interrupts go nowhere */
-	t.cfg.disks[0] = (struct disk_spec){ .path = t.path, .readonly = readonly,
-					     .direct = direct };
-	t.cfg.nr_disks = 1;
-	t.kvm.cfg = &t.cfg;
-	log_level = LOG_ERROR;		/* bad requests are the point: no noise */
-	return virtio_blk__init(&t.kvm);
+	vdrv__setup(&t.v, RAM_SIZE);
+	t.v.qsize = QSIZE;
+	t.v.wait_ms = 3000;
+	t.v.cfg.disks[0] = (struct disk_spec){ .path = t.path, .readonly = readonly,
+					       .direct = direct };
+	t.v.cfg.nr_disks = 1;
+	return virtio_blk__init(&t.v.kvm);
 }
 
 static void setup_disk(u64 size, bool readonly, bool direct)
@@ -286,51 +151,50 @@ static void setup(void)
 
 static void teardown(void)
 {
-	virtio_blk__exit(&t.kvm);
+	virtio_blk__exit(&t.v.kvm);
 	unlink(t.path);
 	free(t.path);
-	free(t.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&t.v);
 }
 
 /* --- the device --- */
 
 START_TEST(identity_and_config)
 {
-	u64 f = features();
+	u64 f = vdrv__device_features(&t.v);
 
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
 	ck_assert_uint_eq(f & BLK_FEATURES, BLK_FEATURES);
 	ck_assert_uint_eq(f & BIT(VIRTIO_BLK_F_RO), 0);
 	ck_assert_uint_eq(f & BIT(VIRTIO_BLK_F_MQ), 0);
 	ck_assert_uint_eq(f & BIT(VIRTIO_F_VERSION_1), BIT(VIRTIO_F_VERSION_1));
-	ck_assert_uint_eq(config64(offsetof(struct virtio_blk_config, capacity)), IMG_SECTORS);
-	ck_assert_uint_eq(config32(offsetof(struct virtio_blk_config, seg_max)), VIRTQ_MAX_SIZE - 2);
-	ck_assert_uint_eq(config32(offsetof(struct virtio_blk_config, blk_size)), 512);
+	ck_assert_uint_eq(config64(capacity), IMG_SECTORS);
+	ck_assert_uint_eq(config32(seg_max), VIRTQ_MAX_SIZE - 2);
+	ck_assert_uint_eq(config32(blk_size), 512);
 	/* The file system here punches holes (ext4, tmpfs, xfs, btrfs all do). */
 	ck_assert_uint_eq(f & RANGE_FEATURES, RANGE_FEATURES);
-	ck_assert_uint_ne(config32(offsetof(struct virtio_blk_config, max_discard_sectors)), 0);
-	ck_assert_uint_ne(config32(offsetof(struct virtio_blk_config, max_discard_seg)), 0);
-	ck_assert_uint_ne(config32(offsetof(struct virtio_blk_config, max_write_zeroes_seg)), 0);
+	ck_assert_uint_ne(config32(max_discard_sectors), 0);
+	ck_assert_uint_ne(config32(max_discard_seg), 0);
+	ck_assert_uint_ne(config32(max_write_zeroes_seg), 0);
 }
 END_TEST
 
 START_TEST(read_sectors)
 {
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	/* Two data buffers, as a scatter list gives them. */
 	header(VIRTIO_BLK_T_IN, 3);
-	desc(0, HDR, 16, F_NEXT, 1);
-	desc(1, BUF, 512, F_NEXT | F_WRITE, 2);
-	desc(2, BUF + 0x1000, 1024, F_NEXT | F_WRITE, 3);
-	desc(3, STATUS, 1, F_WRITE, 0);
-	run_chain();
-	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(used()->ring[0].len, 512 + 1024 + 1);
+	vdrv__desc(&t.v, 0, 0, HDR, 16, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, BUF, 512, F_NEXT | F_WRITE, 2);
+	vdrv__desc(&t.v, 0, 2, BUF + 0x1000, 1024, F_NEXT | F_WRITE, 3);
+	vdrv__desc(&t.v, 0, 3, STATUS, 1, F_WRITE, 0);
+	vdrv__run(&t.v, 0, 0);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(vdrv__used(&t.v, 0)->ring[0].len, 512 + 1024 + 1);
 	for (unsigned int i = 0; i < 512; i++)
-		ck_assert_uint_eq(((u8 *)host(BUF))[i], pattern(3 * 512 + i));
+		ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[i], pattern(3 * 512 + i));
 	for (unsigned int i = 0; i < 1024; i++)
-		ck_assert_uint_eq(((u8 *)host(BUF + 0x1000))[i], pattern(4 * 512 + i));
+		ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF + 0x1000))[i], pattern(4 * 512 + i));
 }
 END_TEST
 
@@ -338,33 +202,33 @@ START_TEST(write_sectors)
 {
 	u8 back[1024];
 
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x5a, 1024);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x5a, 1024);
 	ck_assert_uint_eq(wr_sectors(IMG_SECTORS - 2, BUF, 1024), VIRTIO_BLK_S_OK);
 	image_read(IMG_SIZE - 1024, back, sizeof(back));
 	for (unsigned int i = 0; i < sizeof(back); i++)
 		ck_assert_uint_eq(back[i], 0x5a);
 	ck_assert(image_is(0, IMG_SIZE - 1024, pattern));
 	/* And it reads back through the device. */
-	memset(host(BUF + 0x1000), 0, 1024);
+	memset(vdrv__host(&t.v, BUF + 0x1000), 0, 1024);
 	ck_assert_uint_eq(rd_sectors(IMG_SECTORS - 2, BUF + 0x1000, 1024), VIRTIO_BLK_S_OK);
-	ck_assert_mem_eq(host(BUF + 0x1000), host(BUF), 1024);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF + 0x1000), vdrv__host(&t.v, BUF), 1024);
 }
 END_TEST
 
 START_TEST(any_layout)
 {
 	/* The header in two pieces, the status in the data's buffer: the spec allows any split. */
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	header(VIRTIO_BLK_T_IN, 1);
-	desc(0, HDR, 8, F_NEXT, 1);
-	desc(1, HDR + 8, 8, F_NEXT, 2);
-	desc(2, BUF, 513, F_WRITE, 0);
-	((u8 *)host(BUF))[512] = 0xee;
-	run_chain();
-	ck_assert_uint_eq(((u8 *)host(BUF))[512], VIRTIO_BLK_S_OK);
+	vdrv__desc(&t.v, 0, 0, HDR, 8, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, HDR + 8, 8, F_NEXT, 2);
+	vdrv__desc(&t.v, 0, 2, BUF, 513, F_WRITE, 0);
+	((u8 *)vdrv__host(&t.v, BUF))[512] = 0xee;
+	vdrv__run(&t.v, 0, 0);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[512], VIRTIO_BLK_S_OK);
 	for (unsigned int i = 0; i < 512; i++)
-		ck_assert_uint_eq(((u8 *)host(BUF))[i], pattern(512 + i));
+		ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[i], pattern(512 + i));
 }
 END_TEST
 
@@ -372,8 +236,8 @@ START_TEST(writethrough_without_flush)
 {
 	u8 back[512];
 
-	driver_init(0);
-	memset(host(BUF), 0x11, 512);
+	vdrv__init_driver(&t.v, 0);
+	memset(vdrv__host(&t.v, BUF), 0x11, 512);
 	ck_assert_uint_eq(wr_sectors(0, BUF, 512), VIRTIO_BLK_S_OK);
 	image_read(0, back, sizeof(back));
 	ck_assert_uint_eq(back[0], 0x11);
@@ -383,9 +247,9 @@ END_TEST
 
 START_TEST(flush)
 {
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(used()->ring[0].len, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, 0)->ring[0].len, 1);
 }
 END_TEST
 
@@ -394,25 +258,25 @@ START_TEST(get_id)
 	const char *name = strrchr(t.path, '/') + 1;
 	char id[VIRTIO_BLK_ID_BYTES + 1] = { 0 };
 
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0xff, 64);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0xff, 64);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_GET_ID, 0, BUF, VIRTIO_BLK_ID_BYTES, true),
 			  VIRTIO_BLK_S_OK);
-	memcpy(id, host(BUF), VIRTIO_BLK_ID_BYTES);
+	memcpy(id, vdrv__host(&t.v, BUF), VIRTIO_BLK_ID_BYTES);
 	ck_assert_str_eq(id, name);		/* NUL-padded: shorter than 20 */
-	ck_assert_uint_eq(((u8 *)host(BUF))[VIRTIO_BLK_ID_BYTES - 1], 0);
-	ck_assert_uint_eq(((u8 *)host(BUF))[VIRTIO_BLK_ID_BYTES], 0xff);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[VIRTIO_BLK_ID_BYTES - 1], 0);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[VIRTIO_BLK_ID_BYTES], 0xff);
 	/* A smaller buffer gets what fits, and nothing past it. */
-	memset(host(BUF), 0xff, 64);
+	memset(vdrv__host(&t.v, BUF), 0xff, 64);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_GET_ID, 0, BUF, 4, true), VIRTIO_BLK_S_OK);
-	ck_assert_mem_eq(host(BUF), name, 4);
-	ck_assert_uint_eq(((u8 *)host(BUF))[4], 0xff);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF), name, 4);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[4], 0xff);
 }
 END_TEST
 
 START_TEST(discard_and_write_zeroes)
 {
-	driver_init(BLK_FEATURES | RANGE_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES | RANGE_FEATURES);
 	ck_assert_uint_eq(range_request(VIRTIO_BLK_T_DISCARD, 8, 8, 0), VIRTIO_BLK_S_OK);
 	ck_assert(image_is(8 * 512, 8 * 512, zero));
 	ck_assert(image_is(0, 8 * 512, pattern));
@@ -437,8 +301,8 @@ START_TEST(discard_several_ranges)
 		{ .sector = 2, .num_sectors = 1 }, { .sector = 10, .num_sectors = 2 },
 	};
 
-	driver_init(BLK_FEATURES | RANGE_FEATURES);
-	memcpy(host(BUF), r, sizeof(r));
+	vdrv__init_driver(&t.v, BLK_FEATURES | RANGE_FEATURES);
+	memcpy(vdrv__host(&t.v, BUF), r, sizeof(r));
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_DISCARD, 0, BUF, sizeof(r), false),
 			  VIRTIO_BLK_S_OK);
 	ck_assert(image_is(2 * 512, 512, zero));
@@ -451,7 +315,7 @@ START_TEST(bad_ranges_change_nothing)
 {
 	struct virtio_blk_discard_write_zeroes r[33] = { 0 };
 
-	driver_init(BLK_FEATURES | RANGE_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES | RANGE_FEATURES);
 	/* Unmap on a discard, unknown flags: unsupported, says the spec. */
 	ck_assert_uint_eq(range_request(VIRTIO_BLK_T_DISCARD, 0, 1,
 					VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP), VIRTIO_BLK_S_UNSUPP);
@@ -469,12 +333,12 @@ START_TEST(bad_ranges_change_nothing)
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_DISCARD, 0, BUF, 8, false), VIRTIO_BLK_S_IOERR);
 	for (unsigned int i = 0; i < 33; i++)
 		r[i] = (struct virtio_blk_discard_write_zeroes){ .sector = i, .num_sectors = 1 };
-	memcpy(host(BUF), r, sizeof(r));
+	memcpy(vdrv__host(&t.v, BUF), r, sizeof(r));
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_DISCARD, 0, BUF, sizeof(r), false),
 			  VIRTIO_BLK_S_IOERR);
 	/* A good range after a bad one: none is done. */
 	r[1].sector = IMG_SECTORS;
-	memcpy(host(BUF), r, 2 * sizeof(r[0]));
+	memcpy(vdrv__host(&t.v, BUF), r, 2 * sizeof(r[0]));
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_DISCARD, 0, BUF, 2 * sizeof(r[0]), false),
 			  VIRTIO_BLK_S_IOERR);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
@@ -483,7 +347,7 @@ END_TEST
 
 START_TEST(ranges_need_their_feature)
 {
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(range_request(VIRTIO_BLK_T_DISCARD, 0, 1, 0), VIRTIO_BLK_S_UNSUPP);
 	ck_assert_uint_eq(range_request(VIRTIO_BLK_T_WRITE_ZEROES, 0, 1, 0), VIRTIO_BLK_S_UNSUPP);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
@@ -494,8 +358,8 @@ END_TEST
 
 START_TEST(out_of_range)
 {
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x77, 1024);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x77, 1024);
 	ck_assert_uint_eq(rd_sectors(IMG_SECTORS, BUF, 512), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(rd_sectors(IMG_SECTORS - 1, BUF, 1024), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(wr_sectors(IMG_SECTORS, BUF, 512), VIRTIO_BLK_S_IOERR);
@@ -508,8 +372,8 @@ END_TEST
 
 START_TEST(sector_overflow)
 {
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x77, 1024);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x77, 1024);
 	/* sector * 512 wraps to 0 (or just below): the naive byte check would pass. */
 	ck_assert_uint_eq(wr_sectors(1ULL << 55, BUF, 512), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(wr_sectors(~0ULL, BUF, 1024), VIRTIO_BLK_S_IOERR);
@@ -521,38 +385,39 @@ END_TEST
 
 START_TEST(bad_lengths)
 {
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x77, 1024);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x77, 1024);
 	ck_assert_uint_eq(rd_sectors(0, BUF, 100), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(rd_sectors(0, BUF, 513), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(wr_sectors(0, BUF, 511), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(wr_sectors(0, BUF, 1023), VIRTIO_BLK_S_IOERR);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
-	for (unsigned int i = 0; i < 100; i++)
-		ck_assert_uint_eq(((u8 *)host(BUF))[i], 0x77);	/* nothing read into it */
+	for (unsigned int i = 0; i < 100; i++)		/* nothing read into it */
+		ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[i], 0x77);
 	/* A header too short to hold the type and sector. */
 	header(VIRTIO_BLK_T_IN, 0);
-	desc(0, HDR, 15, F_NEXT, 1);
-	desc(1, STATUS, 1, F_WRITE, 0);
-	run_chain();
-	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_IOERR);
+	vdrv__desc(&t.v, 0, 0, HDR, 15, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, STATUS, 1, F_WRITE, 0);
+	vdrv__run(&t.v, 0, 0);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_IOERR);
 	/* Zero-length data is no data. */
 	ck_assert_uint_eq(rd_sectors(0, BUF, 0), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(used()->ring[(used_idx() - 1) % QSIZE].len, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, 0)->ring[(vdrv__used_idx(&t.v, 0) - 1) % QSIZE].len, 1);
 }
 END_TEST
 
 START_TEST(read_without_room_reads_nothing)
 {
 	/* A read whose data buffer is device-readable: there is no room, so it reads nothing. */
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x42, 512);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x42, 512);
 	header(VIRTIO_BLK_T_IN, 0);
-	desc(0, HDR, 16, F_NEXT, 1);
-	desc(1, BUF, 512, F_NEXT, 2);		/* device-readable: nothing to read into */
-	desc(2, STATUS, 1, F_WRITE, 0);
-	run_chain();
-	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);	/* a read of nothing */
+	vdrv__desc(&t.v, 0, 0, HDR, 16, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, BUF, 512, F_NEXT, 2);	/* device-readable: nothing to read into */
+	vdrv__desc(&t.v, 0, 2, STATUS, 1, F_WRITE, 0);
+	vdrv__run(&t.v, 0, 0);
+	/* A read of nothing. */
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_OK);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
 }
 END_TEST
@@ -562,96 +427,80 @@ START_TEST(unknown_types)
 	static const u32 types[] = { 2, 3, 5, 9, 10, 14, 99, VIRTIO_BLK_T_BARRIER,
 				     VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER };
 
-	driver_init(BLK_FEATURES);
-	memset(host(BUF), 0x77, 512);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	memset(vdrv__host(&t.v, BUF), 0x77, 512);
 	for (unsigned int i = 0; i < ARRAY_SIZE(types); i++)
 		ck_assert_uint_eq(request(types[i], 0, BUF, 512, false), VIRTIO_BLK_S_UNSUPP);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
 START_TEST(missing_status_byte)
 {
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	header(VIRTIO_BLK_T_OUT, 0);
-	memset(host(BUF), 0x77, 512);
-	desc(0, HDR, 16, F_NEXT, 1);
-	desc(1, BUF, 512, 0, 0);
-	run_broken_chain();
+	memset(vdrv__host(&t.v, BUF), 0x77, 512);
+	vdrv__desc(&t.v, 0, 0, HDR, 16, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, BUF, 512, 0, 0);
+	vdrv__run_broken(&t.v, 0, 0);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
 	/* And the device works again after a reset. */
-	memset(host(RING), 0, 0x3000);
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(rd_sectors(0, BUF, 512), VIRTIO_BLK_S_OK);
 }
 END_TEST
 
 START_TEST(zero_length_chain)
 {
-	driver_init(BLK_FEATURES);
-	desc(0, HDR, 0, F_NEXT, 1);
-	desc(1, STATUS, 0, F_WRITE, 0);
-	run_broken_chain();
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	vdrv__desc(&t.v, 0, 0, HDR, 0, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, STATUS, 0, F_WRITE, 0);
+	vdrv__run_broken(&t.v, 0, 0);
 }
 END_TEST
 
 START_TEST(status_only_chain)
 {
 	/* No header at all, but somewhere to say so. */
-	driver_init(BLK_FEATURES);
-	desc(0, HDR, 0, F_NEXT, 1);
-	desc(1, STATUS, 1, F_WRITE, 0);
-	*(u8 *)host(STATUS) = 0xee;
-	run_chain();
-	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_IOERR);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
+	vdrv__desc(&t.v, 0, 0, HDR, 0, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, STATUS, 1, F_WRITE, 0);
+	*(u8 *)vdrv__host(&t.v, STATUS) = 0xee;
+	vdrv__run(&t.v, 0, 0);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_IOERR);
 }
 END_TEST
 
 START_TEST(reset_then_again)
 {
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	for (unsigned int i = 0; i < 20; i++)
 		ck_assert_uint_eq(rd_sectors(i, BUF, 512), VIRTIO_BLK_S_OK);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	memset(host(RING), 0, 0x3000);
-	driver_init(BLK_FEATURES);
+	vdrv__wr(&t.v, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), 0);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(rd_sectors(5, BUF, 512), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(((u8 *)host(BUF))[0], pattern(5 * 512));
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[0], pattern(5 * 512));
 }
 END_TEST
 
 START_TEST(requests_before_driver_ok_wait_for_it)
 {
-	struct vring_avail *a = host(RING + 0x1000);
-
 	/* The driver's setup, short of DRIVER_OK. */
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)RING);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)(RING + 0x1000));
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (u32)(RING + 0x2000));
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	vdrv__negotiate(&t.v, 0);
+	vdrv__setup_queue(&t.v, 0);
 	header(VIRTIO_BLK_T_IN, 2);
-	desc(0, HDR, 16, F_NEXT, 1);
-	desc(1, BUF, 512, F_NEXT | F_WRITE, 2);
-	desc(2, STATUS, 1, F_WRITE, 0);
-	a->ring[0] = 0;
-	__atomic_store_n(&a->idx, 1, __ATOMIC_RELEASE);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	sleep_ms(50);
-	ck_assert_uint_eq(used_idx(), 0);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	for (int i = 0; i < 3000 && used_idx() != 1; i++)
-		sleep_ms(1);
-	ck_assert_uint_eq(used_idx(), 1);
-	ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(((u8 *)host(BUF))[0], pattern(2 * 512));
+	vdrv__desc(&t.v, 0, 0, HDR, 16, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, BUF, 512, F_NEXT | F_WRITE, 2);
+	vdrv__desc(&t.v, 0, 2, STATUS, 1, F_WRITE, 0);
+	vdrv__post(&t.v, 0, 0);
+	vdrv__msleep(50);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, 0), 0);
+	vdrv__driver_ok(&t.v);
+	vdrv__wait_used(&t.v, 0, 1);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[0], pattern(2 * 512));
 }
 END_TEST
 
@@ -665,43 +514,45 @@ START_TEST(linux_ring_features)
 		{ .addr = STATUS, .len = 1, .flags = F_WRITE },
 	};
 
-	driver_init(BLK_FEATURES | BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC));
-	memcpy(host(itable), d, sizeof(d));
+	vdrv__init_driver(&t.v, BLK_FEATURES | BIT(VIRTIO_RING_F_EVENT_IDX) |
+			  BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	memcpy(vdrv__host(&t.v, itable), d, sizeof(d));
 	for (unsigned int i = 0; i < 3 * QSIZE; i++) {
 		header(VIRTIO_BLK_T_IN, i);
-		*(u8 *)host(STATUS) = 0xee;
-		desc(0, itable, sizeof(d), VRING_DESC_F_INDIRECT, 0);
-		run_chain();
-		ck_assert_uint_eq(*(u8 *)host(STATUS), VIRTIO_BLK_S_OK);
-		ck_assert_uint_eq(((u8 *)host(BUF))[4095], pattern(i * 512 + 4095));
+		*(u8 *)vdrv__host(&t.v, STATUS) = 0xee;
+		vdrv__desc(&t.v, 0, 0, itable, sizeof(d), VRING_DESC_F_INDIRECT, 0);
+		vdrv__run(&t.v, 0, 0);
+		ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, STATUS), VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[4095], pattern(i * 512 + 4095));
 	}
 }
 END_TEST
 
 START_TEST(reset_waits_for_requests_in_flight)
 {
-	struct vring_avail *a = host(RING + 0x1000);
+	struct vring_avail *a = vdrv__avail(&t.v, 0);
 	static u8 snap[QSIZE * 0x2000];
 	u16 after;
 
 	/* A queue full of reads, then a reset right away: nothing is touched after it. */
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	for (unsigned int i = 0; i < QSIZE; i++) {
-		desc(3 * i, HDR, 16, F_NEXT, (u16)(3 * i + 1));
-		desc(3 * i + 1, BUF + i * 0x2000, 0x2000, F_NEXT | F_WRITE, (u16)(3 * i + 2));
-		desc(3 * i + 2, STATUS + i, 1, F_WRITE, 0);
+		vdrv__desc(&t.v, 0, 3 * i, HDR, 16, F_NEXT, (u16)(3 * i + 1));
+		vdrv__desc(&t.v, 0, 3 * i + 1, BUF + i * 0x2000, 0x2000, F_NEXT | F_WRITE,
+			   (u16)(3 * i + 2));
+		vdrv__desc(&t.v, 0, 3 * i + 2, STATUS + i, 1, F_WRITE, 0);
 		a->ring[i] = (u16)(3 * i);
 	}
 	header(VIRTIO_BLK_T_IN, 0);
-	memset(host(BUF), 0xee, sizeof(snap));
+	memset(vdrv__host(&t.v, BUF), 0xee, sizeof(snap));
 	__atomic_store_n(&a->idx, QSIZE, __ATOMIC_RELEASE);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	after = used_idx();
-	memcpy(snap, host(BUF), sizeof(snap));
-	sleep_ms(100);
-	ck_assert_uint_eq(used_idx(), after);
-	ck_assert_mem_eq(host(BUF), snap, sizeof(snap));
+	vdrv__notify(&t.v, 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_STATUS, 0);
+	after = vdrv__used_idx(&t.v, 0);
+	memcpy(snap, vdrv__host(&t.v, BUF), sizeof(snap));
+	vdrv__msleep(100);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, 0), after);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF), snap, sizeof(snap));
 }
 END_TEST
 
@@ -713,16 +564,16 @@ START_TEST(read_only_refuses_writes)
 
 	teardown();
 	setup_disk(IMG_SIZE, true, false);
-	f = features();
+	f = vdrv__device_features(&t.v);
 	ck_assert_uint_ne(f & BIT(VIRTIO_BLK_F_RO), 0);
 	ck_assert_uint_eq(f & RANGE_FEATURES, 0);
-	driver_init(BLK_FEATURES | BIT(VIRTIO_BLK_F_RO));
-	memset(host(BUF), 0x77, 1024);
+	vdrv__init_driver(&t.v, BLK_FEATURES | BIT(VIRTIO_BLK_F_RO));
+	memset(vdrv__host(&t.v, BUF), 0x77, 1024);
 	ck_assert_uint_eq(wr_sectors(0, BUF, 1024), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(range_request(VIRTIO_BLK_T_DISCARD, 0, 1, 0), VIRTIO_BLK_S_UNSUPP);
 	ck_assert(image_is(0, IMG_SIZE, pattern));
 	ck_assert_uint_eq(rd_sectors(1, BUF, 512), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(((u8 *)host(BUF))[0], pattern(512));
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF))[0], pattern(512));
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
 }
 END_TEST
@@ -731,8 +582,8 @@ START_TEST(odd_size_tail_not_addressable)
 {
 	teardown();
 	setup_disk(IMG_SIZE + 100, false, false);
-	ck_assert_uint_eq(config64(offsetof(struct virtio_blk_config, capacity)), IMG_SECTORS);
-	driver_init(BLK_FEATURES);
+	ck_assert_uint_eq(config64(capacity), IMG_SECTORS);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(rd_sectors(IMG_SECTORS, BUF, 512), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(rd_sectors(IMG_SECTORS - 1, BUF, 512), VIRTIO_BLK_S_OK);
 }
@@ -742,8 +593,8 @@ START_TEST(tiny_image_has_no_sectors)
 {
 	teardown();
 	setup_disk(100, false, false);
-	ck_assert_uint_eq(config64(offsetof(struct virtio_blk_config, capacity)), 0);
-	driver_init(BLK_FEATURES);
+	ck_assert_uint_eq(config64(capacity), 0);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	ck_assert_uint_eq(rd_sectors(0, BUF, 512), VIRTIO_BLK_S_IOERR);
 }
 END_TEST
@@ -780,24 +631,24 @@ START_TEST(direct_io_with_unaligned_buffers)
 		return;
 	}
 	setup_disk(IMG_SIZE, false, true);
-	blk_size = config32(offsetof(struct virtio_blk_config, blk_size));
+	blk_size = config32(blk_size);
 	ck_assert(blk_size >= 512 && !(blk_size & (blk_size - 1)));
-	ck_assert_uint_eq(config64(offsetof(struct virtio_blk_config, capacity)) % (blk_size / 512),
+	ck_assert_uint_eq(config64(capacity) % (blk_size / 512),
 			  0);
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	/* An odd address and a 512-byte offset: the bounce buffer, reading part of a block. */
-	b = host(BUF + 1);
+	b = vdrv__host(&t.v, BUF + 1);
 	for (unsigned int i = 0; i < 1536; i++)
 		b[i] = (u8)(0x80 + i % 61);
 	ck_assert_uint_eq(wr_sectors(1, BUF + 1, 1536), VIRTIO_BLK_S_OK);
 	ck_assert(image_is(0, IMG_SIZE, direct_pattern));
-	memset(host(BUF + 0x8001), 0, 2048);
+	memset(vdrv__host(&t.v, BUF + 0x8001), 0, 2048);
 	ck_assert_uint_eq(rd_sectors(1, BUF + 0x8001, 1536), VIRTIO_BLK_S_OK);
-	ck_assert_mem_eq(host(BUF + 0x8001), b, 1536);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF + 0x8001), b, 1536);
 	/* Aligned buffers go straight through. */
 	ck_assert_uint_eq(rd_sectors(0, BUF + 0x4000, 8192), VIRTIO_BLK_S_OK);
-	ck_assert_uint_eq(((u8 *)host(BUF + 0x4000))[512], 0x80);
-	ck_assert_uint_eq(((u8 *)host(BUF + 0x4000))[8191], pattern(8191));
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF + 0x4000))[512], 0x80);
+	ck_assert_uint_eq(((u8 *)vdrv__host(&t.v, BUF + 0x4000))[8191], pattern(8191));
 }
 END_TEST
 
@@ -809,7 +660,7 @@ START_TEST(locked_image_is_refused)
 	static struct kvm k2;
 
 	/* A writer holds it: neither another writer nor a reader gets it. */
-	cfg2 = t.cfg;
+	cfg2 = t.v.cfg;
 	k2 = (struct kvm){ .cfg = &cfg2, .vm_fd = -1 };
 	ck_assert_int_eq(virtio_blk__init(&k2), -EBUSY);
 	ck_assert_ptr_null(k2.virtio_devs);
@@ -818,7 +669,7 @@ START_TEST(locked_image_is_refused)
 	/* Readers share it. */
 	teardown();
 	setup_disk(IMG_SIZE, true, false);
-	cfg2 = t.cfg;
+	cfg2 = t.v.cfg;
 	k2 = (struct kvm){ .cfg = &cfg2, .vm_fd = -1 };
 	ck_assert_int_eq(virtio_blk__init(&k2), 0);
 	ck_assert_ptr_nonnull(k2.virtio_devs);
@@ -826,10 +677,10 @@ START_TEST(locked_image_is_refused)
 	virtio_blk__exit(&k2);
 	ck_assert_ptr_null(k2.virtio_devs);
 	/* Once the readers are gone, a writer gets it. */
-	virtio_blk__exit(&t.kvm);
+	virtio_blk__exit(&t.v.kvm);
 	ck_assert_int_eq(virtio_blk__init(&k2), 0);
 	virtio_blk__exit(&k2);
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), 0);
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), 0);
 }
 END_TEST
 
@@ -838,27 +689,26 @@ START_TEST(two_disks_and_a_failing_third)
 	char *other = temp_file("", 0);
 	u8 d[4];
 
-	virtio_blk__exit(&t.kvm);
-	t.cfg.disks[1] = (struct disk_spec){ .path = other };
-	t.cfg.nr_disks = 2;
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), 0);
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + LKVM_VIRTIO_MMIO_SIZE + VIRTIO_MMIO_DEVICE_ID,
-			       d, 4, false));
+	virtio_blk__exit(&t.v.kvm);
+	t.v.cfg.disks[1] = (struct disk_spec){ .path = other };
+	t.v.cfg.nr_disks = 2;
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), 0);
+	ck_assert(vdrv__access(&t.v, LKVM_VIRTIO_MMIO_SIZE + VIRTIO_MMIO_DEVICE_ID, d, 4, false));
 	ck_assert_uint_eq(get_le32(d), VIRTIO_ID_BLOCK);
-	virtio_blk__exit(&t.kvm);
-	ck_assert_ptr_null(t.kvm.virtio_devs);
-	ck_assert_ptr_null(t.kvm.mmio.regions);
+	virtio_blk__exit(&t.v.kvm);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs);
+	ck_assert_ptr_null(t.v.kvm.mmio.regions);
 	/* The same image twice, then a missing one: nothing is left behind. */
-	t.cfg.disks[2] = t.cfg.disks[0];
-	t.cfg.nr_disks = 3;
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), -EBUSY);
-	ck_assert_ptr_null(t.kvm.virtio_devs);
-	t.cfg.disks[2].path = "/nonexistent/disk.img";
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), -ENOENT);
-	ck_assert_ptr_null(t.kvm.virtio_devs);
-	ck_assert_ptr_null(t.kvm.mmio.regions);
-	t.cfg.nr_disks = 1;
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), 0);
+	t.v.cfg.disks[2] = t.v.cfg.disks[0];
+	t.v.cfg.nr_disks = 3;
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), -EBUSY);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs);
+	t.v.cfg.disks[2].path = "/nonexistent/disk.img";
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), -ENOENT);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs);
+	ck_assert_ptr_null(t.v.kvm.mmio.regions);
+	t.v.cfg.nr_disks = 1;
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), 0);
 	unlink(other);
 	free(other);
 }
@@ -867,22 +717,18 @@ END_TEST
 START_TEST(exit_with_requests_pending)
 {
 	/* Requests the thread has not got to when the VM stops: exit still returns. */
-	driver_init(BLK_FEATURES);
+	vdrv__init_driver(&t.v, BLK_FEATURES);
 	for (unsigned int i = 0; i < 20; i++)
 		ck_assert_uint_eq(rd_sectors(i, BUF, 512), VIRTIO_BLK_S_OK);
 	header(VIRTIO_BLK_T_FLUSH, 0);
-	desc(0, HDR, 16, F_NEXT, 1);
-	desc(1, STATUS, 1, F_WRITE, 0);
-	for (unsigned int i = 0; i < QSIZE; i++) {
-		struct vring_avail *a = host(RING + 0x1000);
-
-		a->ring[t.avail_idx % QSIZE] = 0;
-		__atomic_store_n(&a->idx, ++t.avail_idx, __ATOMIC_RELEASE);
-	}
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	virtio_blk__exit(&t.kvm);
-	ck_assert_ptr_null(t.kvm.virtio_devs);
-	ck_assert_int_eq(virtio_blk__init(&t.kvm), 0);
+	vdrv__desc(&t.v, 0, 0, HDR, 16, F_NEXT, 1);
+	vdrv__desc(&t.v, 0, 1, STATUS, 1, F_WRITE, 0);
+	for (unsigned int i = 0; i < QSIZE; i++)
+		vdrv__offer(&t.v, 0, 0);
+	vdrv__notify(&t.v, 0);
+	virtio_blk__exit(&t.v.kvm);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs);
+	ck_assert_int_eq(virtio_blk__init(&t.v.kvm), 0);
 }
 END_TEST
 

@@ -4,7 +4,6 @@
  */
 #include <fcntl.h>
 #include <libfdt.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,130 +17,36 @@
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(1ULL << 20)
-#define QSIZE		8
-#define BASE		LKVM_VIRTIO_MMIO_BASE
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING(q)		G(0x1000 + (q) * 0x4000)	/* desc; avail +0x1000; used +0x2000 */
 #define BUF		G(0x20000)
 #define RXQ		0
 #define TXQ		1
+#define FEATURES	(1ULL << VIRTIO_RING_F_EVENT_IDX)
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRIVER	VIRTIO_CONFIG_S_DRIVER
 #define S_FEATURES_OK	VIRTIO_CONFIG_S_FEATURES_OK
-#define S_DRIVER_OK	VIRTIO_CONFIG_S_DRIVER_OK
 #define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
 
 static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
+	struct vdrv v;
 	struct term term;
 	int out[2];			/* the terminal's stdout */
-	u16 avail_idx[2];
 } t;
-
-static void *host(u64 gpa)
-{
-	return t.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static bool bus(u64 addr, u8 *data, unsigned int len, bool is_write)
-{
-	return mmio__access(&t.kvm.mmio, addr, data, len, is_write);
-}
-
-static u32 rd(u64 off)
-{
-	u8 d[4];
-
-	ck_assert(bus(BASE + off, d, 4, false));
-	return get_le32(d);
-}
-
-static void wr(u64 off, u32 val)
-{
-	u8 d[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
-
-	ck_assert(bus(BASE + off, d, 4, true));
-}
-
-static void wr64(u64 lo_off, u64 val)
-{
-	wr(lo_off, (u32)val);
-	wr(lo_off + 4, (u32)(val >> 32));
-}
-
-static void setup_queue(unsigned int q)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr64(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-	wr64(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
-	wr64(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
-}
-
-/* What Linux's virtio_mmio does, in the order the spec gives (3.1.1). */
-static void driver_init(void)
-{
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, S_ACK);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VIRTIO_F_VERSION_1 */
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_RING_F_EVENT_IDX);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
-	setup_queue(RXQ);
-	setup_queue(TXQ);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-}
-
-static void desc(unsigned int q, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(RING(q)) + i * sizeof(d), &d, sizeof(d));
-}
-
-static struct vring_avail *avail(unsigned int q)
-{
-	return host(RING(q) + 0x1000);
-}
-
-static struct vring_used *used(unsigned int q)
-{
-	return host(RING(q) + 0x2000);
-}
-
-static void post(unsigned int q, u16 head)
-{
-	avail(q)->ring[t.avail_idx[q] % QSIZE] = head;
-	avail(q)->idx = ++t.avail_idx[q];
-}
 
 static void setup_with(enum console_type console)
 {
 	memset(&t, 0, sizeof(t));
-	t.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(t.kvm.ram);
-	memset(t.kvm.ram, 0, RAM_SIZE);
-	t.kvm.ram_size = RAM_SIZE;
-	t.kvm.vm_fd = -1;		/* interrupts go nowhere: InterruptStatus tells */
-	t.cfg.console = console;
-	t.kvm.cfg = &t.cfg;
+	vdrv__setup(&t.v, RAM_SIZE);
+	t.v.nr_queues = 2;
+	t.v.cfg.console = console;
 	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
 	t.term.in_fd = -1;
 	t.term.out_fd = t.out[1];
-	t.kvm.term = &t.term;
-	log_level = LOG_ERROR;
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);
+	t.v.kvm.term = &t.term;
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
 }
 
 static void setup(void)
@@ -151,26 +56,25 @@ static void setup(void)
 
 static void teardown(void)
 {
-	virtio_console__exit(&t.kvm);
+	virtio_console__exit(&t.v.kvm);
 	close(t.out[0]);
 	close(t.out[1]);
-	free(t.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&t.v);
 }
 
 /* --- transport --- */
 
 START_TEST(identity)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_VERSION), 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_VENDOR_ID), 0x4d564b4c);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2);		/* the console has two queues */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_VERSION), 2);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_VENDOR_ID), 0x4d564b4c);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, 2);		/* the console has two queues */
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_READY), 0);
 }
 END_TEST
 
@@ -180,131 +84,123 @@ START_TEST(wrong_widths_are_ignored)
 
 	for (unsigned int len = 1; len <= 8; len *= 2) {
 		memset(d, 0xaa, sizeof(d));
-		ck_assert(bus(BASE + VIRTIO_MMIO_MAGIC_VALUE, d, len, false));
+		ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_MAGIC_VALUE, d, len, false));
 		if (len != 4)
 			ck_assert_uint_eq(d[0] | d[len - 1], 0);
 	}
 	memset(d, 0xaa, sizeof(d));
-	ck_assert(bus(BASE + VIRTIO_MMIO_MAGIC_VALUE + 2, d, 4, false));	/* unaligned */
+	/* Unaligned. */
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_MAGIC_VALUE + 2, d, 4, false));
 	ck_assert_uint_eq(get_le32(d), 0);
 
 	d[0] = S_ACK;
-	ck_assert(bus(BASE + VIRTIO_MMIO_STATUS, d, 1, true));
-	ck_assert(bus(BASE + VIRTIO_MMIO_STATUS + 1, d, 4, true));
-	ck_assert(bus(BASE + VIRTIO_MMIO_STATUS, d, 8, true));
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_STATUS, d, 1, true));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_STATUS + 1, d, 4, true));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_STATUS, d, 8, true));
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), 0);
 }
 END_TEST
 
 START_TEST(device_features)
 {
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES),
+	vdrv__wr(&t.v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_FEATURES),
 			  (1U << VIRTIO_RING_F_INDIRECT_DESC) | (1U << VIRTIO_RING_F_EVENT_IDX));
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1);	/* VERSION_1 */
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_FEATURES), 1);	/* VERSION_1 */
+	vdrv__wr(&t.v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_FEATURES), 0);
 }
 END_TEST
 
 START_TEST(legacy_driver_is_refused)
 {
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_RING_F_EVENT_IDX);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ACK | S_DRIVER);
+	vdrv__wr(&t.v, VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_RING_F_EVENT_IDX);
+	vdrv__wr(&t.v, VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), S_ACK | S_DRIVER);
 }
 END_TEST
 
 START_TEST(features_fixed_after_features_ok)
 {
-	driver_init();
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & S_FEATURES_OK, S_FEATURES_OK);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_FEATURES_OK, S_FEATURES_OK);
 }
 END_TEST
 
 START_TEST(queue_setup_fixed_while_ready)
 {
-	driver_init();
-	wr(VIRTIO_MMIO_QUEUE_SEL, TXQ);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 2);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, TXQ);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_NUM, 2);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_DESC_LOW, 0);
 	/* Still working with the rings it was given. */
-	memcpy(host(BUF), "ok", 2);
-	desc(TXQ, 7, BUF, 2, 0, 0);
-	post(TXQ, 7);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
-	ck_assert_uint_eq(used(TXQ)->ring[0].id, 7);
+	memcpy(vdrv__host(&t.v, BUF), "ok", 2);
+	vdrv__desc(&t.v, TXQ, 7, BUF, 2, 0, 0);
+	vdrv__post(&t.v, TXQ, 7);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[0].id, 7);
 }
 END_TEST
 
 START_TEST(queue_ready_zero_stops_the_queue)
 {
-	driver_init();
-	wr(VIRTIO_MMIO_QUEUE_SEL, TXQ);
-	wr(VIRTIO_MMIO_QUEUE_READY, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	desc(TXQ, 0, BUF, 2, 0, 0);
-	post(TXQ, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	ck_assert_uint_eq(used(TXQ)->idx, 0);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, TXQ);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_READY, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_READY), 0);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 2, 0, 0);
+	vdrv__post(&t.v, TXQ, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 0);
 }
 END_TEST
 
 START_TEST(bad_queue_setup_needs_reset)
 {
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	wr(VIRTIO_MMIO_QUEUE_SEL, RXQ);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 8);
-	wr64(VIRTIO_MMIO_QUEUE_DESC_LOW, G(RAM_SIZE - 64));	/* 128 bytes needed */
-	wr64(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(0) + 0x1000);
-	wr64(VIRTIO_MMIO_QUEUE_USED_LOW, RING(0) + 0x2000);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	vdrv__negotiate(&t.v, 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, RXQ);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_NUM, 8);
+	vdrv__wr64(&t.v, VIRTIO_MMIO_QUEUE_DESC_LOW, G(RAM_SIZE - 64));	/* 128 bytes needed */
+	vdrv__wr64(&t.v, VIRTIO_MMIO_QUEUE_AVAIL_LOW, VDRV_AVAIL(0));
+	vdrv__wr64(&t.v, VIRTIO_MMIO_QUEUE_USED_LOW, VDRV_USED(0));
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_ne(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
 START_TEST(notify_of_missing_queue)
 {
-	driver_init();
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffff);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffff);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
 START_TEST(reset_clears_everything)
 {
-	driver_init();
-	memcpy(host(BUF), "x", 1);
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	wr(VIRTIO_MMIO_QUEUE_SEL, RXQ);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	wr(VIRTIO_MMIO_QUEUE_SEL, TXQ);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	vdrv__init_driver(&t.v, FEATURES);
+	memcpy(vdrv__host(&t.v, BUF), "x", 1);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__post(&t.v, TXQ, 0);
+	ck_assert_uint_ne(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, RXQ);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_READY), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, TXQ);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* And the device comes up again the same way. */
-	memset(host(RING(0)), 0, 0x8000);
-	t.avail_idx[0] = t.avail_idx[1] = 0;
-	driver_init();
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__post(&t.v, TXQ, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 }
 END_TEST
 
@@ -313,17 +209,18 @@ START_TEST(config_space)
 	u8 d[8];
 
 	memset(d, 0xaa, sizeof(d));
-	ck_assert(bus(BASE + VIRTIO_MMIO_CONFIG, d, 8, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG, d, 8, false));
 	ck_assert_uint_eq(get_le64(d), 0);
 	memset(d, 0xaa, sizeof(d));
-	ck_assert(bus(BASE + VIRTIO_MMIO_CONFIG + 11, d, 1, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG + 11, d, 1, false));
 	ck_assert_uint_eq(d[0], 0);
 	memset(d, 0xaa, sizeof(d));
-	ck_assert(bus(BASE + VIRTIO_MMIO_CONFIG + 10, d, 4, false));	/* past its 12 bytes */
+	/* Past its 12 bytes. */
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG + 10, d, 4, false));
 	ck_assert_uint_eq(get_le32(d), 0);
-	ck_assert(bus(BASE + 0x1fc, d, 4, false));
-	ck_assert(bus(BASE + VIRTIO_MMIO_CONFIG, d, 4, true));		/* read-only */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	ck_assert(vdrv__access(&t.v, 0x1fc, d, 4, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG, d, 4, true));		/* read-only */
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_CONFIG_GENERATION), 0);
 }
 END_TEST
 
@@ -336,8 +233,8 @@ START_TEST(device_tree_node)
 	struct fdt_ctx ctx = { .fdt = buf };
 	int node, len;
 
-	ck_assert_uint_eq(t.kvm.nr_fdt_gens, 1);
-	gen = t.kvm.fdt_gens[0];
+	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 1);
+	gen = t.v.kvm.fdt_gens[0];
 	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
 	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
 	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
@@ -350,7 +247,7 @@ START_TEST(device_tree_node)
 	ck_assert_str_eq(fdt_getprop(buf, node, "compatible", NULL), "virtio,mmio");
 	reg = fdt_getprop(buf, node, "reg", &len);
 	ck_assert_int_eq(len, 16);
-	ck_assert_uint_eq(fdt64_ld(&reg[0]), BASE);
+	ck_assert_uint_eq(fdt64_ld(&reg[0]), LKVM_VIRTIO_MMIO_BASE);
 	ck_assert_uint_eq(fdt64_ld(&reg[1]), LKVM_VIRTIO_MMIO_SIZE);
 	irq = fdt_getprop(buf, node, "interrupts", &len);
 	ck_assert_int_eq(len, 12);
@@ -370,16 +267,16 @@ START_TEST(next_device_gets_the_next_slot)
 	static struct virtq vq;
 	u8 d[4];
 
-	virtio_dev__init(&other, &t.kvm, &other_ops, &vq, 1);
-	ck_assert_int_eq(virtio__attach(&t.kvm, &other), 0);
-	ck_assert(bus(BASE + LKVM_VIRTIO_MMIO_SIZE + VIRTIO_MMIO_DEVICE_ID, d, 4, false));
+	virtio_dev__init(&other, &t.v.kvm, &other_ops, &vq, 1);
+	ck_assert_int_eq(virtio__attach(&t.v.kvm, &other), 0);
+	ck_assert(vdrv__access(&t.v, LKVM_VIRTIO_MMIO_SIZE + VIRTIO_MMIO_DEVICE_ID, d, 4, false));
 	ck_assert_uint_eq(get_le32(d), 4);
-	ck_assert_ptr_eq(virtio__find(&t.kvm, &other_ops), &other);
+	ck_assert_ptr_eq(virtio__find(&t.v.kvm, &other_ops), &other);
 	virtio__detach(&other);
-	ck_assert_ptr_null(virtio__find(&t.kvm, &other_ops));
+	ck_assert_ptr_null(virtio__find(&t.v.kvm, &other_ops));
 	ck_assert_ptr_null(other.transport);
-	ck_assert(!bus(BASE + LKVM_VIRTIO_MMIO_SIZE, d, 4, false));
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
+	ck_assert(!vdrv__access(&t.v, LKVM_VIRTIO_MMIO_SIZE, d, 4, false));
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
 	virtio_dev__destroy(&other);
 }
 END_TEST
@@ -390,8 +287,8 @@ START_TEST(not_there_with_the_serial_console)
 {
 	teardown();
 	setup_with(CONSOLE_SERIAL);
-	ck_assert_ptr_null(t.kvm.mmio.regions);
-	ck_assert_uint_eq(t.kvm.nr_fdt_gens, 0);
+	ck_assert_ptr_null(t.v.kvm.mmio.regions);
+	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 0);
 	ck_assert_ptr_null(t.term.sink);
 }
 END_TEST
@@ -400,24 +297,23 @@ START_TEST(transmit_reaches_the_terminal)
 {
 	char out[32] = { 0 };
 
-	driver_init();
-	memcpy(host(BUF), "hello, ", 7);
-	memcpy(host(BUF + 0x100), "world", 5);
-	desc(TXQ, 0, BUF, 7, VRING_DESC_F_NEXT, 1);
-	desc(TXQ, 1, BUF + 0x100, 5, 0, 0);
-	desc(TXQ, 2, BUF + 0x200, 1, 0, 0);
-	memcpy(host(BUF + 0x200), "!", 1);
-	post(TXQ, 0);
-	post(TXQ, 2);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	vdrv__init_driver(&t.v, FEATURES);
+	memcpy(vdrv__host(&t.v, BUF), "hello, ", 7);
+	memcpy(vdrv__host(&t.v, BUF + 0x100), "world", 5);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 7, VRING_DESC_F_NEXT, 1);
+	vdrv__desc(&t.v, TXQ, 1, BUF + 0x100, 5, 0, 0);
+	vdrv__desc(&t.v, TXQ, 2, BUF + 0x200, 1, 0, 0);
+	memcpy(vdrv__host(&t.v, BUF + 0x200), "!", 1);
+	vdrv__offer(&t.v, TXQ, 0);
+	vdrv__post(&t.v, TXQ, 2);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 13);
 	ck_assert_str_eq(out, "hello, world!");
-	ck_assert_uint_eq(used(TXQ)->idx, 2);
-	ck_assert_uint_eq(used(TXQ)->ring[1].id, 2);
-	ck_assert_uint_eq(used(TXQ)->ring[1].len, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
-	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[1].id, 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[1].len, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	vdrv__wr(&t.v, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 }
 END_TEST
 
@@ -425,18 +321,14 @@ START_TEST(output_posted_before_driver_ok_is_sent)
 {
 	char out[8] = { 0 };
 
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	setup_queue(RXQ);
-	setup_queue(TXQ);
-	memcpy(host(BUF), "early", 5);
-	desc(TXQ, 0, BUF, 5, 0, 0);
-	post(TXQ, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	vdrv__negotiate(&t.v, 0);
+	vdrv__setup_queue(&t.v, RXQ);
+	vdrv__setup_queue(&t.v, TXQ);
+	memcpy(vdrv__host(&t.v, BUF), "early", 5);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 5, 0, 0);
+	vdrv__post(&t.v, TXQ, 0);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), -1);	/* not before DRIVER_OK */
-	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	vdrv__driver_ok(&t.v);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 5);
 }
 END_TEST
@@ -445,23 +337,23 @@ START_TEST(receive_fills_posted_buffers)
 {
 	struct console_sink *sink;
 
-	driver_init();
+	vdrv__init_driver(&t.v, FEATURES);
 	sink = t.term.sink;
 	ck_assert_ptr_nonnull(sink);
 	ck_assert_uint_eq(sink->room(sink), 0);
-	desc(RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
-	desc(RXQ, 1, BUF + 0x100, 4, VRING_DESC_F_WRITE, 0);
-	post(RXQ, 0);
-	post(RXQ, 1);
+	vdrv__desc(&t.v, RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
+	vdrv__desc(&t.v, RXQ, 1, BUF + 0x100, 4, VRING_DESC_F_WRITE, 0);
+	vdrv__offer(&t.v, RXQ, 0);
+	vdrv__offer(&t.v, RXQ, 1);
 	ck_assert_uint_eq(sink->room(sink), 4);		/* the next buffer, no more */
 	sink->input(sink, (const u8 *)"abcdef", 6);
-	ck_assert_mem_eq(host(BUF), "abcd", 4);
-	ck_assert_mem_eq(host(BUF + 0x100), "ef", 2);
-	ck_assert_uint_eq(used(RXQ)->idx, 2);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, 4);
-	ck_assert_uint_eq(used(RXQ)->ring[1].len, 2);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF), "abcd", 4);
+	ck_assert_mem_eq(vdrv__host(&t.v, BUF + 0x100), "ef", 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->idx, 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, 4);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[1].len, 2);
 	ck_assert_uint_eq(sink->room(sink), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 }
 END_TEST
 
@@ -469,17 +361,17 @@ START_TEST(receive_returns_useless_buffers)
 {
 	struct console_sink *sink;
 
-	driver_init();
+	vdrv__init_driver(&t.v, FEATURES);
 	sink = t.term.sink;
-	desc(RXQ, 0, BUF, 0, VRING_DESC_F_WRITE, 0);	/* no room at all */
-	desc(RXQ, 1, BUF + 0x100, 16, 0, 0);		/* device-readable only */
-	desc(RXQ, 2, BUF + 0x200, 16, VRING_DESC_F_WRITE, 0);
-	post(RXQ, 0);
-	post(RXQ, 1);
-	post(RXQ, 2);
+	vdrv__desc(&t.v, RXQ, 0, BUF, 0, VRING_DESC_F_WRITE, 0);	/* no room at all */
+	vdrv__desc(&t.v, RXQ, 1, BUF + 0x100, 16, 0, 0);		/* device-readable only */
+	vdrv__desc(&t.v, RXQ, 2, BUF + 0x200, 16, VRING_DESC_F_WRITE, 0);
+	vdrv__offer(&t.v, RXQ, 0);
+	vdrv__offer(&t.v, RXQ, 1);
+	vdrv__offer(&t.v, RXQ, 2);
 	ck_assert_uint_eq(sink->room(sink), 16);
-	ck_assert_uint_eq(used(RXQ)->idx, 2);
-	ck_assert_uint_eq(used(RXQ)->ring[1].len, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->idx, 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[1].len, 0);
 }
 END_TEST
 
@@ -487,26 +379,25 @@ START_TEST(receive_before_driver_ok_has_no_room)
 {
 	struct console_sink *sink = t.term.sink;
 
-	desc(RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
+	vdrv__offer(&t.v, RXQ, 0);
 	ck_assert_uint_eq(sink->room(sink), 0);
 	sink->input(sink, (const u8 *)"lost", 4);	/* harmless */
-	ck_assert_uint_eq(used(RXQ)->idx, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->idx, 0);
 }
 END_TEST
 
 START_TEST(hostile_transmit_needs_reset)
 {
-	driver_init();
-	desc(TXQ, 0, 0x1000, 16, 0, 0);		/* not RAM: the UART's page */
-	post(TXQ, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
-	ck_assert_uint_eq(used(TXQ)->idx, 0);
+	vdrv__init_driver(&t.v, FEATURES);
+	vdrv__desc(&t.v, TXQ, 0, 0x1000, 16, 0, 0);		/* not RAM: the UART's page */
+	vdrv__post(&t.v, TXQ, 0);
+	ck_assert_uint_ne(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 0);
 	/* The whole device stops, the receive queue too. */
-	desc(RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, BUF, 4, VRING_DESC_F_WRITE, 0);
+	vdrv__offer(&t.v, RXQ, 0);
 	ck_assert_uint_eq(t.term.sink->room(t.term.sink), 0);
 }
 END_TEST
@@ -516,10 +407,10 @@ START_TEST(exit_detaches)
 	u8 d[4];
 
 	ck_assert_ptr_nonnull(t.term.sink);
-	virtio_console__exit(&t.kvm);
+	virtio_console__exit(&t.v.kvm);
 	ck_assert_ptr_null(t.term.sink);
-	ck_assert(!bus(BASE, d, 4, false));
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);	/* for teardown */
+	ck_assert(!vdrv__access(&t.v, 0, d, 4, false));
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);	/* for teardown */
 }
 END_TEST
 

@@ -21,12 +21,10 @@
 #include "lkvm/virtio-net.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(1ULL << 20)
 #define QSIZE		8
-#define BASE		LKVM_VIRTIO_MMIO_BASE
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING(q)		G(0x1000 + (q) * 0x4000)	/* desc; avail +0x1000; used +0x2000 */
 #define RXBUF		G(0x10000)
 #define TXBUF		G(0x40000)
 #define RXQ		0
@@ -34,140 +32,30 @@
 #define HDR		12
 #define F_WRITE		VRING_DESC_F_WRITE
 #define F_NEXT		VRING_DESC_F_NEXT
-
-#define S_DRIVER_ALL	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
-			 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
 #define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
 
 static const u8 mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 };
 
 static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
+	struct vdrv v;			/* qsize: QSIZE unless a test says */
 	int dev_fd;			/* the device's end of the "tap" */
 	int peer;			/* the far end */
-	u16 avail_idx[2];
-	unsigned int qsize;		/* the driver's queue size: QSIZE unless a test says */
 	u8 frame[70000];
 } t;
-
-static void *host(u64 gpa)
-{
-	return t.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static u32 rd(u64 off)
-{
-	u8 d[4];
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + off, d, 4, false));
-	return get_le32(d);
-}
-
-static void wr(u64 off, u32 val)
-{
-	u8 d[4] = { (u8)val, (u8)(val >> 8), (u8)(val >> 16), (u8)(val >> 24) };
-
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + off, d, 4, true));
-}
-
-static void wr64(u64 lo_off, u64 val)
-{
-	wr(lo_off, (u32)val);
-	wr(lo_off + 4, (u32)(val >> 32));
-}
-
-static void setup_queue(unsigned int q)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, t.qsize);
-	wr64(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-	wr64(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
-	wr64(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-}
 
 /* Linux's order (spec 3.1.1), taking the device's features but mergeable buffers if !mrg. */
 static void driver_init_with(bool mrg)
 {
-	u32 lo;
+	u64 features = (u32)vdrv__device_features(&t.v);
 
-	memset(host(RING(0)), 0, 0x8000);
-	t.avail_idx[0] = t.avail_idx[1] = 0;
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
 	if (!mrg)
-		lo &= ~(1U << VIRTIO_NET_F_MRG_RXBUF);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, lo);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VIRTIO_F_VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, S_DRIVER_ALL & ~VIRTIO_CONFIG_S_DRIVER_OK);
-	setup_queue(RXQ);
-	setup_queue(TXQ);
-	wr(VIRTIO_MMIO_STATUS, S_DRIVER_ALL);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_DRIVER_ALL);
+		features &= ~(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	vdrv__init_driver(&t.v, features);
 }
 
 static void driver_init(void)
 {
 	driver_init_with(true);
-}
-
-static void desc(unsigned int q, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(RING(q)) + i * sizeof(d), &d, sizeof(d));
-}
-
-static struct vring_used *used(unsigned int q)
-{
-	return host(RING(q) + 0x2000);
-}
-
-static u16 used_idx(unsigned int q)
-{
-	return __atomic_load_n(&used(q)->idx, __ATOMIC_ACQUIRE);
-}
-
-/* Makes a chain available, without a notification. */
-static void offer(unsigned int q, u16 head)
-{
-	struct vring_avail *avail = host(RING(q) + 0x1000);
-
-	avail->ring[t.avail_idx[q] % t.qsize] = head;
-	__atomic_store_n(&avail->idx, ++t.avail_idx[q], __ATOMIC_RELEASE);
-}
-
-static void post(unsigned int q, u16 head)
-{
-	offer(q, head);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* The worker answers asynchronously: waits (up to 5 s) until used->idx of q reaches idx. */
-static void wait_used(unsigned int q, u16 idx)
-{
-	for (int i = 0; i < 5000 && used_idx(q) != idx; i++)
-		msleep(1);
-	ck_assert_uint_eq(used_idx(q), idx);
-}
-
-static void wait_needs_reset(void)
-{
-	for (int i = 0; i < 5000 && !(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET); i++)
-		msleep(1);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 
 /* The next message at the far end, within ms; its length, or -1 if none came. */
@@ -208,7 +96,7 @@ static bool has_pattern(const u8 *p, size_t len, u8 seed)
 
 static u16 num_buffers(u64 gpa)
 {
-	const struct virtio_net_hdr_v1 *h = host(gpa);
+	const struct virtio_net_hdr_v1 *h = vdrv__host(&t.v, gpa);
 
 	return h->num_buffers;
 }
@@ -219,29 +107,23 @@ static void setup(void)
 	int sv[2];
 
 	memset(&t, 0, sizeof(t));
-	t.qsize = QSIZE;
-	t.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(t.kvm.ram);
-	memset(t.kvm.ram, 0, RAM_SIZE);
-	t.kvm.ram_size = RAM_SIZE;
-	t.kvm.vm_fd = -1;		/* interrupts go nowhere: InterruptStatus tells */
-	t.kvm.cfg = &t.cfg;
-	log_level = LOG_ERROR;
+	vdrv__setup(&t.v, RAM_SIZE);
+	t.v.qsize = QSIZE;
+	t.v.nr_queues = 2;
 	signal(SIGPIPE, SIG_IGN);	/* as lkvm run does: a closed peer is EPIPE */
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	t.dev_fd = sv[0];
 	t.peer = sv[1];
 	memcpy(spec.guest_mac, mac, sizeof(mac));
-	ck_assert_int_eq(virtio_net__add(&t.kvm, &spec, sv[0], "test0"), 0);
+	ck_assert_int_eq(virtio_net__add(&t.v.kvm, &spec, sv[0], "test0"), 0);
 }
 
 static void teardown(void)
 {
-	virtio_net__exit(&t.kvm);
+	virtio_net__exit(&t.v.kvm);
 	if (t.peer >= 0)
 		close(t.peer);
-	free(t.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&t.v);
 }
 
 /* --- the device --- */
@@ -250,31 +132,31 @@ START_TEST(identity)
 {
 	u8 d[8];
 
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2);			/* rx and tx, no control queue */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES),
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	vdrv__wr(&t.v, VIRTIO_MMIO_QUEUE_SEL, 2);	/* rx and tx, no control queue */
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	vdrv__wr(&t.v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_DEVICE_FEATURES),
 			  (1U << VIRTIO_NET_F_MAC) | (1U << VIRTIO_NET_F_STATUS) |
 			  (1U << VIRTIO_NET_F_MRG_RXBUF) | (1U << VIRTIO_RING_F_INDIRECT_DESC) |
 			  (1U << VIRTIO_RING_F_EVENT_IDX));
 	for (unsigned int i = 0; i < 6; i++) {
-		ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + i, d, 1, false));
+		ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG + i, d, 1, false));
 		ck_assert_uint_eq(d[0], mac[i]);
 	}
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + 6, d, 2, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG + 6, d, 2, false));
 	ck_assert_uint_eq(d[0] | d[1] << 8, VIRTIO_NET_S_LINK_UP);
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG, d, 8, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG, d, 8, false));
 	ck_assert_mem_eq(d, mac, 6);
 	memset(d, 0xaa, sizeof(d));			/* past the 8 bytes of config */
-	ck_assert(mmio__access(&t.kvm.mmio, BASE + VIRTIO_MMIO_CONFIG + 8, d, 2, false));
+	ck_assert(vdrv__access(&t.v, VIRTIO_MMIO_CONFIG + 8, d, 2, false));
 	ck_assert_uint_eq(d[0] | d[1], 0);
 }
 END_TEST
 
 START_TEST(no_device_without_the_option)
 {
-	struct kvm kvm = { .cfg = &t.cfg };
+	struct kvm kvm = { .cfg = &t.v.cfg };
 
 	ck_assert_int_eq(virtio_net__init(&kvm), 0);
 	ck_assert_ptr_null(kvm.virtio_devs);
@@ -290,29 +172,29 @@ START_TEST(tx_reaches_the_backend)
 
 	driver_init();
 	/* A header split over two buffers, and a frame over two more. */
-	memset(host(TXBUF), 0, HDR);
-	fill_pattern(host(TXBUF + 0x100), 100, 1);
-	fill_pattern(host(TXBUF + 0x200), 900, 101);
-	desc(TXQ, 0, TXBUF, 5, F_NEXT, 1);
-	desc(TXQ, 1, TXBUF + 5, 7, F_NEXT, 2);
-	desc(TXQ, 2, TXBUF + 0x100, 100, F_NEXT, 3);
-	desc(TXQ, 3, TXBUF + 0x200, 900, 0, 0);
-	post(TXQ, 0);
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR);
+	fill_pattern(vdrv__host(&t.v, TXBUF + 0x100), 100, 1);
+	fill_pattern(vdrv__host(&t.v, TXBUF + 0x200), 900, 101);
+	vdrv__desc(&t.v, TXQ, 0, TXBUF, 5, F_NEXT, 1);
+	vdrv__desc(&t.v, TXQ, 1, TXBUF + 5, 7, F_NEXT, 2);
+	vdrv__desc(&t.v, TXQ, 2, TXBUF + 0x100, 100, F_NEXT, 3);
+	vdrv__desc(&t.v, TXQ, 3, TXBUF + 0x200, 900, 0, 0);
+	vdrv__post(&t.v, TXQ, 0);
 	ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 1000);
 	ck_assert_uint_eq(got[0] | got[1] | got[10] | got[11], 0);
 	ck_assert(has_pattern(got + HDR, 1000, 1));
-	wait_used(TXQ, 1);
-	ck_assert_uint_eq(used(TXQ)->ring[0].id, 0);
-	ck_assert_uint_eq(used(TXQ)->ring[0].len, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	vdrv__wait_used(&t.v, TXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[0].id, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[0].len, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 }
 END_TEST
 
 /* Sends a chain of one buffer of len bytes (header included) with flags, from TXBUF. */
 static void tx_one(unsigned int i, u32 len, u16 flags)
 {
-	desc(TXQ, i, TXBUF, len, flags, 0);
-	post(TXQ, (u16)i);
+	vdrv__desc(&t.v, TXQ, i, TXBUF, len, flags, 0);
+	vdrv__post(&t.v, TXQ, (u16)i);
 }
 
 START_TEST(tx_malformed_is_dropped)
@@ -321,30 +203,31 @@ START_TEST(tx_malformed_is_dropped)
 	u8 got[128];
 
 	driver_init();
-	memset(host(TXBUF), 0, 0x20000);
+	memset(vdrv__host(&t.v, TXBUF), 0, 0x20000);
 	tx_one(0, HDR - 1, 0);				/* shorter than the header */
 	tx_one(1, HDR + 65551, 0);			/* too big */
 	tx_one(2, HDR + 60, F_WRITE);			/* device-writable */
-	wait_used(TXQ, 3);
-	memcpy(host(TXBUF + 0x10000), &csum, HDR);	/* an offload that was not offered */
-	desc(TXQ, 3, TXBUF + 0x10000, HDR + 60, 0, 0);
-	post(TXQ, 3);
-	wait_used(TXQ, 4);
+	vdrv__wait_used(&t.v, TXQ, 3);
+	/* An offload that was not offered. */
+	memcpy(vdrv__host(&t.v, TXBUF + 0x10000), &csum, HDR);
+	vdrv__desc(&t.v, TXQ, 3, TXBUF + 0x10000, HDR + 60, 0, 0);
+	vdrv__post(&t.v, TXQ, 3);
+	vdrv__wait_used(&t.v, TXQ, 4);
 	ck_assert_int_eq(peer_recv(got, sizeof(got), 100), -1);
 	for (unsigned int i = 0; i < 4; i++)
-		ck_assert_uint_eq(used(TXQ)->ring[i].len, 0);
+		ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[i].len, 0);
 	/* Not a broken ring: the next frame goes. */
 	tx_one(4, HDR + 60, 0);
 	ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 60);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
 START_TEST(tx_largest_frame_goes)
 {
 	driver_init();
-	memset(host(TXBUF), 0, HDR);
-	fill_pattern(host(TXBUF + HDR), 65550, 7);
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR);
+	fill_pattern(vdrv__host(&t.v, TXBUF + HDR), 65550, 7);
 	tx_one(0, HDR + 65550, 0);
 	ck_assert_int_eq(peer_recv(t.frame, sizeof(t.frame), 5000), HDR + 65550);
 	ck_assert(has_pattern(t.frame + HDR, 65550, 7));
@@ -361,28 +244,28 @@ START_TEST(tx_waits_for_room_in_the_backend)
 	/* A small send buffer on the device's end: a few frames fill it. */
 	ck_assert_int_eq(setsockopt(t.dev_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 	for (unsigned int i = 0; i < QSIZE; i++) {
-		memset(host(TXBUF + i * 0x1000), 0, HDR);
-		*(u8 *)host(TXBUF + i * 0x1000 + HDR) = (u8)i;
+		memset(vdrv__host(&t.v, TXBUF + i * 0x1000), 0, HDR);
+		*(u8 *)vdrv__host(&t.v, TXBUF + i * 0x1000 + HDR) = (u8)i;
 	}
 	/* Far more frames than the socket takes: the worker stops, and goes on when it drains. */
 	while (posted < 64) {
 		u8 got[2048];
 		ssize_t n;
 
-		if ((u16)(posted - used_idx(TXQ)) < QSIZE) {
+		if ((u16)(posted - vdrv__used_idx(&t.v, TXQ)) < QSIZE) {
 			unsigned int slot = posted % QSIZE;
 
-			desc(TXQ, slot, TXBUF + slot * 0x1000, HDR + 1000, 0, 0);
-			post(TXQ, (u16)slot);
+			vdrv__desc(&t.v, TXQ, slot, TXBUF + slot * 0x1000, HDR + 1000, 0, 0);
+			vdrv__post(&t.v, TXQ, (u16)slot);
 			posted++;
 			continue;
 		}
 		if (!blocked) {
 			/* Once the ring stays full, the worker waits for the socket (no drops). */
-			u16 before = used_idx(TXQ);
+			u16 before = vdrv__used_idx(&t.v, TXQ);
 
-			msleep(200);
-			blocked = used_idx(TXQ) == before;
+			vdrv__msleep(200);
+			blocked = vdrv__used_idx(&t.v, TXQ) == before;
 			if (!blocked)
 				continue;
 		}
@@ -399,7 +282,7 @@ START_TEST(tx_waits_for_room_in_the_backend)
 		ck_assert_uint_eq(got[HDR], seen % QSIZE);
 		seen++;
 	}
-	wait_used(TXQ, 64);
+	vdrv__wait_used(&t.v, TXQ, 64);
 }
 END_TEST
 
@@ -407,17 +290,17 @@ START_TEST(tx_many_frames_on_one_notification)
 {
 	u8 got[128];
 
-	t.qsize = 128;
+	t.v.qsize = 128;
 	driver_init();
-	memset(host(TXBUF), 0, HDR + 60);
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR + 60);
 	for (u16 i = 0; i < 100; i++) {
-		desc(TXQ, i, TXBUF, HDR + 60, 0, 0);
-		offer(TXQ, i);
+		vdrv__desc(&t.v, TXQ, i, TXBUF, HDR + 60, 0, 0);
+		vdrv__offer(&t.v, TXQ, i);
 	}
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);	/* more than the worker sends in one go */
+	vdrv__notify(&t.v, TXQ);	/* more than the worker sends in one go */
 	for (unsigned int i = 0; i < 100; i++)
 		ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 60);
-	wait_used(TXQ, 100);
+	vdrv__wait_used(&t.v, TXQ, 100);
 }
 END_TEST
 
@@ -426,18 +309,18 @@ END_TEST
 START_TEST(rx_fills_a_buffer)
 {
 	driver_init();
-	memset(host(RXBUF), 0xee, 0x1000);
-	desc(RXQ, 0, RXBUF, 2048, F_WRITE, 0);
-	post(RXQ, 0);
+	memset(vdrv__host(&t.v, RXBUF), 0xee, 0x1000);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 2048, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(100, 3);
-	wait_used(RXQ, 1);
-	ck_assert_uint_eq(used(RXQ)->ring[0].id, 0);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, HDR + 100);
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].id, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 100);
 	ck_assert_uint_eq(num_buffers(RXBUF), 1);
-	ck_assert_uint_eq(*(u8 *)host(RXBUF), 0);	/* flags */
-	ck_assert(has_pattern(host(RXBUF + HDR), 100, 3));
-	ck_assert_uint_eq(*(u8 *)host(RXBUF + HDR + 100), 0xee);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, RXBUF), 0);	/* flags */
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + HDR), 100, 3));
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, RXBUF + HDR + 100), 0xee);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 }
 END_TEST
 
@@ -445,47 +328,47 @@ START_TEST(rx_merges_buffers)
 {
 	driver_init();
 	for (unsigned int i = 0; i < QSIZE; i++) {
-		desc(RXQ, i, RXBUF + i * 0x1000, 256, F_WRITE, 0);
-		post(RXQ, (u16)i);
+		vdrv__desc(&t.v, RXQ, i, RXBUF + i * 0x1000, 256, F_WRITE, 0);
+		vdrv__post(&t.v, RXQ, (u16)i);
 	}
 	peer_send(1000, 9);		/* 244 + 256 + 256 + 244 */
-	wait_used(RXQ, 4);
+	vdrv__wait_used(&t.v, RXQ, 4);
 	ck_assert_uint_eq(num_buffers(RXBUF), 4);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, 256);
-	ck_assert_uint_eq(used(RXQ)->ring[1].len, 256);
-	ck_assert_uint_eq(used(RXQ)->ring[2].len, 256);
-	ck_assert_uint_eq(used(RXQ)->ring[3].len, 244);
-	ck_assert(has_pattern(host(RXBUF + HDR), 244, 9));
-	ck_assert(has_pattern(host(RXBUF + 0x1000), 256, (u8)(9 + 244)));
-	ck_assert(has_pattern(host(RXBUF + 0x2000), 256, (u8)(9 + 500)));
-	ck_assert(has_pattern(host(RXBUF + 0x3000), 244, (u8)(9 + 756)));
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, 256);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[1].len, 256);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[2].len, 256);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[3].len, 244);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + HDR), 244, 9));
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x1000), 256, (u8)(9 + 244)));
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x2000), 256, (u8)(9 + 500)));
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x3000), 244, (u8)(9 + 756)));
 	/* The next frame starts in the next buffer. */
 	peer_send(50, 1);
-	wait_used(RXQ, 5);
-	ck_assert_uint_eq(used(RXQ)->ring[4].id, 4);
+	vdrv__wait_used(&t.v, RXQ, 5);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[4].id, 4);
 	ck_assert_uint_eq(num_buffers(RXBUF + 0x4000), 1);
-	ck_assert(has_pattern(host(RXBUF + 0x4000 + HDR), 50, 1));
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x4000 + HDR), 50, 1));
 }
 END_TEST
 
 START_TEST(rx_frame_waits_for_more_buffers)
 {
 	driver_init();
-	desc(RXQ, 0, RXBUF, 512, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 512, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(1500, 5);
-	msleep(100);
-	ck_assert_uint_eq(used_idx(RXQ), 0);	/* not a part of it */
-	desc(RXQ, 1, RXBUF + 0x1000, 512, F_WRITE, 0);
-	post(RXQ, 1);
-	msleep(100);
-	ck_assert_uint_eq(used_idx(RXQ), 0);
-	desc(RXQ, 2, RXBUF + 0x2000, 1024, F_WRITE, 0);
-	post(RXQ, 2);
-	wait_used(RXQ, 3);
+	vdrv__msleep(100);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);	/* not a part of it */
+	vdrv__desc(&t.v, RXQ, 1, RXBUF + 0x1000, 512, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 1);
+	vdrv__msleep(100);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
+	vdrv__desc(&t.v, RXQ, 2, RXBUF + 0x2000, 1024, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 2);
+	vdrv__wait_used(&t.v, RXQ, 3);
 	ck_assert_uint_eq(num_buffers(RXBUF), 3);
-	ck_assert_uint_eq(used(RXQ)->ring[2].len, 1500 - 500 - 512);
-	ck_assert(has_pattern(host(RXBUF + 0x2000), 488, (u8)(5 + 1012)));
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[2].len, 1500 - 500 - 512);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x2000), 488, (u8)(5 + 1012)));
 }
 END_TEST
 
@@ -499,17 +382,18 @@ START_TEST(rx_waits_for_buffers_without_spinning)
 		peer_send(60, (u8)(i * 16));
 	/* No buffer: the frames wait in the backend, and the worker sleeps. */
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-	msleep(300);
+	vdrv__msleep(300);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	cpu_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	ck_assert_int_lt(cpu_ms, 100);
-	ck_assert_uint_eq(used_idx(RXQ), 0);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
 	/* Each buffer the guest gives takes the next frame; none was dropped. */
 	for (u16 i = 0; i < 3; i++) {
-		desc(RXQ, i, RXBUF + i * 0x1000, 2048, F_WRITE, 0);
-		post(RXQ, i);
-		wait_used(RXQ, (u16)(i + 1));
-		ck_assert(has_pattern(host(RXBUF + i * 0x1000 + HDR), 60, (u8)(i * 16)));
+		vdrv__desc(&t.v, RXQ, i, RXBUF + i * 0x1000, 2048, F_WRITE, 0);
+		vdrv__post(&t.v, RXQ, i);
+		vdrv__wait_used(&t.v, RXQ, (u16)(i + 1));
+		ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + i * 0x1000 + HDR), 60,
+				      (u8)(i * 16)));
 	}
 }
 END_TEST
@@ -517,14 +401,14 @@ END_TEST
 START_TEST(rx_without_mergeable_buffers)
 {
 	driver_init_with(false);
-	desc(RXQ, 0, RXBUF, HDR + 100, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, HDR + 100, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(200, 1);		/* does not fit: dropped, the buffer stays */
 	peer_send(100, 2);
-	wait_used(RXQ, 1);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, HDR + 100);
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 100);
 	ck_assert_uint_eq(num_buffers(RXBUF), 1);
-	ck_assert(has_pattern(host(RXBUF + HDR), 100, 2));
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + HDR), 100, 2));
 }
 END_TEST
 
@@ -534,66 +418,66 @@ START_TEST(rx_bad_frames_from_the_backend_are_dropped)
 	static u8 msg[HDR + 65551];
 
 	driver_init();
-	desc(RXQ, 0, RXBUF, 2048, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 2048, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	ck_assert_int_eq(send(t.peer, msg, HDR + 65551, 0), HDR + 65551);	/* too big */
 	ck_assert_int_eq(send(t.peer, msg, HDR + 4, 0), HDR + 4);		/* too short */
 	memcpy(msg, &gso, HDR);
 	ck_assert_int_eq(send(t.peer, msg, HDR + 100, 0), HDR + 100);		/* offload */
 	peer_send(64, 4);
-	wait_used(RXQ, 1);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, HDR + 64);
-	ck_assert(has_pattern(host(RXBUF + HDR), 64, 4));
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 64);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + HDR), 64, 4));
 }
 END_TEST
 
 START_TEST(rx_largest_frame_is_delivered)
 {
 	driver_init();
-	desc(RXQ, 0, RXBUF, HDR + 65550, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, HDR + 65550, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(65550, 11);
-	wait_used(RXQ, 1);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, HDR + 65550);
-	ck_assert(has_pattern(host(RXBUF + HDR), 65550, 11));
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 65550);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + HDR), 65550, 11));
 }
 END_TEST
 
 START_TEST(rx_buffer_smaller_than_the_header_needs_reset)
 {
 	driver_init();
-	desc(RXQ, 0, RXBUF, HDR - 1, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, HDR - 1, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(60, 0);
-	wait_needs_reset();
-	ck_assert_uint_eq(used_idx(RXQ), 0);
+	vdrv__wait_needs_reset(&t.v);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
 	/* The worker raises the config interrupt just after it sets the status bit. */
-	for (int i = 0; i < 5000 && !rd(VIRTIO_MMIO_INTERRUPT_STATUS); i++)
-		msleep(1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	for (int i = 0; i < 5000 && !vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS); i++)
+		vdrv__msleep(1);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 }
 END_TEST
 
 START_TEST(rx_chain_without_writable_space_needs_reset)
 {
 	driver_init();
-	desc(RXQ, 0, RXBUF, 2048, 0, 0);		/* device-readable */
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 2048, 0, 0);		/* device-readable */
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(60, 0);
-	wait_needs_reset();
-	ck_assert_uint_eq(used_idx(RXQ), 0);
-	ck_assert_uint_eq(*(u8 *)host(RXBUF + HDR), 0);
+	vdrv__wait_needs_reset(&t.v);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
+	ck_assert_uint_eq(*(u8 *)vdrv__host(&t.v, RXBUF + HDR), 0);
 }
 END_TEST
 
 START_TEST(rx_hostile_buffer_needs_reset)
 {
 	driver_init();
-	desc(RXQ, 0, G(RAM_SIZE - 16), 2048, F_WRITE, 0);	/* runs past RAM */
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, G(RAM_SIZE - 16), 2048, F_WRITE, 0);	/* runs past RAM */
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(60, 0);
-	wait_needs_reset();
-	ck_assert_uint_eq(used_idx(RXQ), 0);
+	vdrv__wait_needs_reset(&t.v);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
 }
 END_TEST
 
@@ -604,20 +488,20 @@ START_TEST(reset_and_again)
 	u8 got[256];
 
 	driver_init();
-	desc(RXQ, 0, RXBUF, 512, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 512, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(1000, 1);		/* half delivered when the driver resets */
-	msleep(100);
-	ck_assert_uint_eq(used_idx(RXQ), 0);
+	vdrv__msleep(100);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
 	driver_init();
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	desc(RXQ, 0, RXBUF + 0x1000, 2048, F_WRITE, 0);
-	post(RXQ, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF + 0x1000, 2048, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(70, 2);
-	wait_used(RXQ, 1);
-	ck_assert_uint_eq(used(RXQ)->ring[0].len, HDR + 70);
-	ck_assert(has_pattern(host(RXBUF + 0x1000 + HDR), 70, 2));
-	memset(host(TXBUF), 0, HDR + 60);
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 70);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x1000 + HDR), 70, 2));
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR + 60);
 	tx_one(0, HDR + 60, 0);
 	ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 60);
 }
@@ -631,30 +515,30 @@ START_TEST(backend_hangup_drops_frames)
 	driver_init();
 	close(t.peer);
 	t.peer = -1;
-	memset(host(TXBUF), 0, HDR + 60);
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR + 60);
 	tx_one(0, HDR + 60, 0);
 	tx_one(1, HDR + 60, 0);
-	wait_used(TXQ, 2);		/* the guest gets its buffers back */
+	vdrv__wait_used(&t.v, TXQ, 2);		/* the guest gets its buffers back */
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-	msleep(200);
+	vdrv__msleep(200);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	cpu_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	ck_assert_int_lt(cpu_ms, 100);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
 START_TEST(exit_with_frames_in_flight)
 {
 	driver_init();
-	desc(RXQ, 0, RXBUF, 256, F_WRITE, 0);
-	post(RXQ, 0);
+	vdrv__desc(&t.v, RXQ, 0, RXBUF, 256, F_WRITE, 0);
+	vdrv__post(&t.v, RXQ, 0);
 	peer_send(1000, 0);
 	peer_send(1000, 0);
-	msleep(50);
-	virtio_net__exit(&t.kvm);
-	ck_assert_ptr_null(t.kvm.virtio_devs);
-	ck_assert_ptr_null(t.kvm.mmio.regions);
+	vdrv__msleep(50);
+	virtio_net__exit(&t.v.kvm);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs);
+	ck_assert_ptr_null(t.v.kvm.mmio.regions);
 }
 END_TEST
 

@@ -10,13 +10,13 @@
 #include "lkvm/memory-map.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(1ULL << 20)
 #define QSIZE		8
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define DESC		G(0x1000)
-#define AVAIL		G(0x2000)
-#define USED		G(0x3000)
+#define DESC		VDRV_DESC(0)
+#define AVAIL		VDRV_AVAIL(0)
+#define USED		VDRV_USED(0)
 #define ITABLE		G(0x4000)	/* an indirect table */
 #define BUF		G(0x10000)	/* data buffers from here */
 
@@ -27,12 +27,11 @@
 #define NO_RING_FEATURES (1ULL << VIRTIO_F_VERSION_1)
 
 static struct {
-	struct kvm kvm;
+	struct vdrv v;			/* RAM and the driver's side of the ring */
 	struct virtio_dev dev;
 	struct virtq vq;
 	struct virtio_transport transport;
 	int vq_signals, config_signals;
-	u16 avail_idx;			/* the driver's */
 } f;
 
 static void count_vq_signal(struct virtio_transport *t, struct virtq *vq)
@@ -58,42 +57,6 @@ static const struct virtio_dev_ops test_dev_ops = {
 	.device_id = 42,
 };
 
-static void *host(u64 gpa)
-{
-	return f.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
-
-static struct vring_avail *avail(void)
-{
-	return host(AVAIL);
-}
-
-static struct vring_used *used(void)
-{
-	return host(USED);
-}
-
-/* Writes descriptor i of the table at table_gpa (the queue's or an indirect one). */
-static void tdesc(u64 table_gpa, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(table_gpa) + i * sizeof(d), &d, sizeof(d));
-}
-
-static void desc(unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	tdesc(DESC, i, addr, len, flags, next);
-}
-
-/* The driver makes chain head available. */
-static void post(u16 head)
-{
-	avail()->ring[f.avail_idx % QSIZE] = head;
-	f.avail_idx++;
-	__atomic_store_n(&avail()->idx, f.avail_idx, __ATOMIC_RELEASE);
-}
-
 static void start_queue(u64 features)
 {
 	f.dev.driver_features = features;
@@ -110,17 +73,12 @@ static void start_queue(u64 features)
 static void setup_features(u64 features)
 {
 	memset(&f, 0, sizeof(f));
-	/* Page-aligned, as real guest RAM: the ring indices are accessed atomically. */
-	f.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(f.kvm.ram);
-	memset(f.kvm.ram, 0, RAM_SIZE);
-	f.kvm.ram_size = RAM_SIZE;
-	f.kvm.vm_fd = -1;
+	/* It quiets the log: hostile rings are expected here, their reports would be noise. */
+	vdrv__setup(&f.v, RAM_SIZE);
+	f.v.qsize = QSIZE;
 	f.transport.ops = &test_transport_ops;
-	virtio_dev__init(&f.dev, &f.kvm, &test_dev_ops, &f.vq, 1);
+	virtio_dev__init(&f.dev, &f.v.kvm, &test_dev_ops, &f.vq, 1);
 	f.dev.transport = &f.transport;
-	/* Hostile rings are expected here: their one-line reports would only be noise. */
-	log_level = LOG_ERROR;
 	start_queue(features);
 }
 
@@ -132,8 +90,7 @@ static void setup(void)
 static void teardown(void)
 {
 	virtio_dev__destroy(&f.dev);
-	free(f.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&f.v);
 }
 
 static int pop(struct virtq_chain *c)
@@ -164,9 +121,9 @@ static void assert_in_ram(const struct virtq_chain *c)
 	for (unsigned int i = 0; i < c->nr_out + c->nr_in; i++) {
 		const u8 *p = c->iov[i].iov_base;
 
-		ck_assert(p >= f.kvm.ram);
+		ck_assert(p >= f.v.kvm.ram);
 		ck_assert(c->iov[i].iov_len <= RAM_SIZE);
-		ck_assert(p + c->iov[i].iov_len <= f.kvm.ram + RAM_SIZE);
+		ck_assert(p + c->iov[i].iov_len <= f.v.kvm.ram + RAM_SIZE);
 	}
 }
 
@@ -185,26 +142,26 @@ START_TEST(chain_splits_readable_and_writable)
 {
 	static struct virtq_chain c;
 
-	desc(0, BUF, 16, F_NEXT, 3);
-	desc(3, BUF + 0x100, 8, F_NEXT, 5);
-	desc(5, BUF + 0x200, 32, F_WRITE, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 16, F_NEXT, 3);
+	vdrv__desc(&f.v, 0, 3, BUF + 0x100, 8, F_NEXT, 5);
+	vdrv__desc(&f.v, 0, 5, BUF + 0x200, 32, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.head, 0);
 	ck_assert_uint_eq(c.nr_out, 2);
 	ck_assert_uint_eq(c.nr_in, 1);
 	ck_assert_uint_eq(c.out_len, 24);
 	ck_assert_uint_eq(c.in_len, 32);
-	ck_assert_ptr_eq(c.iov[0].iov_base, host(BUF));
-	ck_assert_ptr_eq(c.iov[1].iov_base, host(BUF + 0x100));
-	ck_assert_ptr_eq(c.iov[2].iov_base, host(BUF + 0x200));
+	ck_assert_ptr_eq(c.iov[0].iov_base, vdrv__host(&f.v, BUF));
+	ck_assert_ptr_eq(c.iov[1].iov_base, vdrv__host(&f.v, BUF + 0x100));
+	ck_assert_ptr_eq(c.iov[2].iov_base, vdrv__host(&f.v, BUF + 0x200));
 	ck_assert_uint_eq(c.iov[2].iov_len, 32);
 	ck_assert_int_eq(pop(&c), 0);
 
 	virtq__push(&f.vq, c.head, 7);
-	ck_assert_uint_eq(used()->idx, 1);
-	ck_assert_uint_eq(used()->ring[0].id, 0);
-	ck_assert_uint_eq(used()->ring[0].len, 7);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->ring[0].id, 0);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->ring[0].len, 7);
 }
 END_TEST
 
@@ -212,8 +169,8 @@ START_TEST(peek_leaves_the_chain)
 {
 	static struct virtq_chain c;
 
-	desc(2, BUF, 64, F_WRITE, 0);
-	post(2);
+	vdrv__desc(&f.v, 0, 2, BUF, 64, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 2);
 	ck_assert_int_eq(virtq__peek(&f.vq, &c), 1);
 	ck_assert_uint_eq(c.in_len, 64);
 	ck_assert_int_eq(virtq__peek(&f.vq, &c), 1);
@@ -228,14 +185,14 @@ START_TEST(zero_length_descriptors_are_skipped)
 	static struct virtq_chain c;
 
 	/* Nothing to read or write, so even a wild address is harmless. */
-	desc(0, 0xdeadbeef00000000ULL, 0, F_NEXT, 1);
-	desc(1, BUF, 0, F_WRITE, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, 0xdeadbeef00000000ULL, 0, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, BUF, 0, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.nr_out + c.nr_in, 0);
 	ck_assert_uint_eq(c.out_len + c.in_len, 0);
 	virtq__push(&f.vq, c.head, 0);
-	ck_assert_uint_eq(used()->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 1);
 	ck_assert(!needs_reset());
 }
 END_TEST
@@ -244,10 +201,10 @@ START_TEST(buffer_at_the_end_of_ram)
 {
 	static struct virtq_chain c;
 
-	desc(0, G(RAM_SIZE - 16), 16, 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, G(RAM_SIZE - 16), 16, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
-	ck_assert_ptr_eq(c.iov[0].iov_base, f.kvm.ram + RAM_SIZE - 16);
+	ck_assert_ptr_eq(c.iov[0].iov_base, f.v.kvm.ram + RAM_SIZE - 16);
 }
 END_TEST
 
@@ -256,11 +213,11 @@ START_TEST(indices_wrap_around_65536)
 	static struct virtq_chain c;
 
 	/* A long-running guest: the free-running indices wrap, the ring slots keep turning. */
-	f.avail_idx = f.vq.last_avail_idx = f.vq.used_idx = f.vq.signalled_used = 65533;
-	avail()->idx = used()->idx = 65533;
+	f.v.avail_idx[0] = f.vq.last_avail_idx = f.vq.used_idx = f.vq.signalled_used = 65533;
+	vdrv__avail(&f.v, 0)->idx = vdrv__used(&f.v, 0)->idx = 65533;
 	for (unsigned int i = 0; i < 6; i++) {
-		desc(i, BUF + i * 0x100, 4, 0, 0);
-		post((u16)i);
+		vdrv__desc(&f.v, 0, i, BUF + i * 0x100, 4, 0, 0);
+		vdrv__offer(&f.v, 0, (u16)i);
 	}
 	for (unsigned int i = 0; i < 6; i++) {
 		ck_assert_int_eq(pop(&c), 1);
@@ -268,8 +225,8 @@ START_TEST(indices_wrap_around_65536)
 		virtq__push(&f.vq, c.head, i);
 	}
 	ck_assert_int_eq(pop(&c), 0);
-	ck_assert_uint_eq(used()->idx, 3);
-	ck_assert_uint_eq(used()->ring[(65533 + 5) % QSIZE].id, 5);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 3);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->ring[(65533 + 5) % QSIZE].id, 5);
 	ck_assert(!needs_reset());
 }
 END_TEST
@@ -279,23 +236,23 @@ START_TEST(push_n_returns_chains_together)
 	struct vring_used_elem e[QSIZE + 1];
 	static struct virtq_chain c;
 
-	f.avail_idx = f.vq.last_avail_idx = f.vq.used_idx = f.vq.signalled_used = 65534;
-	avail()->idx = used()->idx = 65534;
+	f.v.avail_idx[0] = f.vq.last_avail_idx = f.vq.used_idx = f.vq.signalled_used = 65534;
+	vdrv__avail(&f.v, 0)->idx = vdrv__used(&f.v, 0)->idx = 65534;
 	for (unsigned int i = 0; i < 3; i++) {
-		desc(i, BUF + i * 0x100, 4, F_WRITE, 0);
-		post((u16)i);
+		vdrv__desc(&f.v, 0, i, BUF + i * 0x100, 4, F_WRITE, 0);
+		vdrv__offer(&f.v, 0, (u16)i);
 		ck_assert_int_eq(pop(&c), 1);
 		e[i] = (struct vring_used_elem){ .id = c.head, .len = 10 + i };
 	}
 	virtq__push_n(&f.vq, e, 3);
-	ck_assert_uint_eq(used()->idx, 1);		/* 65534 + 3, wrapped */
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 1);		/* 65534 + 3, wrapped */
 	for (unsigned int i = 0; i < 3; i++) {
-		ck_assert_uint_eq(used()->ring[(65534 + i) % QSIZE].id, i);
-		ck_assert_uint_eq(used()->ring[(65534 + i) % QSIZE].len, 10 + i);
+		ck_assert_uint_eq(vdrv__used(&f.v, 0)->ring[(65534 + i) % QSIZE].id, i);
+		ck_assert_uint_eq(vdrv__used(&f.v, 0)->ring[(65534 + i) % QSIZE].len, 10 + i);
 	}
 	ck_assert(virtq__should_signal(&f.vq));
 	virtq__push_n(&f.vq, e, QSIZE + 1);		/* more than the ring holds: ignored */
-	ck_assert_uint_eq(used()->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 1);
 	ck_assert(!needs_reset());
 }
 END_TEST
@@ -305,8 +262,8 @@ START_TEST(avail_index_a_whole_ring_ahead)
 	static struct virtq_chain c;
 
 	for (unsigned int i = 0; i < QSIZE; i++) {
-		desc(i, BUF, 4, 0, 0);
-		post((u16)i);
+		vdrv__desc(&f.v, 0, i, BUF, 4, 0, 0);
+		vdrv__offer(&f.v, 0, (u16)i);
 	}
 	for (unsigned int i = 0; i < QSIZE; i++)
 		ck_assert_int_eq(pop(&c), 1);
@@ -319,8 +276,8 @@ START_TEST(chain_as_long_as_the_queue)
 	static struct virtq_chain c;
 
 	for (unsigned int i = 0; i < QSIZE; i++)
-		desc(i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
-	post(0);
+		vdrv__desc(&f.v, 0, i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.nr_out, QSIZE);
 }
@@ -331,19 +288,19 @@ START_TEST(chain_copies)
 	static struct virtq_chain c;
 	u8 out[8] = { 0 };
 
-	memcpy(host(BUF), "abc", 3);
-	memcpy(host(BUF + 0x100), "defg", 4);
-	desc(0, BUF, 3, F_NEXT, 1);
-	desc(1, BUF + 0x100, 4, F_NEXT, 2);
-	desc(2, BUF + 0x200, 2, F_WRITE | F_NEXT, 3);
-	desc(3, BUF + 0x300, 5, F_WRITE, 0);
-	post(0);
+	memcpy(vdrv__host(&f.v, BUF), "abc", 3);
+	memcpy(vdrv__host(&f.v, BUF + 0x100), "defg", 4);
+	vdrv__desc(&f.v, 0, 0, BUF, 3, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, BUF + 0x100, 4, F_NEXT, 2);
+	vdrv__desc(&f.v, 0, 2, BUF + 0x200, 2, F_WRITE | F_NEXT, 3);
+	vdrv__desc(&f.v, 0, 3, BUF + 0x300, 5, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(virtq_chain__from_guest(&c, 2, out, sizeof(out)), 5);
 	ck_assert_mem_eq(out, "cdefg", 5);
 	ck_assert_uint_eq(virtq_chain__to_guest(&c, 1, "123456789", 9), 6);
-	ck_assert_mem_eq(host(BUF + 0x200), "\0" "1", 2);
-	ck_assert_mem_eq(host(BUF + 0x300), "23456", 5);
+	ck_assert_mem_eq(vdrv__host(&f.v, BUF + 0x200), "\0" "1", 2);
+	ck_assert_mem_eq(vdrv__host(&f.v, BUF + 0x300), "23456", 5);
 	ck_assert_uint_eq(virtq_chain__to_guest(&c, 7, "x", 1), 0);
 }
 END_TEST
@@ -363,35 +320,35 @@ START_TEST(buffer_outside_ram)
 		{ G(0x100), 0xffffffff },			/* longer than RAM */
 	};
 
-	desc(0, bad[_i].addr, bad[_i].len, _i % 2 ? F_WRITE : 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, bad[_i].addr, bad[_i].len, _i % 2 ? F_WRITE : 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(bad_buffer_later_in_the_chain)
 {
-	desc(0, BUF, 16, F_NEXT, 1);
-	desc(1, 0xffffffffffffffffULL, 2, F_WRITE, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 16, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, 0xffffffffffffffffULL, 2, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(descriptor_loop)
 {
-	desc(0, BUF, 4, F_NEXT, 1);
-	desc(1, BUF, 4, F_NEXT, 2);
-	desc(2, BUF, 4, F_NEXT, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, BUF, 4, F_NEXT, 2);
+	vdrv__desc(&f.v, 0, 2, BUF, 4, F_NEXT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(descriptor_points_to_itself)
 {
-	desc(3, BUF, 4, F_NEXT | F_WRITE, 3);
-	post(3);
+	vdrv__desc(&f.v, 0, 3, BUF, 4, F_NEXT | F_WRITE, 3);
+	vdrv__offer(&f.v, 0, 3);
 	assert_broken();
 }
 END_TEST
@@ -399,41 +356,41 @@ END_TEST
 START_TEST(zero_length_loop)
 {
 	/* Nothing is mapped, yet the walk must still end. */
-	desc(0, 0, 0, F_NEXT, 1);
-	desc(1, 0, 0, F_NEXT, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, 0, 0, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, 0, 0, F_NEXT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(head_index_out_of_range)
 {
-	post(QSIZE);
+	vdrv__offer(&f.v, 0, QSIZE);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(huge_head_index)
 {
-	post(0xffff);
+	vdrv__offer(&f.v, 0, 0xffff);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(next_index_out_of_range)
 {
-	desc(0, BUF, 4, F_NEXT, QSIZE);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, F_NEXT, QSIZE);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(avail_index_jumps_past_the_ring)
 {
-	desc(0, BUF, 4, 0, 0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, 0, 0);
 	for (unsigned int i = 0; i < QSIZE; i++)
-		avail()->ring[i] = 0;
-	avail()->idx = QSIZE + 1;
+		vdrv__avail(&f.v, 0)->ring[i] = 0;
+	vdrv__avail(&f.v, 0)->idx = QSIZE + 1;
 	assert_broken();
 }
 END_TEST
@@ -442,19 +399,19 @@ START_TEST(avail_index_goes_backwards)
 {
 	static struct virtq_chain c;
 
-	desc(0, BUF, 4, 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
-	avail()->idx = 0;		/* 0xffff entries ahead, as far as we can tell */
+	vdrv__avail(&f.v, 0)->idx = 0;		/* 0xffff entries ahead, as far as we can tell */
 	assert_broken();
 }
 END_TEST
 
 START_TEST(readable_after_writable)
 {
-	desc(0, BUF, 4, F_WRITE | F_NEXT, 1);
-	desc(1, BUF + 4, 4, 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, F_WRITE | F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, BUF + 4, 4, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
@@ -463,19 +420,19 @@ START_TEST(broken_queue_is_reported_once_until_reset)
 {
 	static struct virtq_chain c;
 
-	post(QSIZE + 1);
+	vdrv__offer(&f.v, 0, QSIZE + 1);
 	assert_broken();
 	virtq__push(&f.vq, 0, 0);	/* ignored: the queue is stopped */
-	ck_assert_uint_eq(used()->idx, 0);
+	ck_assert_uint_eq(vdrv__used(&f.v, 0)->idx, 0);
 
 	virtio_dev__set_status(&f.dev, 0);
 	ck_assert_uint_eq(atomic_load(&f.dev.status), 0);
 	ck_assert(!atomic_load(&f.vq.ready));
-	f.avail_idx = 0;
-	memset(host(AVAIL), 0, 0x100);
+	f.v.avail_idx[0] = 0;
+	memset(vdrv__host(&f.v, AVAIL), 0, 0x100);
 	start_queue(ALL_FEATURES);
-	desc(0, BUF, 4, 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert(!needs_reset());
 }
@@ -487,17 +444,17 @@ START_TEST(indirect_table)
 {
 	static struct virtq_chain c;
 
-	tdesc(ITABLE, 0, BUF, 10, F_NEXT, 2);
-	tdesc(ITABLE, 2, BUF + 0x100, 20, F_WRITE | F_NEXT, 1);
-	tdesc(ITABLE, 1, BUF + 0x200, 30, F_WRITE, 0);
-	desc(4, ITABLE, 3 * 16, F_INDIRECT, 0);
-	post(4);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 10, F_NEXT, 2);
+	vdrv__tdesc(&f.v, ITABLE, 2, BUF + 0x100, 20, F_WRITE | F_NEXT, 1);
+	vdrv__tdesc(&f.v, ITABLE, 1, BUF + 0x200, 30, F_WRITE, 0);
+	vdrv__desc(&f.v, 0, 4, ITABLE, 3 * 16, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 4);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.head, 4);
 	ck_assert_uint_eq(c.nr_out, 1);
 	ck_assert_uint_eq(c.nr_in, 2);
 	ck_assert_uint_eq(c.in_len, 50);
-	ck_assert_ptr_eq(c.iov[2].iov_base, host(BUF + 0x200));
+	ck_assert_ptr_eq(c.iov[2].iov_base, vdrv__host(&f.v, BUF + 0x200));
 }
 END_TEST
 
@@ -506,10 +463,10 @@ START_TEST(direct_then_indirect)
 	static struct virtq_chain c;
 
 	/* Allowed by the spec: plain descriptors, the last one pointing at a table. */
-	desc(0, BUF, 16, F_NEXT, 1);
-	desc(1, ITABLE, 16, F_INDIRECT, 0);
-	tdesc(ITABLE, 0, BUF + 0x100, 8, F_WRITE, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 16, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, ITABLE, 16, F_INDIRECT, 0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF + 0x100, 8, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.nr_out, 1);
 	ck_assert_uint_eq(c.nr_in, 1);
@@ -520,10 +477,10 @@ START_TEST(unaligned_indirect_table)
 {
 	static struct virtq_chain c;
 
-	tdesc(ITABLE + 4, 0, BUF, 8, F_NEXT, 1);
-	tdesc(ITABLE + 4, 1, BUF + 8, 8, F_WRITE, 0);
-	desc(0, ITABLE + 4, 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE + 4, 0, BUF, 8, F_NEXT, 1);
+	vdrv__tdesc(&f.v, ITABLE + 4, 1, BUF + 8, 8, F_WRITE, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE + 4, 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.nr_out + c.nr_in, 2);
 }
@@ -534,9 +491,9 @@ START_TEST(indirect_table_as_large_as_the_queue)
 	static struct virtq_chain c;
 
 	for (unsigned int i = 0; i < QSIZE; i++)
-		tdesc(ITABLE, i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
-	desc(0, ITABLE, QSIZE * 16, F_INDIRECT, 0);
-	post(0);
+		vdrv__tdesc(&f.v, ITABLE, i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
+	vdrv__desc(&f.v, 0, 0, ITABLE, QSIZE * 16, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(c.nr_out, QSIZE);
 }
@@ -546,25 +503,25 @@ START_TEST(indirect_without_the_feature)
 {
 	teardown();
 	setup_features(NO_RING_FEATURES);
-	tdesc(ITABLE, 0, BUF, 8, 0, 0);
-	desc(0, ITABLE, 16, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 16, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(indirect_table_outside_ram)
 {
-	desc(0, G(RAM_SIZE - 16), 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, G(RAM_SIZE - 16), 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(indirect_table_wraps)
 {
-	desc(0, 0xfffffffffffffff0ULL, 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, 0xfffffffffffffff0ULL, 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
@@ -573,39 +530,39 @@ START_TEST(indirect_table_bad_length)
 {
 	static const u32 lens[] = { 0, 8, 17, 16 * QSIZE + 16, 0xfffffff0 };
 
-	tdesc(ITABLE, 0, BUF, 8, 0, 0);
-	desc(0, ITABLE, lens[_i], F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, lens[_i], F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(nested_indirect)
 {
-	tdesc(ITABLE, 0, ITABLE + 0x100, 16, F_INDIRECT, 0);
-	tdesc(ITABLE + 0x100, 0, BUF, 8, 0, 0);
-	desc(0, ITABLE, 16, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, ITABLE + 0x100, 16, F_INDIRECT, 0);
+	vdrv__tdesc(&f.v, ITABLE + 0x100, 0, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 16, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(indirect_and_next)
 {
-	tdesc(ITABLE, 0, BUF, 8, 0, 0);
-	desc(0, ITABLE, 16, F_INDIRECT | F_NEXT, 1);
-	desc(1, BUF, 8, 0, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 16, F_INDIRECT | F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, BUF, 8, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(indirect_loop)
 {
-	tdesc(ITABLE, 0, BUF, 8, F_NEXT, 1);
-	tdesc(ITABLE, 1, BUF, 8, F_NEXT, 0);
-	desc(0, ITABLE, 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, F_NEXT, 1);
+	vdrv__tdesc(&f.v, ITABLE, 1, BUF, 8, F_NEXT, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
@@ -613,10 +570,10 @@ END_TEST
 START_TEST(indirect_next_past_its_table)
 {
 	/* Index 2 exists in the queue's table, not in this 2-entry one. */
-	tdesc(ITABLE, 0, BUF, 8, F_NEXT, 2);
-	tdesc(ITABLE, 2, BUF, 8, 0, 0);
-	desc(0, ITABLE, 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, F_NEXT, 2);
+	vdrv__tdesc(&f.v, ITABLE, 2, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
@@ -624,20 +581,20 @@ END_TEST
 START_TEST(direct_plus_indirect_longer_than_the_queue)
 {
 	for (unsigned int i = 0; i < QSIZE; i++)
-		tdesc(ITABLE, i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
-	desc(0, BUF, 4, F_NEXT, 1);
-	desc(1, ITABLE, QSIZE * 16, F_INDIRECT, 0);
-	post(0);
+		vdrv__tdesc(&f.v, ITABLE, i, BUF + i, 1, i + 1 < QSIZE ? F_NEXT : 0, (u16)(i + 1));
+	vdrv__desc(&f.v, 0, 0, BUF, 4, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, ITABLE, QSIZE * 16, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
 
 START_TEST(indirect_readable_after_writable)
 {
-	tdesc(ITABLE, 0, BUF, 8, F_WRITE | F_NEXT, 1);
-	tdesc(ITABLE, 1, BUF, 8, 0, 0);
-	desc(0, ITABLE, 32, F_INDIRECT, 0);
-	post(0);
+	vdrv__tdesc(&f.v, ITABLE, 0, BUF, 8, F_WRITE | F_NEXT, 1);
+	vdrv__tdesc(&f.v, ITABLE, 1, BUF, 8, 0, 0);
+	vdrv__desc(&f.v, 0, 0, ITABLE, 32, F_INDIRECT, 0);
+	vdrv__offer(&f.v, 0, 0);
 	assert_broken();
 }
 END_TEST
@@ -702,8 +659,8 @@ START_TEST(nothing_before_driver_ok)
 	f.vq.avail_gpa = AVAIL;
 	f.vq.used_gpa = USED;
 	ck_assert_int_eq(virtq__enable(&f.vq), 0);
-	desc(0, BUF, 4, 0, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 0);
 	virtio_dev__set_status(&f.dev, VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	ck_assert_int_eq(pop(&c), 1);
@@ -731,7 +688,7 @@ END_TEST
 
 START_TEST(driver_cannot_clear_needs_reset)
 {
-	post(QSIZE);
+	vdrv__offer(&f.v, 0, QSIZE);
 	assert_broken();
 	virtio_dev__set_status(&f.dev, VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK);
 	ck_assert(needs_reset());
@@ -744,20 +701,20 @@ static void push_one(void)
 {
 	static struct virtq_chain c;
 
-	desc(0, BUF, 4, F_WRITE, 0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	virtq__push(&f.vq, c.head, 4);
 }
 
 static __virtio16 *used_event(void)
 {
-	return &avail()->ring[QSIZE];
+	return &vdrv__avail(&f.v, 0)->ring[QSIZE];
 }
 
 static __virtio16 *avail_event(void)
 {
-	return (__virtio16 *)(void *)&used()->ring[QSIZE];
+	return (__virtio16 *)(void *)&vdrv__used(&f.v, 0)->ring[QSIZE];
 }
 
 START_TEST(event_idx_signals)
@@ -787,9 +744,9 @@ START_TEST(event_idx_rearms_on_empty)
 {
 	static struct virtq_chain c;
 
-	desc(0, BUF, 4, 0, 0);
-	post(0);
-	post(0);
+	vdrv__desc(&f.v, 0, 0, BUF, 4, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
+	vdrv__offer(&f.v, 0, 0);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_int_eq(pop(&c), 1);
 	ck_assert_uint_eq(*avail_event(), 0);		/* busy: the driver need not notify */
@@ -805,7 +762,7 @@ START_TEST(no_interrupt_flag_without_event_idx)
 	push_one();
 	ck_assert(virtq__should_signal(&f.vq));
 	ck_assert(!virtq__should_signal(&f.vq));	/* nothing new */
-	avail()->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	vdrv__avail(&f.v, 0)->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	push_one();
 	ck_assert(!virtq__should_signal(&f.vq));
 	ck_assert_uint_eq(*avail_event(), 0);		/* not ours to write */
@@ -841,10 +798,10 @@ static void random_table(u64 table, unsigned int n)
 		u32 len = rnd() % 3 ? (u32)(rnd() % 256) : (u32)rnd();
 
 		if (flags & F_INDIRECT)
-			tdesc(table, i, ITABLE + rnd() % 2 * 8, (u32)(rnd() % 12) * 16, flags,
-			      (u16)(rnd() % (n + 2)));
+			vdrv__tdesc(&f.v, table, i, ITABLE + rnd() % 2 * 8, (u32)(rnd() % 12) * 16,
+				    flags, (u16)(rnd() % (n + 2)));
 		else
-			tdesc(table, i, rnd_addr(), len, flags, (u16)(rnd() % (n + 2)));
+			vdrv__tdesc(&f.v, table, i, rnd_addr(), len, flags, (u16)(rnd() % (n + 2)));
 	}
 }
 
@@ -857,9 +814,9 @@ START_TEST(random_rings)
 
 		random_table(DESC, QSIZE);
 		random_table(ITABLE, 12);
-		avail()->ring[f.avail_idx % QSIZE] = (u16)(rnd() % (QSIZE + 2));
-		f.avail_idx = (u16)(f.avail_idx + (rnd() % 16 ? 1 : rnd() % 20));
-		avail()->idx = f.avail_idx;
+		vdrv__avail(&f.v, 0)->ring[f.v.avail_idx[0] % QSIZE] = (u16)(rnd() % (QSIZE + 2));
+		f.v.avail_idx[0] = (u16)(f.v.avail_idx[0] + (rnd() % 16 ? 1 : rnd() % 20));
+		vdrv__avail(&f.v, 0)->idx = f.v.avail_idx[0];
 		ret = pop(&c);
 		ck_assert_int_ge(ret, -EIO);
 		ck_assert_int_le(ret, 1);
@@ -872,8 +829,8 @@ START_TEST(random_rings)
 			/* As a driver would: reset, then start again from clean rings. */
 			ck_assert(needs_reset());
 			virtio_dev__set_status(&f.dev, 0);
-			memset(host(AVAIL), 0, USED + 0x1000 - AVAIL);
-			f.avail_idx = 0;
+			memset(vdrv__host(&f.v, AVAIL), 0, USED + 0x1000 - AVAIL);
+			f.v.avail_idx[0] = 0;
 			start_queue(ALL_FEATURES);
 		}
 	}
