@@ -109,6 +109,6 @@ fi
 mkdir -p "$tmp/share"
 iobench seqwrite "$tmp/share/file" 64 >/dev/null
 io_rows "9p file seq read MiB/s (host: tmpfs)" "--9p $tmp/share,bench" \
-	"mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 bench /mnt &&" \
+	"mkdir -p /mnt && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 bench /mnt &&" \
 	seqread /mnt/file "$tmp/share/file" 64
 echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
