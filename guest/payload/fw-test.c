@@ -59,29 +59,22 @@ static void trng_bad_n(u32 fid, u64 n)
 	expect4(fid == TRNG_RND64 ? "TRNG_RND64 bad N" : "TRNG_RND32 bad N", r, err, 0, 0, 0);
 }
 
-/* RND32 of N bits: the bits are in w3 (low), w2, w1 (high); above N and above 32 zero. */
-static void trng_rnd32(unsigned int n)
+/*
+ * RND32/RND64 of N bits, in words of w bits: the low word in x3, then x2, then x1; bits above N
+ * (and, for RND32, above 32 in each register) are zero.
+ */
+static void trng_rnd(u32 fid, unsigned int n, unsigned int w)
 {
-	struct res r = call(TRNG_RND32, n, 0, 0);
-	u64 lim[4] = { 0, mask(n > 64 ? n - 64 : 0), mask(n > 32 ? (n > 64 ? 32 : n - 32) : 0),
-		       mask(n > 32 ? 32 : n) };
+	struct res r = call(fid, n, 0, 0);
+	const char *name = fid == TRNG_RND64 ? "TRNG_RND64" : "TRNG_RND32";
 
-	check(r.r[0] == 0, r.r[0], 0, "TRNG_RND32(%u): x0", n);
-	for (int i = 1; i < 4; i++)
-		check(!(r.r[i] & ~lim[i]), r.r[i], r.r[i] & lim[i], "TRNG_RND32(%u): x%d within N bits",
-		      n, i);
-}
+	check(r.r[0] == 0, r.r[0], 0, "%s(%u): x0", name, n);
+	for (int i = 1; i < 4; i++) {
+		unsigned int lo = (unsigned int)(3 - i) * w;
+		u64 lim = mask(n <= lo ? 0 : n - lo < w ? n - lo : w);
 
-static void trng_rnd64(unsigned int n)
-{
-	struct res r = call(TRNG_RND64, n, 0, 0);
-	u64 lim[4] = { 0, mask(n > 128 ? n - 128 : 0), mask(n > 64 ? (n > 128 ? 64 : n - 64) : 0),
-		       mask(n > 64 ? 64 : n) };
-
-	check(r.r[0] == 0, r.r[0], 0, "TRNG_RND64(%u): x0", n);
-	for (int i = 1; i < 4; i++)
-		check(!(r.r[i] & ~lim[i]), r.r[i], r.r[i] & lim[i], "TRNG_RND64(%u): x%d within N bits",
-		      n, i);
+		check(!(r.r[i] & ~lim), r.r[i], r.r[i] & lim, "%s(%u): x%d within N bits", name, n, i);
+	}
 }
 
 static void test_trng(void)
@@ -108,14 +101,14 @@ static void test_trng(void)
 	trng_bad_n(TRNG_RND64, 0);
 	trng_bad_n(TRNG_RND64, 193);
 	trng_bad_n(TRNG_RND64, 1UL << 32);	/* N is 32 bits wide: the high half must not wrap */
-	trng_rnd32(1);
-	trng_rnd32(32);
-	trng_rnd32(33);
-	trng_rnd32(96);
-	trng_rnd64(1);
-	trng_rnd64(64);
-	trng_rnd64(100);
-	trng_rnd64(192);
+	trng_rnd(TRNG_RND32, 1, 32);
+	trng_rnd(TRNG_RND32, 32, 32);
+	trng_rnd(TRNG_RND32, 33, 32);
+	trng_rnd(TRNG_RND32, 96, 32);
+	trng_rnd(TRNG_RND64, 1, 64);
+	trng_rnd(TRNG_RND64, 64, 64);
+	trng_rnd(TRNG_RND64, 100, 64);
+	trng_rnd(TRNG_RND64, 192, 64);
 
 	a = call(TRNG_RND64, 192, 0, 0);
 	b = call(TRNG_RND64, 192, 0, 0);

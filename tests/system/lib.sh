@@ -189,8 +189,10 @@ run_test() {
 	mkdir -p "$T"
 	: >"$T/console"
 	: >"$T/stderr"
+	_t0=$(date +%s)
 	("$@") >"$T/log" 2>&1
 	_rc=$?
+	_took="($(($(date +%s) - _t0))s)"
 	# A test must not leave a VM behind for the next one.
 	_left=$(pidof lkvm || true)
 	if [ -n "$_left" ]; then
@@ -200,7 +202,7 @@ run_test() {
 	case $_rc in
 	0)
 		passed=$((passed + 1))
-		echo "PASS $_name" | tee -a "$LKVM_OUT/results"
+		echo "PASS $_name $_took" | tee -a "$LKVM_OUT/results"
 		;;
 	77)
 		skipped=$((skipped + 1))
@@ -209,7 +211,7 @@ run_test() {
 	*)
 		failed=$((failed + 1))
 		[ -s "$T/reason" ] || echo "the test exited with status $_rc" >"$T/reason"
-		echo "FAIL $_name: $(cat "$T/reason")" | tee -a "$LKVM_OUT/results"
+		echo "FAIL $_name: $(cat "$T/reason") $_took" | tee -a "$LKVM_OUT/results"
 		{
 			[ ! -s "$T/commands" ] || sed 's/^/    | /' "$T/commands"
 			[ ! -s "$T/log" ] || { echo "    test output:"; tail -n 30 "$T/log" | sed 's/^/    | /'; }
