@@ -27,8 +27,9 @@ echo "balloon: memtotal=$before"
 [ -d /sys/bus/virtio/drivers/virtio_balloon ] && echo "balloon: driver present"
 echo "balloon: waiting for inflate"
 read -r _
-echo "balloon: inflated memtotal=$(settle "$before")"
+inflated=$(settle "$before")
+echo "balloon: inflated memtotal=$inflated"
 echo "balloon: waiting for deflate"
 read -r _
-inflated=$(mt)
+# From the inflated size, not a fresh reading: the host deflates before it answers.
 echo "balloon: deflated memtotal=$(settle "$inflated")"
