@@ -105,7 +105,7 @@ static const struct run_option run_options[] = {
 	{ { "console-log", required_argument, NULL, OPT_CONSOLE_LOG }, "FILE",
 	  "also write the guest console's output to FILE" },
 	{ { "nodefaults", no_argument, NULL, OPT_NODEFAULTS }, NULL,
-	  "no implicit kernel parameters: the command line is exactly -p" },
+	  "nothing implicit: the command line is exactly -p, and with --console virtio no UART" },
 	{ { "dump-dtb", required_argument, NULL, OPT_DUMP_DTB }, "FILE",
 	  "write the generated device tree blob to FILE" },
 	{ { "loglevel", required_argument, NULL, OPT_LOGLEVEL }, "LEVEL",
