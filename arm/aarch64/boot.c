@@ -45,15 +45,14 @@ static const char *boot__root(const struct lkvm_config *cfg)
 
 static char *boot__cmdline(const struct lkvm_config *cfg)
 {
-	const char *console = cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
+	const char *console = cfg->nodefaults ? "" :
+			      cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
 			      BOOT_DEFAULT_PARAMS;
 	const char *root = cfg->nodefaults ? "" : boot__root(cfg);
 	const char *params = cfg->params ? cfg->params : "";
 	size_t len = strlen(console) + strlen(root) + strlen(params) + 2;
 	char *s = malloc(len);
 
-	if (cfg->nodefaults)
-		console = "";
 	if (s)
 		snprintf(s, len, "%s%s%s%s", console, root, *console && *params ? " " : "", params);
 	return s;
