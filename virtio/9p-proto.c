@@ -138,8 +138,11 @@ static void put_qid(struct p9_out *out, const struct p9_qid *q)
 
 /* --- fids --- */
 
-static int fid_get(struct p9_server *s, u32 id, struct p9_fid **fid)
+/* The request's parse error first (its fields are then unusable), else fid id or EBADF. */
+static int fid_get(struct p9_server *s, const struct p9_in *in, u32 id, struct p9_fid **fid)
 {
+	if (in->err)
+		return -in->err;
 	*fid = p9fs__fid(s, id);
 	return *fid ? 0 : -EBADF;
 }
@@ -212,7 +215,7 @@ static int p9_walk(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		if (strcmp(names[i], dotdot) && !p9fs__name_ok(names[i]))
 			return -EINVAL;
 	}
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	newfid = p9fs__fid(s, newid);
 	if (newfid && newfid != fid)
@@ -256,9 +259,7 @@ static int p9_lopen(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	struct p9_qid qid;
 	int err;
 
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)) || (err = p9fs__lopen(s, fid, flags)))
+	if ((err = fid_get(s, in, id, &fid)) || (err = p9fs__lopen(s, fid, flags)))
 		return err;
 	p9fs__node_qid(&fid->node, &qid);
 	put_qid(out, &qid);
@@ -278,9 +279,7 @@ static int p9_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	flags = get32(in);
 	mode = get32(in);
 	get32(in);				/* gid: files belong to the invoking user */
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)) || (err = p9fs__lcreate(s, fid, name, flags, mode, &qid)))
+	if ((err = fid_get(s, in, id, &fid)) || (err = p9fs__lcreate(s, fid, name, flags, mode, &qid)))
 		return err;
 	put_qid(out, &qid);
 	put32(out, 0);
@@ -306,9 +305,7 @@ static int p9_read(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	count = get32(in);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fid->open_fd < 0 || fid->open_acc == O_WRONLY)
 		return -EBADF;
@@ -335,9 +332,7 @@ static int p9_write(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 
 	count = get32(in);
 	data = take(in, count);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fid->open_fd < 0 || fid->open_acc == O_RDONLY)
 		return -EBADF;
@@ -357,9 +352,7 @@ static int p9_clunk(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	(void)out;
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	p9fs__fid_clunk(s, fid);
 	return 0;
@@ -372,9 +365,7 @@ static int p9_remove(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	(void)out;
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	/* The fid goes whether or not the file could be removed. */
 	err = p9fs__remove(fid);
@@ -397,9 +388,7 @@ static int p9_getattr(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	get64(in);				/* request_mask: we always give the basic set */
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)) || (err = p9fs__getattr(fid, &st)))
+	if ((err = fid_get(s, in, id, &fid)) || (err = p9fs__getattr(fid, &st)))
 		return err;
 	p9fs__qid(&st, &qid);
 	put64(out, P9_GETATTR_BASIC);
@@ -439,9 +428,7 @@ static int p9_setattr(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	a.atime_nsec = get64(in);
 	a.mtime_sec = get64(in);
 	a.mtime_nsec = get64(in);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	return p9fs__setattr(s, fid, &a);
 }
@@ -454,9 +441,7 @@ static int p9_readdir(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	count = get32(in);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	count = io_count(s, out, count);
 	err = p9fs__readdir(s, fid, offset, out->p + out->pos + 4, count, &len);
@@ -474,9 +459,7 @@ static int p9_fsync(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err;
 
 	(void)out;
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fid->open_fd < 0)
 		return -EBADF;
@@ -491,9 +474,7 @@ static int p9_statfs(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	u64 fsid;
 	int err;
 
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fstatfs(fid->node.fd, &st))
 		return -errno;
@@ -521,9 +502,7 @@ static int p9_mkdir(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	get_str(in, name, P9_NAME_MAX);
 	mode = get32(in);
 	get32(in);				/* gid */
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &dir)) || (err = p9fs__mkdir(dir, name, mode, &qid)))
+	if ((err = fid_get(s, in, id, &dir)) || (err = p9fs__mkdir(dir, name, mode, &qid)))
 		return err;
 	put_qid(out, &qid);
 	return 0;
@@ -540,9 +519,7 @@ static int p9_symlink(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	get_str(in, name, P9_NAME_MAX);
 	get_str(in, target, P9_PATH_MAX);
 	get32(in);				/* gid */
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &dir)) || (err = p9fs__symlink(dir, name, target, &qid)))
+	if ((err = fid_get(s, in, id, &dir)) || (err = p9fs__symlink(dir, name, target, &qid)))
 		return err;
 	put_qid(out, &qid);
 	return 0;
@@ -561,9 +538,7 @@ static int p9_mknod(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	get32(in);				/* major, minor: no device nodes */
 	get32(in);
 	get32(in);				/* gid */
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &dir)) || (err = p9fs__mknod(dir, name, mode, &qid)))
+	if ((err = fid_get(s, in, id, &dir)) || (err = p9fs__mknod(dir, name, mode, &qid)))
 		return err;
 	put_qid(out, &qid);
 	return 0;
@@ -576,9 +551,7 @@ static int p9_readlink(struct p9_server *s, struct p9_in *in, struct p9_out *out
 	struct p9_fid *fid;
 	int err;
 
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)) || (err = p9fs__readlink(fid, target, sizeof(target))))
+	if ((err = fid_get(s, in, id, &fid)) || (err = p9fs__readlink(fid, target, sizeof(target))))
 		return err;
 	put_str(out, target);
 	return 0;
@@ -593,9 +566,7 @@ static int p9_rename(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 
 	(void)out;
 	get_str(in, name, P9_NAME_MAX);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)) || (err = fid_get(s, dirid, &dir)))
+	if ((err = fid_get(s, in, id, &fid)) || (err = fid_get(s, in, dirid, &dir)))
 		return err;
 	return p9fs__rename(s, fid, dir, name);
 }
@@ -611,9 +582,7 @@ static int p9_renameat(struct p9_server *s, struct p9_in *in, struct p9_out *out
 	get_str(in, oldname, P9_NAME_MAX);
 	newid = get32(in);
 	get_str(in, newname, P9_NAME_MAX);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, oldid, &olddir)) || (err = fid_get(s, newid, &newdir)))
+	if ((err = fid_get(s, in, oldid, &olddir)) || (err = fid_get(s, in, newid, &newdir)))
 		return err;
 	return p9fs__renameat(s, olddir, oldname, newdir, newname);
 }
@@ -628,9 +597,7 @@ static int p9_unlinkat(struct p9_server *s, struct p9_in *in, struct p9_out *out
 	(void)out;
 	get_str(in, name, P9_NAME_MAX);
 	flags = get32(in);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &dir)))
+	if ((err = fid_get(s, in, id, &dir)))
 		return err;
 	return p9fs__unlinkat(dir, name, flags);
 }
@@ -644,9 +611,7 @@ static int p9_link(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 
 	(void)out;
 	get_str(in, name, P9_NAME_MAX);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, dirid, &dir)) || (err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, dirid, &dir)) || (err = fid_get(s, in, id, &fid)))
 		return err;
 	return p9fs__link(dir, fid, name);
 }
@@ -661,9 +626,7 @@ static int p9_xattrwalk(struct p9_server *s, struct p9_in *in, struct p9_out *ou
 	(void)out;
 	get32(in);				/* newfid */
 	get_str(in, name, P9_STR_MAX);
-	if (in->err)
-		return -in->err;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	return -EOPNOTSUPP;			/* no extended attributes */
 }
@@ -697,7 +660,7 @@ static int p9_lock(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		return -in->err;
 	if (type > P9_LOCK_TYPE_UNLCK)
 		return -EINVAL;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fid->open_fd < 0)
 		return -EBADF;
@@ -720,7 +683,7 @@ static int p9_getlock(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		return -in->err;
 	if (type > P9_LOCK_TYPE_UNLCK)
 		return -EINVAL;
-	if ((err = fid_get(s, id, &fid)))
+	if ((err = fid_get(s, in, id, &fid)))
 		return err;
 	if (fid->open_fd < 0)
 		return -EBADF;

@@ -204,6 +204,12 @@ static int virtq__fail(struct virtq *vq, const char *fmt, ...)
 	return -EIO;
 }
 
+/* Whether [a, a + alen) and [b, b + blen) share a byte; both are in guest RAM, so no wrap. */
+static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
 static void *virtq__map(struct virtq *vq, const char *what, u64 gpa, u64 len, u64 align)
 {
 	void *p;
@@ -234,6 +240,10 @@ static int virtq__setup(struct virtq *vq)
 	used = avail ? virtq__map(vq, "used ring", vq->used_gpa, 6 + 8 * n, 4) : NULL;
 	if (!used)
 		return -EIO;
+	/* Else our own used-ring writes would make chains available, and a queue never drain. */
+	if (ranges_overlap(vq->used_gpa, 6 + 8 * n, vq->avail_gpa, 6 + 2 * n))
+		return virtq__fail(vq, "used ring at 0x%" PRIx64 " overlaps the avail ring at 0x%"
+				   PRIx64, vq->used_gpa, vq->avail_gpa);
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
@@ -285,6 +295,10 @@ static int virtq__add_buf(struct virtq *vq, struct virtq_chain *c, const struct 
 		return virtq__fail(vq, "descriptor %u: buffer 0x%" PRIx64 "+0x%x not in guest RAM",
 				   idx, (u64)d->addr, d->len);
 	if (d->flags & VRING_DESC_F_WRITE) {
+		/* Replies written there would make chains available: a queue that never drains. */
+		if (ranges_overlap(d->addr, d->len, vq->avail_gpa, 6 + 2 * (u64)vq->size))
+			return virtq__fail(vq, "descriptor %u: device-writable buffer 0x%" PRIx64
+					   "+0x%x overlaps the avail ring", idx, (u64)d->addr, d->len);
 		c->in_len += d->len;
 		c->nr_in++;
 	} else if (c->nr_in) {

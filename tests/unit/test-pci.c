@@ -25,11 +25,9 @@
 #include "lkvm/virtio-pci.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
+#include "vdriver.h"
 
 #define RAM_SIZE	(1ULL << 20)
-#define QSIZE		8
-#define G(off)		(LKVM_RAM_BASE + (off))
-#define RING(q)		G(0x1000 + (q) * 0x4000)	/* desc; avail +0x1000; used +0x2000 */
 #define BUF		G(0x20000)
 #define RXQ		0
 #define TXQ		1
@@ -45,21 +43,15 @@
 #define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
 
 static struct {
-	struct kvm kvm;
-	struct lkvm_config cfg;
+	struct vdrv v;			/* the fake VM and the rings; its MMIO helpers are virtio-mmio's */
 	struct term term;
 	int out[2];
-	u16 avail_idx[2];
 } t;
 
-static void *host(u64 gpa)
-{
-	return t.kvm.ram + (gpa - LKVM_RAM_BASE);
-}
 
 static bool bus(u64 addr, u8 *data, unsigned int len, bool is_write)
 {
-	return mmio__access(&t.kvm.mmio, addr, data, len, is_write);
+	return mmio__access(&t.v.kvm.mmio, addr, data, len, is_write);
 }
 
 static u64 rd_at(u64 addr, unsigned int len)
@@ -128,13 +120,13 @@ static void setup_queue(unsigned int q)
 	ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 0);
 	ck_assert_uint_eq(bar_rd(COMMON(Q_SIZE), 2), VIRTQ_MAX_SIZE);
 	ck_assert_uint_eq(bar_rd(COMMON(Q_NOFF), 2), q);
-	bar_wr(COMMON(Q_SIZE), 2, QSIZE);
+	bar_wr(COMMON(Q_SIZE), 2, t.v.qsize);
 	/* As Linux writes them: two 32-bit halves, low first. */
-	bar_wr(COMMON(Q_DESCLO), 4, (u32)RING(q));
-	bar_wr(COMMON(Q_DESCHI), 4, RING(q) >> 32);
-	bar_wr(COMMON(Q_AVAILLO), 4, (u32)(RING(q) + 0x1000));
+	bar_wr(COMMON(Q_DESCLO), 4, (u32)VDRV_DESC(q));
+	bar_wr(COMMON(Q_DESCHI), 4, VDRV_DESC(q) >> 32);
+	bar_wr(COMMON(Q_AVAILLO), 4, (u32)(VDRV_AVAIL(q)));
 	bar_wr(COMMON(Q_AVAILHI), 4, 0);
-	bar_wr(COMMON(Q_USEDLO), 8, RING(q) + 0x2000);		/* or all 64 bits at once */
+	bar_wr(COMMON(Q_USEDLO), 8, VDRV_USED(q));		/* or all 64 bits at once */
 	bar_wr(COMMON(Q_ENABLE), 2, 1);
 	ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 1);
 }
@@ -162,26 +154,6 @@ static void driver_init(void)
 	set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
-static void desc(unsigned int q, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-
-	memcpy((u8 *)host(RING(q)) + i * sizeof(d), &d, sizeof(d));
-}
-
-static struct vring_used *used(unsigned int q)
-{
-	return host(RING(q) + 0x2000);
-}
-
-static void post(unsigned int q, u16 head)
-{
-	struct vring_avail *avail = host(RING(q) + 0x1000);
-
-	avail->ring[t.avail_idx[q] % QSIZE] = head;
-	avail->idx = ++t.avail_idx[q];
-}
-
 /* Forgets what the terminal got so far. */
 static void drain(void)
 {
@@ -197,9 +169,9 @@ static void transmit_one(void)
 	char out[4];
 
 	drain();
-	memcpy(host(BUF), "x", 1);
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
+	memcpy(vdrv__host(&t.v, BUF), "x", 1);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 1);
 }
@@ -207,21 +179,15 @@ static void transmit_one(void)
 static void setup_with(enum virtio_transport_type transport)
 {
 	memset(&t, 0, sizeof(t));
-	t.kvm.ram = aligned_alloc(SZ_4K, RAM_SIZE);
-	ck_assert_ptr_nonnull(t.kvm.ram);
-	memset(t.kvm.ram, 0, RAM_SIZE);
-	t.kvm.ram_size = RAM_SIZE;
-	t.kvm.vm_fd = -1;		/* interrupts go nowhere: ISR and Status tell */
-	t.cfg.console = CONSOLE_VIRTIO;
-	t.cfg.virtio_transport = transport;
-	t.kvm.cfg = &t.cfg;
+	vdrv__setup(&t.v, RAM_SIZE);	/* interrupts go nowhere: ISR and Status tell */
+	t.v.cfg.console = CONSOLE_VIRTIO;
+	t.v.cfg.virtio_transport = transport;
 	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
 	t.term.in_fd = -1;
 	t.term.out_fd = t.out[1];
-	t.kvm.term = &t.term;
-	log_level = LOG_ERROR;
-	ck_assert_int_eq(pci__init(&t.kvm), 0);
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);
+	t.v.kvm.term = &t.term;
+	ck_assert_int_eq(pci__init(&t.v.kvm), 0);
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
 }
 
 static void setup(void)
@@ -231,13 +197,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	virtio_console__exit(&t.kvm);
-	pci__exit(&t.kvm);
-	ck_assert_ptr_null(t.kvm.mmio.regions);
+	virtio_console__exit(&t.v.kvm);
+	pci__exit(&t.v.kvm);
+	ck_assert_ptr_null(t.v.kvm.mmio.regions);
 	close(t.out[0]);
 	close(t.out[1]);
-	free(t.kvm.ram);
-	log_level = LOG_WARNING;
+	vdrv__teardown(&t.v);
 }
 
 /* --- config space --- */
@@ -466,8 +431,8 @@ START_TEST(device_tree_node)
 	const fdt32_t *p;
 	int node, len;
 
-	ck_assert_uint_eq(t.kvm.nr_fdt_gens, 1);
-	gen = t.kvm.fdt_gens[0];
+	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 1);
+	gen = t.v.kvm.fdt_gens[0];
 	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
 	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
 	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
@@ -523,8 +488,8 @@ START_TEST(next_device_gets_the_next_slot)
 	static struct virtq vq;
 	u32 pos = 0x40;
 
-	virtio_dev__init(&other, &t.kvm, &rng_ops, &vq, 1);
-	ck_assert_int_eq(virtio__attach(&t.kvm, &other), 0);
+	virtio_dev__init(&other, &t.v.kvm, &rng_ops, &vq, 1);
+	ck_assert_int_eq(virtio__attach(&t.v.kvm, &other), 0);
 	ck_assert_uint_eq(rd_at(ecam(1, 0, PCI_DEVICE_ID), 2), 0x1040 + VIRTIO_ID_RNG);
 	ck_assert_uint_eq(rd_at(ecam(1, 0, PCI_CLASS_DEVICE), 2), 0xff00);
 	ck_assert_uint_eq(rd_at(ecam(1, 0, PCI_BASE_ADDRESS_0), 4),
@@ -550,12 +515,12 @@ START_TEST(bus_is_full_at_32)
 	static struct virtq vqs[LKVM_PCI_MAX_DEVS];
 
 	for (unsigned int i = 1; i < LKVM_PCI_MAX_DEVS; i++) {
-		virtio_dev__init(&devs[i], &t.kvm, &rng_ops, &vqs[i], 1);
-		ck_assert_int_eq(virtio__attach(&t.kvm, &devs[i]), 0);
+		virtio_dev__init(&devs[i], &t.v.kvm, &rng_ops, &vqs[i], 1);
+		ck_assert_int_eq(virtio__attach(&t.v.kvm, &devs[i]), 0);
 	}
 	ck_assert_uint_eq(rd_at(ecam(31, 0, PCI_DEVICE_ID), 2), 0x1044);
-	virtio_dev__init(&devs[0], &t.kvm, &rng_ops, &vqs[0], 1);
-	ck_assert_int_eq(virtio__attach(&t.kvm, &devs[0]), -ENOSPC);
+	virtio_dev__init(&devs[0], &t.v.kvm, &rng_ops, &vqs[0], 1);
+	ck_assert_int_eq(virtio__attach(&t.v.kvm, &devs[0]), -ENOSPC);
 	ck_assert_ptr_null(devs[0].transport);
 	for (unsigned int i = 0; i < LKVM_PCI_MAX_DEVS; i++) {
 		if (i)
@@ -572,7 +537,7 @@ START_TEST(no_bus_with_virtio_mmio)
 	ck_assert(!bus(LKVM_PCI_CFG_BASE, (u8[4]){ 0 }, 4, false));
 	ck_assert(!bus(LKVM_PCI_MMIO_BASE, (u8[4]){ 0 }, 4, false));
 	ck_assert_uint_eq(rd_at(LKVM_VIRTIO_MMIO_BASE, 4), 0x74726976);	/* virtio-mmio instead */
-	ck_assert_uint_eq(t.kvm.nr_fdt_gens, 1);
+	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 1);
 }
 END_TEST
 
@@ -681,8 +646,8 @@ START_TEST(queue_select_out_of_range)
 	for (u32 q = 2; q; q = q < 0x8000 ? q * 2 : 0) {
 		bar_wr(COMMON(Q_SELECT), 2, q == 0x8000 ? 0xffff : q);
 		ck_assert_uint_eq(bar_rd(COMMON(Q_SIZE), 2), 0);	/* no such queue */
-		bar_wr(COMMON(Q_SIZE), 2, QSIZE);
-		bar_wr(COMMON(Q_DESCLO), 8, RING(0));
+		bar_wr(COMMON(Q_SIZE), 2, t.v.qsize);
+		bar_wr(COMMON(Q_DESCLO), 8, VDRV_DESC(0));
 		bar_wr(COMMON(Q_ENABLE), 2, 1);
 		ck_assert_uint_eq(bar_rd(COMMON(Q_SIZE), 2), 0);
 		ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 0);
@@ -706,9 +671,9 @@ START_TEST(queue_size_not_a_power_of_2)
 		negotiate();
 		bar_wr(COMMON(Q_SELECT), 2, RXQ);
 		bar_wr(COMMON(Q_SIZE), 2, bad[i]);
-		bar_wr(COMMON(Q_DESCLO), 8, RING(0));
-		bar_wr(COMMON(Q_AVAILLO), 8, RING(0) + 0x1000);
-		bar_wr(COMMON(Q_USEDLO), 8, RING(0) + 0x2000);
+		bar_wr(COMMON(Q_DESCLO), 8, VDRV_DESC(0));
+		bar_wr(COMMON(Q_AVAILLO), 8, VDRV_AVAIL(0));
+		bar_wr(COMMON(Q_USEDLO), 8, VDRV_USED(0));
 		bar_wr(COMMON(Q_ENABLE), 2, 1);
 		ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 0);
 		ck_assert_uint_ne(status() & S_NEEDS_RESET, 0);
@@ -721,9 +686,9 @@ START_TEST(rings_outside_ram_need_reset)
 	enable_bar();
 	negotiate();
 	bar_wr(COMMON(Q_SELECT), 2, TXQ);
-	bar_wr(COMMON(Q_SIZE), 2, QSIZE);
+	bar_wr(COMMON(Q_SIZE), 2, t.v.qsize);
 	bar_wr(COMMON(Q_DESCLO), 8, G(RAM_SIZE - 64));		/* 128 bytes needed */
-	bar_wr(COMMON(Q_AVAILLO), 8, RING(0) + 0x1000);
+	bar_wr(COMMON(Q_AVAILLO), 8, VDRV_AVAIL(0));
 	bar_wr(COMMON(Q_USEDLO), 8, BAR);			/* the BAR itself */
 	bar_wr(COMMON(Q_ENABLE), 2, 1);
 	ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 0);
@@ -738,11 +703,11 @@ START_TEST(queue_setup_fixed_while_enabled)
 	bar_wr(COMMON(Q_SIZE), 2, 2);
 	bar_wr(COMMON(Q_DESCLO), 8, 0);
 	bar_wr(COMMON(Q_ENABLE), 2, 0);				/* not the driver's to write */
-	ck_assert_uint_eq(bar_rd(COMMON(Q_SIZE), 2), QSIZE);
-	ck_assert_uint_eq(bar_rd(COMMON(Q_DESCLO), 8), RING(TXQ));
+	ck_assert_uint_eq(bar_rd(COMMON(Q_SIZE), 2), t.v.qsize);
+	ck_assert_uint_eq(bar_rd(COMMON(Q_DESCLO), 8), VDRV_DESC(TXQ));
 	ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 1);
 	transmit_one();
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 }
 END_TEST
 
@@ -752,13 +717,13 @@ START_TEST(notify_and_isr_read_to_clear)
 
 	driver_init();
 	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
-	memcpy(host(BUF), "hello", 5);
-	desc(TXQ, 0, BUF, 5, 0, 0);
-	post(TXQ, 0);
+	memcpy(vdrv__host(&t.v, BUF), "hello", 5);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 5, 0, 0);
+	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 5);
 	ck_assert_str_eq(out, "hello");
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 	/* The INTx is pending in Status until the driver reads the ISR, which clears it. */
 	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
 	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 2), 0);	/* not a byte read: no effect */
@@ -768,8 +733,8 @@ START_TEST(notify_and_isr_read_to_clear)
 	bar_wr(VIRTIO_PCI_ISR_OFF, 1, 0xff);			/* read-only */
 	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
 	/* A 32-bit doorbell write works too. */
-	desc(TXQ, 1, BUF, 2, 0, 0);
-	post(TXQ, 1);
+	vdrv__desc(&t.v, TXQ, 1, BUF, 2, 0, 0);
+	vdrv__offer(&t.v, TXQ, 1);
 	bar_wr(NOTIFY(TXQ), 4, TXQ);
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 2);
 }
@@ -790,20 +755,20 @@ END_TEST
 START_TEST(notify_of_bad_queues)
 {
 	driver_init();
-	memcpy(host(BUF), "x", 1);
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
+	memcpy(vdrv__host(&t.v, BUF), "x", 1);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(2), 2, 2);				/* no such queue */
 	bar_wr(NOTIFY(1000), 2, 1000);				/* within the region still */
 	bar_wr(NOTIFY(TXQ) + 1, 2, TXQ);			/* misaligned */
 	bar_wr(NOTIFY(TXQ), 1, TXQ);				/* too narrow */
 	bar_wr(NOTIFY(TXQ), 8, TXQ);				/* too wide */
 	bar_wr(NOTIFY(0xfff / 4), 4, ALL_ONES);
-	ck_assert_uint_eq(used(TXQ)->idx, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 0);
 	ck_assert_uint_eq(status() & S_NEEDS_RESET, 0);
 	/* What the driver writes into a doorbell does not matter: the address tells the queue. */
 	bar_wr(NOTIFY(TXQ), 2, 0xffff);
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 }
 END_TEST
 
@@ -825,18 +790,18 @@ END_TEST
 START_TEST(failure_raises_a_config_interrupt)
 {
 	driver_init();
-	desc(TXQ, 0, 0x1000, 16, 0, 0);				/* not RAM */
-	post(TXQ, 0);
+	vdrv__desc(&t.v, TXQ, 0, 0x1000, 16, 0, 0);				/* not RAM */
+	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
 	ck_assert_uint_ne(status() & S_NEEDS_RESET, 0);
 	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
-	ck_assert_uint_eq(used(TXQ)->idx, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 0);
 }
 END_TEST
 
 START_TEST(config_change_interrupts)
 {
-	struct virtio_dev *vdev = t.kvm.virtio_devs;
+	struct virtio_dev *vdev = t.v.kvm.virtio_devs;
 
 	ck_assert_ptr_nonnull(vdev);
 	enable_bar();
@@ -855,9 +820,9 @@ END_TEST
 START_TEST(reset_clears_everything)
 {
 	driver_init();
-	memcpy(host(BUF), "x", 1);
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
+	memcpy(vdrv__host(&t.v, BUF), "x", 1);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
 	bar_wr(COMMON(DFSELECT), 4, 1);
 	bar_wr(COMMON(Q_SELECT), 2, TXQ);
@@ -873,11 +838,11 @@ START_TEST(reset_clears_everything)
 	ck_assert_uint_eq(bar_rd(COMMON(Q_ENABLE), 2), 0);
 	ck_assert_uint_eq(bar_rd(COMMON(Q_DESCLO), 8), 0);
 	/* And it comes up again the same way. */
-	memset(host(RING(0)), 0, 0x8000);
-	t.avail_idx[0] = t.avail_idx[1] = 0;
+	memset(vdrv__host(&t.v, VDRV_DESC(0)), 0, 0x8000);
+	t.v.avail_idx[0] = t.v.avail_idx[1] = 0;
 	driver_init();
 	transmit_one();
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 }
 END_TEST
 
@@ -928,11 +893,11 @@ START_TEST(pci_config_access_capability)
 	ck_assert_uint_eq(cfg_rd(0x84 + 16, 1), 1);
 	ck_assert_uint_eq(cfg_rd(0x84 + 16, 1), 0);
 	/* A notify through it. */
-	desc(TXQ, 1, BUF, 1, 0, 0);
-	post(TXQ, 1);
+	vdrv__desc(&t.v, TXQ, 1, BUF, 1, 0, 0);
+	vdrv__offer(&t.v, TXQ, 1);
 	pci_cfg(0, NOTIFY(TXQ), 2);
 	cfg_wr(0x84 + 16, 2, TXQ);
-	ck_assert_uint_eq(used(TXQ)->idx, 2);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 2);
 }
 END_TEST
 
@@ -958,12 +923,12 @@ START_TEST(junk_everywhere)
 		else
 			(void)rd_at(BAR + off, len);
 	}
-	memset(host(RING(0)), 0, 0x8000);
-	t.avail_idx[0] = t.avail_idx[1] = 0;
+	memset(vdrv__host(&t.v, VDRV_DESC(0)), 0, 0x8000);
+	t.v.avail_idx[0] = t.v.avail_idx[1] = 0;
 	ck_assert_uint_eq(cfg_rd(PCI_VENDOR_ID, 4), 0x10431af4);
 	driver_init();
 	transmit_one();
-	ck_assert_uint_eq(used(TXQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 }
 END_TEST
 
@@ -974,7 +939,7 @@ END_TEST
 
 static u64 doorbell(unsigned int q)
 {
-	return virtio_pci__doorbell_ioevent(t.kvm.virtio_devs, q);
+	return virtio_pci__doorbell_ioevent(t.v.kvm.virtio_devs, q);
 }
 
 static void expect_doorbells(u64 bar)
@@ -986,14 +951,14 @@ static void expect_doorbells(u64 bar)
 /* One transmit of "y" through a doorbell at bar: the MMIO-exit path, as without KVM. */
 static void transmit_at(u64 bar)
 {
-	struct vring_used *u = used(TXQ);
+	struct vring_used *u = vdrv__used(&t.v, TXQ);
 	u16 before = u->idx;
 	char out[4];
 
 	drain();
-	memcpy(host(BUF), "y", 1);
-	desc(TXQ, 0, BUF, 1, 0, 0);
-	post(TXQ, 0);
+	memcpy(vdrv__host(&t.v, BUF), "y", 1);
+	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
+	vdrv__offer(&t.v, TXQ, 0);
 	wr_at(bar + NOTIFY(TXQ), 2, TXQ);
 	ck_assert_uint_eq(u->idx, (u16)(before + 1));
 	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 1);
@@ -1078,10 +1043,10 @@ static void win_wr(u32 off, unsigned int len, u32 val)
 static void win_setup_queue(unsigned int q)
 {
 	win_wr(COMMON(Q_SELECT), 2, q);
-	win_wr(COMMON(Q_SIZE), 2, QSIZE);
-	win_wr(COMMON(Q_DESCLO), 4, (u32)RING(q));
-	win_wr(COMMON(Q_AVAILLO), 4, (u32)(RING(q) + 0x1000));
-	win_wr(COMMON(Q_USEDLO), 4, (u32)(RING(q) + 0x2000));
+	win_wr(COMMON(Q_SIZE), 2, t.v.qsize);
+	win_wr(COMMON(Q_DESCLO), 4, (u32)VDRV_DESC(q));
+	win_wr(COMMON(Q_AVAILLO), 4, (u32)(VDRV_AVAIL(q)));
+	win_wr(COMMON(Q_USEDLO), 4, (u32)(VDRV_USED(q)));
 	win_wr(COMMON(Q_ENABLE), 2, 1);
 }
 
@@ -1089,7 +1054,7 @@ START_TEST(doorbells_wait_for_decoding)
 {
 	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)BAR);
 	win_setup_queue(TXQ);
-	ck_assert(atomic_load(&t.kvm.virtio_devs->vqs[TXQ].ready));
+	ck_assert(atomic_load(&t.v.kvm.virtio_devs->vqs[TXQ].ready));
 	ck_assert_uint_eq(doorbell(TXQ), 0);			/* enabled, but not decoding */
 	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	ck_assert_uint_eq(doorbell(TXQ), BAR + NOTIFY(TXQ));
@@ -1108,7 +1073,7 @@ END_TEST
 START_TEST(doorbells_under_junk)
 {
 	static const u32 bars[] = { (u32)BAR, (u32)LAST_BAR, ALL_ONES, 0x1000, (u32)WINDOW_END };
-	struct virtio_dev *vdev = t.kvm.virtio_devs;
+	struct virtio_dev *vdev = t.v.kvm.virtio_devs;
 	u64 seed = 0x2545f4914f6cdd1dULL;
 
 	for (unsigned int i = 0; i < 3000; i++) {
@@ -1148,16 +1113,16 @@ END_TEST
 /* With the I/O thread but no KVM, add fails: the doorbell is where it was meant, via MMIO exits. */
 START_TEST(doorbells_without_kvm_exit)
 {
-	ck_assert_int_eq(virtio_io__start(&t.kvm), 0);
+	ck_assert_int_eq(virtio_io__start(&t.v.kvm), 0);
 	driver_init();
-	ck_assert_ptr_null(t.kvm.virtio_devs->vqs[TXQ].ioevent);
+	ck_assert_ptr_null(t.v.kvm.virtio_devs->vqs[TXQ].ioevent);
 	expect_doorbells(BAR);
 	transmit_at(BAR);
 	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)LAST_BAR);
 	transmit_at(LAST_BAR);
-	virtio_console__exit(&t.kvm);
-	virtio_io__stop(&t.kvm);
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);	/* for teardown */
+	virtio_console__exit(&t.v.kvm);
+	virtio_io__stop(&t.v.kvm);
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);	/* for teardown */
 }
 END_TEST
 
@@ -1166,7 +1131,7 @@ START_TEST(isr_bits_add_up)
 {
 	driver_init();
 	transmit_one();
-	virtio_dev__config_changed(t.kvm.virtio_devs);
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
 	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
 	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
 	ck_assert_uint_ne(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
@@ -1178,10 +1143,10 @@ END_TEST
 
 START_TEST(exit_detaches)
 {
-	virtio_console__exit(&t.kvm);
+	virtio_console__exit(&t.v.kvm);
 	ck_assert_uint_eq(cfg_rd(PCI_VENDOR_ID, 4), ALL_ONES);
 	ck_assert_uint_eq(rd_at(LKVM_PCI_MMIO_BASE, 4), ALL_ONES);
-	ck_assert_int_eq(virtio_console__init(&t.kvm), 0);	/* for teardown */
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);	/* for teardown */
 	ck_assert_uint_eq(cfg_rd(PCI_VENDOR_ID, 4), 0x10431af4);
 }
 END_TEST

@@ -416,6 +416,41 @@ START_TEST(readable_after_writable)
 }
 END_TEST
 
+/*
+ * A reply written over the avail ring would make chains available by itself, and the device
+ * would never run dry: a device-writable buffer must not touch it (used_event included).
+ */
+START_TEST(writable_buffer_over_the_avail_ring)
+{
+	static const struct { u64 addr; u32 len; } bad[] = {
+		{ AVAIL, 4 },				/* flags and idx */
+		{ AVAIL - 4, 8 },			/* from below into flags */
+		{ AVAIL + 20, 2 },			/* used_event, its last 2 bytes */
+	};
+
+	vdrv__desc(&f.v, 0, 0, BUF, 16, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, bad[_i].addr, bad[_i].len, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
+	assert_broken();
+}
+END_TEST
+
+/* The device only reads what it takes from a readable buffer; next to the ring is fine. */
+START_TEST(buffers_beside_the_avail_ring)
+{
+	static struct virtq_chain c;
+
+	vdrv__desc(&f.v, 0, 0, AVAIL, 22, F_NEXT, 1);
+	vdrv__desc(&f.v, 0, 1, AVAIL + 22, 8, F_WRITE | F_NEXT, 2);
+	vdrv__desc(&f.v, 0, 2, AVAIL - 8, 8, F_WRITE, 0);
+	vdrv__offer(&f.v, 0, 0);
+	ck_assert_int_eq(pop(&c), 1);
+	ck_assert_uint_eq(c.nr_out, 1);
+	ck_assert_uint_eq(c.nr_in, 2);
+	ck_assert(!needs_reset());
+}
+END_TEST
+
 START_TEST(broken_queue_is_reported_once_until_reset)
 {
 	static struct virtq_chain c;
@@ -623,6 +658,9 @@ START_TEST(queue_setup_checks)
 		{ 8, DESC, AVAIL, G(RAM_SIZE - 68) },		/* 70 bytes with avail_event */
 		{ 8, 0, AVAIL, USED },
 		{ 8, DESC, AVAIL, 0xfffffffffffffff0ULL },
+		{ 8, DESC, AVAIL, AVAIL },			/* used ring on the avail ring */
+		{ 8, DESC, AVAIL, AVAIL + 20 },			/* on its used_event */
+		{ 8, DESC, AVAIL, AVAIL - 68 },			/* avail_event on its flags */
 	};
 
 	virtq__disable(&f.vq);
@@ -871,6 +909,8 @@ Suite *virtqueue_suite(void)
 	tcase_add_test(bad, avail_index_jumps_past_the_ring);
 	tcase_add_test(bad, avail_index_goes_backwards);
 	tcase_add_test(bad, readable_after_writable);
+	tcase_add_loop_test(bad, writable_buffer_over_the_avail_ring, 0, 3);
+	tcase_add_test(bad, buffers_beside_the_avail_ring);
 	tcase_add_test(bad, broken_queue_is_reported_once_until_reset);
 	tcase_add_test(bad, random_rings);
 	suite_add_tcase(s, bad);
@@ -893,7 +933,7 @@ Suite *virtqueue_suite(void)
 	suite_add_tcase(s, ind);
 
 	tcase_add_checked_fixture(setup_tc, setup, teardown);
-	tcase_add_loop_test(setup_tc, queue_setup_checks, 0, 12);
+	tcase_add_loop_test(setup_tc, queue_setup_checks, 0, 15);
 	tcase_add_test(setup_tc, rings_at_the_end_of_ram);
 	tcase_add_test(setup_tc, nothing_before_driver_ok);
 	tcase_add_test(setup_tc, feature_negotiation);

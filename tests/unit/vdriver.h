@@ -1,7 +1,8 @@
 /*
  * A fake guest driver for the unit tests of virtio devices: a fake VM (struct kvm with a guest
  * RAM and an MMIO bus, no KVM), a virtio-mmio driver that sets the device up as Linux does, and
- * the driver's side of the split rings. One struct vdrv per test holds it all.
+ * the driver's side of the split rings. One struct vdrv per test holds it all. The fake VM and
+ * the rings do not depend on the transport: test-pci.c drives them through virtio-pci.
  *
  * Ring layout in guest RAM: queue q has its descriptor table at VDRV_DESC(q), its avail ring
  * at VDRV_AVAIL(q) and its used ring at VDRV_USED(q), one page each, from G(0x1000) on, 0x4000
