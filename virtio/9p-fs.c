@@ -96,11 +96,20 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
 	return st->st_dev == dev && st->st_ino == ino;
 }
 
+/*
+ * QEMU's: a file's version changes with its mtime or size. Linux caches (cache=loose, mmap,
+ * fscache) only files whose version is not 0, and drops what it cached when it changes.
+ */
+static u32 qid_version(const struct stat *st)
+{
+	return (u32)((u64)st->st_mtime ^ ((u64)st->st_size << 8));
+}
+
 void p9fs__qid(const struct stat *st, struct p9_qid *qid)
 {
 	qid->type = S_ISDIR(st->st_mode) ? P9_QTDIR : S_ISLNK(st->st_mode) ? P9_QTSYMLINK :
 		    P9_QTFILE;
-	qid->version = 0;
+	qid->version = qid_version(st);
 	qid->path = (u64)st->st_ino;
 }
 
@@ -109,6 +118,7 @@ void p9fs__node_qid(const struct p9_node *n, struct p9_qid *qid)
 	struct stat st = { .st_mode = n->mode, .st_ino = n->ino };
 
 	p9fs__qid(&st, qid);
+	qid->version = n->version;
 }
 
 /* --- nodes --- */
@@ -141,6 +151,7 @@ static int node_set(struct p9_node *n, int fd)
 	n->dev = st.st_dev;
 	n->ino = st.st_ino;
 	n->mode = st.st_mode;
+	n->version = qid_version(&st);
 	return 0;
 }
 
@@ -478,6 +489,7 @@ int p9fs__lcreate(struct p9_server *s, struct p9_fid *fid, const char *name, u32
 	n->dev = st.st_dev;
 	n->ino = st.st_ino;
 	n->mode = st.st_mode;
+	n->version = qid_version(&st);
 	fid->open_fd = fd;
 	fid->open_acc = oflags & O_ACCMODE;
 	p9fs__qid(&st, qid);

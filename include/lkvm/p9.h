@@ -118,6 +118,7 @@ struct p9_node {
 	dev_t dev, pdev;		/* the object's and its parent's identity */
 	ino_t ino, pino;
 	mode_t mode;			/* the object's type and mode when it was looked up */
+	u32 version;			/* and its qid version then */
 };
 
 struct p9_fid {

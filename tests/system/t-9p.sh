@@ -50,6 +50,21 @@ p9_ops() {
 		fail "hostbig: the guest read $h, not what the host wrote"
 }
 
+# cache=loose: Linux caches only files whose qid version is not 0. Reading the 4 MiB file twice
+# then takes a few large read-ahead requests, where uncached it takes 4K ones (over 2000).
+p9_cache_loose() {
+	p9_prepare
+	_opts=trans=virtio,version=9p2000.L,cache=loose,msize=524288 _md5="md5sum /mnt/hostbig"
+	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --debug --9p "$T/share,share" \
+		-p "-- mkdir -p /mnt && mount -t 9p -o $_opts share /mnt && $_md5 && $_md5"
+	expect_rc 0
+	_want=$(md5sum "$T/share/hostbig" | cut -d ' ' -f 1)
+	[ "$(count_console "^$_want  /mnt/hostbig\$")" = 2 ] || fail "the guest did not read hostbig twice whole"
+	_n=$(sed -n 's/.*virtio-9p: queue 0: \([0-9]*\) notifications.*/\1/p' "$T/stderr")
+	[ -n "$_n" ] || fail "stderr: no notification count for virtio-9p"
+	[ "$_n" -lt 300 ] || fail "$_n requests for two reads of 4 MiB: the guest did not cache"
+}
+
 # -d DIR without an initrd: the guest's root is DIR over 9p (the initramfs unpacked there).
 p9_root() {
 	mkdir -p "$T/root"
@@ -64,4 +79,5 @@ p9_root() {
 }
 
 run_test_both 9p-ops p9_ops
+run_test 9p-cache-loose p9_cache_loose
 run_test 9p-root p9_root

@@ -34,6 +34,7 @@ static struct {
 	u8 resp[P9_MAX_MSIZE];
 	size_t rlen, rpos;
 	u16 tag;
+	u32 qid_version;		/* of the last qid rqid read */
 } t;
 
 /* --- building requests and reading replies --- */
@@ -135,11 +136,12 @@ static void expect_ok(u8 rtype)
 	ck_assert_uint_eq(type, rtype);
 }
 
+/* Reads a qid: its type; its path into *path, its version into t.qid_version. */
 static u8 rqid(u64 *path)
 {
 	u8 type = r8();
 
-	r32();
+	t.qid_version = r32();
 	*path = r64();
 	return type;
 }
@@ -743,6 +745,48 @@ static unsigned int list_dir(u32 fid, const char *want, u32 count)
 	return entries;
 }
 
+/* The version Linux's caches need (0: never cached), QEMU's: mtime ^ size << 8. */
+static u32 host_set(const char *rel, const char *data, time_t mtime)
+{
+	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+
+	host_write(host_path(rel), data);
+	ck_assert_int_eq(utimensat(AT_FDCWD, host_path(rel), ts, 0), 0);
+	return (u32)(mtime ^ ((time_t)strlen(data) << 8));
+}
+
+/* Every qid of a file (walk, getattr, lopen) carries its version, which follows its content. */
+START_TEST(qid_versions_follow_content)
+{
+	u32 v1 = host_set("f", "first", 1700000000), v2, mode;
+	u64 size, nlink, path;
+
+	ck_assert_uint_ne(v1, 0);
+	m_begin(P9_TWALK);
+	m32(ROOT);
+	m32(1);
+	m16(1);
+	mstr("f");
+	expect_ok(P9_RWALK);
+	ck_assert_uint_eq(r16(), 1);
+	rqid(&path);
+	ck_assert_uint_eq(t.qid_version, v1);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert_uint_eq(t.qid_version, v1);
+	lopen(1, O_RDONLY);
+	rqid(&path);
+	ck_assert_uint_eq(t.qid_version, v1);
+
+	v2 = host_set("f", "second version", 1700000000);	/* the same mtime, a new size */
+	ck_assert_uint_ne(v2, v1);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert_uint_eq(t.qid_version, v2);
+	host_set("f", "second version", 1700000001);
+	getattr(1, &mode, &size, &nlink);
+	ck_assert_uint_eq(t.qid_version, v2 ^ 1);
+}
+END_TEST
+
 START_TEST(mkdir_and_readdir)
 {
 	char name[16];
@@ -1337,6 +1381,7 @@ Suite *p9_suite(void)
 	tcase_add_test(ops, create_write_read);
 	tcase_add_test(ops, create_keeps_the_guests_mode);
 	tcase_add_test(ops, lopen_truncate_and_append);
+	tcase_add_test(ops, qid_versions_follow_content);
 	tcase_add_test(ops, mkdir_and_readdir);
 	tcase_add_test(ops, symlink_and_readlink);
 	tcase_add_test(ops, rename_keeps_fids_working);
