@@ -279,7 +279,8 @@ static int p9_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	flags = get32(in);
 	mode = get32(in);
 	get32(in);				/* gid: files belong to the invoking user */
-	if ((err = fid_get(s, in, id, &fid)) || (err = p9fs__lcreate(s, fid, name, flags, mode, &qid)))
+	if ((err = fid_get(s, in, id, &fid)) ||
+	    (err = p9fs__lcreate(s, fid, name, flags, mode, &qid)))
 		return err;
 	put_qid(out, &qid);
 	put32(out, 0);

@@ -62,6 +62,19 @@ large)		# DEV: 16M of random data, written and read back 1M at a time, bypassing
 	echo "blk-large: direct=$(dd if="$2" bs=1M count=16 iflag=direct 2>/dev/null | md5)"
 	echo "blk-large: cached=$(dd if="$2" bs=64k skip=256 count=256 2>/dev/null | md5)"
 	;;
+mkroot)		# DEV: an ext2 root file system on DEV, a copy of this initramfs and a marker
+	mke2fs "$2" >/tmp/mkfs.out 2>&1 || { echo "blk-mkroot: mke2fs: $(tail -n 1 /tmp/mkfs.out)"; exit; }
+	mkdir -p /mnt && mount -t ext2 "$2" /mnt || exit
+	for d in /*; do
+		case $d in
+		/proc | /sys | /dev | /tmp | /mnt) mkdir -p "/mnt$d" ;;
+		*) cp -a "$d" /mnt/ ;;
+		esac
+	done
+	echo made-by-mkroot >/mnt/root-marker
+	umount /mnt
+	echo "blk-mkroot: rc=$?"
+	;;
 discard)	# DEV AT LEN
 	info
 	blkdiscard -o $(($3 * 4096)) -l $(($4 * 4096)) "$2"

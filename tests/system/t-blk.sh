@@ -143,6 +143,21 @@ blk_locked() {
 	wait "$_first" 2>/dev/null || true	# 137: killed
 }
 
+# -d FILE without an initrd: the guest's root is the disk (root=/dev/vda rw), as with kvmtool. A
+# first boot puts an ext2 file system with a copy of the initramfs on it.
+blk_root() {
+	blk_image 32
+	blk_run "-d $T/disk.img" mkroot /dev/vda
+	expect_rc 0
+	expect_console '^blk-mkroot: rc=0$'
+	lk_run 300 run -k "$LKVM_KERNEL" -c 1 -m 256M -d "$T/disk.img" \
+		-p "init=/init -- grep /dev/root /proc/mounts; cat /root-marker; touch /new && echo wrote"
+	expect_rc 0
+	expect_console '^/dev/root / ext2 rw'
+	expect_console '^made-by-mkroot$'
+	expect_console '^wrote$'
+}
+
 blk_missing() {
 	lk_run 60 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M -d "$T/missing.img" \
 		-p "-- true"
@@ -161,4 +176,5 @@ run_test_both blk-large-direct blk_large ,direct
 run_test_both blk-discard blk_discard
 run_test blk-reboot blk_reboot
 run_test blk-locked blk_locked
+run_test blk-root blk_root
 run_test blk-missing blk_missing
