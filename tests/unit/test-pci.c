@@ -48,7 +48,6 @@ static struct {
 	int out[2];
 } t;
 
-
 static bool bus(u64 addr, u8 *data, unsigned int len, bool is_write)
 {
 	return mmio__access(&t.v.kvm.mmio, addr, data, len, is_write);
@@ -124,7 +123,7 @@ static void setup_queue(unsigned int q)
 	/* As Linux writes them: two 32-bit halves, low first. */
 	bar_wr(COMMON(Q_DESCLO), 4, (u32)VDRV_DESC(q));
 	bar_wr(COMMON(Q_DESCHI), 4, VDRV_DESC(q) >> 32);
-	bar_wr(COMMON(Q_AVAILLO), 4, (u32)(VDRV_AVAIL(q)));
+	bar_wr(COMMON(Q_AVAILLO), 4, (u32)VDRV_AVAIL(q));
 	bar_wr(COMMON(Q_AVAILHI), 4, 0);
 	bar_wr(COMMON(Q_USEDLO), 8, VDRV_USED(q));		/* or all 64 bits at once */
 	bar_wr(COMMON(Q_ENABLE), 2, 1);
@@ -1045,8 +1044,8 @@ static void win_setup_queue(unsigned int q)
 	win_wr(COMMON(Q_SELECT), 2, q);
 	win_wr(COMMON(Q_SIZE), 2, t.v.qsize);
 	win_wr(COMMON(Q_DESCLO), 4, (u32)VDRV_DESC(q));
-	win_wr(COMMON(Q_AVAILLO), 4, (u32)(VDRV_AVAIL(q)));
-	win_wr(COMMON(Q_USEDLO), 4, (u32)(VDRV_USED(q)));
+	win_wr(COMMON(Q_AVAILLO), 4, (u32)VDRV_AVAIL(q));
+	win_wr(COMMON(Q_USEDLO), 4, (u32)VDRV_USED(q));
 	win_wr(COMMON(Q_ENABLE), 2, 1);
 }
 
