@@ -444,11 +444,13 @@ void virtio_status_irq__raise(struct virtio_status_irq *si, u32 bits)
 u32 virtio_status_irq__ack(struct virtio_status_irq *si, u32 bits)
 {
 	u32 before;
+	bool was;
 
 	pthread_mutex_lock(&si->lock);
+	was = virtio_status_irq__level(si);
 	before = si->status;
 	si->status &= ~bits;
-	virtio_status_irq__drive(si, before && !si->masked);
+	virtio_status_irq__drive(si, was);
 	pthread_mutex_unlock(&si->lock);
 	return before;
 }

@@ -3,8 +3,8 @@
  * pci. Device n (n < LKVM_PCI_MAX_DEVS, function 0 only) gets INTA on SPI LKVM_PCI_SPI_BASE + n
  * and up to PCI_NR_BARS 32-bit memory BARs, which the guest may move anywhere in the window
  * [LKVM_PCI_MMIO_BASE, + LKVM_PCI_MMIO_SIZE): the bus decodes them where the guest put them, while
- * the device's Command register enables memory space (pci__bar_base). Before the guest moves them, a device's
- * BARs sit at LKVM_PCI_MMIO_BASE + n * LKVM_PCI_BAR_SIZE, one after the other.
+ * the device's Command register enables memory space (pci__bar_base). Before the guest moves
+ * them, a device's BARs sit at LKVM_PCI_MMIO_BASE + n * LKVM_PCI_BAR_SIZE, one after the other.
  *
  * The bus implements the type 0 header (0x00-0x3f); a device implements its capabilities
  * (0x40-0xff) and what its BARs hold. Config accesses are serialised by the bus lock, as config
