@@ -425,7 +425,7 @@ static int run_vm(struct vm_context *ctx, int sig_fd)
 	enum vm_stop why;
 	int code;
 
-	if (term__init(&term, cfg->console_log))
+	if (term__init(&term, STDIN_FILENO, STDOUT_FILENO, cfg->console_log))
 		return LKVM_EXIT_ERROR;
 	ctx->term = &term;
 	do {

@@ -141,8 +141,10 @@ static int kvm__setup_ram(struct kvm *kvm)
 		.userspace_addr = (u64)(uintptr_t)kvm->ram,
 	};
 	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
-		pr_err("guest RAM: KVM refused it: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		pr_err("guest RAM: KVM refused it: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -150,8 +152,10 @@ static int kvm__setup_ram(struct kvm *kvm)
 static int kvm__create_cpus(struct kvm *kvm)
 {
 	kvm->cpus = calloc(kvm->nr_cpus, sizeof(*kvm->cpus));
-	if (!kvm->cpus)
+	if (!kvm->cpus) {
+		pr_err("vCPUs: out of memory");
 		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		int err = kvm_cpu__create(kvm, i, &kvm->cpus[i]);
 
@@ -164,7 +168,7 @@ static int kvm__create_cpus(struct kvm *kvm)
 static int kvm__create_vm(struct kvm *kvm)
 {
 	unsigned long type;
-	int err = kvm__check_cpus(kvm);
+	int run_size, err = kvm__check_cpus(kvm);
 
 	if (!err)
 		err = kvm__check_ram(kvm);
@@ -174,14 +178,23 @@ static int kvm__create_vm(struct kvm *kvm)
 		return err;
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, type);
 	if (kvm->vm_fd < 0) {
-		pr_err("%s: cannot create a VM: %s", KVM_DEVICE, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("%s: cannot create a VM: %s", KVM_DEVICE, strerror(-err));
+		return err;
 	}
-	kvm->run_size = (size_t)ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size < (int)sizeof(struct kvm_run)) {
+		err = run_size < 0 ? -errno : -EINVAL;
+		pr_err("%s: no usable vCPU run area size (%d): %s", KVM_DEVICE, run_size,
+		       strerror(-err));
+		return err;
+	}
+	kvm->run_size = (size_t)run_size;
 	kvm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (kvm->stop_fd < 0) {
-		pr_err("eventfd: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("eventfd: %s", strerror(-err));
+		return err;
 	}
 	err = kvm__setup_ram(kvm);
 	if (!err)
@@ -286,14 +299,23 @@ int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)
 	return 0;
 }
 
+/* A device that cannot interrupt its guest is broken: the VM stops, saying why. */
 int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 {
 	struct kvm_irq_level irq = {
 		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + spi),
 		.level = (u32)level,
 	};
+	int err;
 
-	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) ? -errno : 0;
+	if (kvm->vm_fd < 0)
+		return 0;	/* a VM without KVM: the unit tests' */
+	if (!ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq))
+		return 0;
+	err = -errno;
+	pr_err("SPI %u: KVM cannot set its level: %s", spi, strerror(-err));
+	kvm__request_stop(kvm, VM_STOP_ERROR);
+	return err;
 }
 
 /* How long poll may sleep: until --timeout's deadline, and briefly when input must wait. */

@@ -19,6 +19,16 @@ int mmio__register(struct mmio_bus *bus, struct mmio_region *r)
 	return 0;
 }
 
+void mmio__unregister(struct mmio_bus *bus, struct mmio_region *r)
+{
+	for (struct mmio_region **p = &bus->regions; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			return;
+		}
+	}
+}
+
 static struct mmio_region *mmio__find(struct mmio_bus *bus, u64 addr, unsigned int len)
 {
 	for (struct mmio_region *r = bus->regions; r; r = r->next) {

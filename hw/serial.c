@@ -5,9 +5,11 @@
 #include "lkvm/serial8250.h"
 #include "lkvm/term.h"
 
+#include <errno.h>
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define UART_CLOCK 1843200
 
@@ -55,6 +57,9 @@ static void serial__mmio_write(struct mmio_region *r, u64 off, const u8 *data, u
 	pthread_mutex_lock(&dev->lock);
 	serial8250__write(&dev->uart, (unsigned int)off, data[0]);
 	pthread_mutex_unlock(&dev->lock);
+	/* A reader slower than the guest holds the vCPU here, where it holds no lock. */
+	while (term__busy(dev->kvm->term, 100) && !kvm__stopping(dev->kvm))
+		;
 }
 
 static const struct mmio_ops serial_mmio_ops = {
@@ -100,6 +105,20 @@ static int serial__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ct
 	return fdt_end_node(fdt);
 }
 
+static void serial__exit(struct kvm *kvm)
+{
+	struct serial_dev *dev = kvm->serial;
+
+	if (!dev)
+		return;
+	if (kvm->term->sink == &dev->sink)
+		kvm->term->sink = NULL;
+	mmio__unregister(&kvm->mmio, &dev->mmio);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	kvm->serial = NULL;
+}
+
 static int serial__init(struct kvm *kvm)
 {
 	struct serial_dev *dev;
@@ -111,7 +130,7 @@ static int serial__init(struct kvm *kvm)
 	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		pr_err("serial: out of memory");
-		return -1;
+		return -ENOMEM;
 	}
 	dev->kvm = kvm;
 	dev->uart.set_irq = serial__set_irq;
@@ -127,7 +146,8 @@ static int serial__init(struct kvm *kvm)
 	if (!err)
 		err = kvm__add_fdt_gen(kvm, &dev->fdt);
 	if (err) {
-		pr_err("serial: cannot register: error %d", err);
+		pr_err("serial: cannot register: %s", strerror(-err));
+		serial__exit(kvm);
 		return err;
 	}
 	if (kvm->cfg->console == CONSOLE_SERIAL)
@@ -135,16 +155,4 @@ static int serial__init(struct kvm *kvm)
 	return 0;
 }
 
-static void serial__exit(struct kvm *kvm)
-{
-	struct serial_dev *dev = kvm->serial;
-
-	if (!dev)
-		return;
-	if (kvm->term->sink == &dev->sink)
-		kvm->term->sink = NULL;
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
-	kvm->serial = NULL;
-}
 dev_init(serial__init, serial__exit)

@@ -4,6 +4,7 @@
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 struct smccc_rules {
@@ -30,16 +31,25 @@ static unsigned int smccc_rules__call(struct kvm_cpu *cpu, struct hc_call *c)
 	return 1;
 }
 
+static void smccc_rules__exit(struct kvm *kvm)
+{
+	free(kvm->smccc_rules);
+	kvm->smccc_rules = NULL;
+}
+
 static int smccc_rules__init(struct kvm *kvm)
 {
 	const struct lkvm_config *cfg = kvm->cfg;
 	struct smccc_rules *r;
+	int err;
 
 	if (!cfg->nr_smccc)
 		return 0;
 	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -1;
+	if (!r) {
+		pr_err("--smccc: out of memory");
+		return -ENOMEM;
+	}
 	r->svc = (struct hypercall_service){
 		.name = "--smccc", .ranges = r->fwd, .deny = r->deny,
 		.nr_args = smccc_rules__nr_args, .call = smccc_rules__call,
@@ -54,12 +64,10 @@ static int smccc_rules__init(struct kvm *kvm)
 			r->fwd[r->svc.nr_ranges++] = range;
 	}
 	kvm->smccc_rules = r;
-	return hypercall__register(kvm, &r->svc);
+	err = hypercall__register(kvm, &r->svc);
+	if (err)
+		smccc_rules__exit(kvm);
+	return err;
 }
 
-static void smccc_rules__exit(struct kvm *kvm)
-{
-	free(kvm->smccc_rules);
-	kvm->smccc_rules = NULL;
-}
 dev_init(smccc_rules__init, smccc_rules__exit)

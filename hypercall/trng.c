@@ -167,28 +167,6 @@ static const struct hypercall_service trng_off = {
 	.deny = trng_ranges, .nr_deny = ARRAY_SIZE(trng_ranges),
 };
 
-static int trng__init(struct kvm *kvm)
-{
-	const struct lkvm_config *cfg = kvm->cfg;
-	struct trng *t;
-
-	if (cfg->trng == TRNG_OFF)
-		return hypercall__register(kvm, &trng_off);
-	if (cfg->trng != TRNG_USER)
-		return 0;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	pthread_mutex_init(&t->lock, NULL);
-	t->seeded = cfg->trng_seeded;
-	if (t->seeded) {
-		trng__seed(t, cfg->trng_seed, cfg->trng_seed_len);
-		pr_warn("--trng-seed: the guest's TRNG numbers are deterministic, not random: for tests only");
-	}
-	kvm->trng = t;
-	return hypercall__register(kvm, &trng_user);
-}
-
 static void trng__exit(struct kvm *kvm)
 {
 	if (!kvm->trng)
@@ -197,4 +175,33 @@ static void trng__exit(struct kvm *kvm)
 	free(kvm->trng);
 	kvm->trng = NULL;
 }
+
+static int trng__init(struct kvm *kvm)
+{
+	const struct lkvm_config *cfg = kvm->cfg;
+	struct trng *t;
+	int err;
+
+	if (cfg->trng == TRNG_OFF)
+		return hypercall__register(kvm, &trng_off);
+	if (cfg->trng != TRNG_USER)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		pr_err("--trng=user: out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	t->seeded = cfg->trng_seeded;
+	if (t->seeded) {
+		trng__seed(t, cfg->trng_seed, cfg->trng_seed_len);
+		pr_warn("--trng-seed: the guest's TRNG numbers are deterministic, not random: for tests only");
+	}
+	kvm->trng = t;
+	err = hypercall__register(kvm, &trng_user);
+	if (err)
+		trng__exit(kvm);
+	return err;
+}
+
 dev_init(trng__init, trng__exit)

@@ -2,6 +2,7 @@
 #include "lkvm/hotplug.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
 #include "lkvm/psci.h"
 
 #include <errno.h>
@@ -128,13 +129,27 @@ int hotplug__set_delay(struct kvm *kvm, unsigned int id, u32 ms, char *err, size
 	return 0;
 }
 
+u64 cpu_plan__start_delay_ns(struct cpu_plan *p, unsigned int cpu)
+{
+	u64 ms;
+
+	pthread_mutex_lock(&p->lock);
+	ms = p->delay_ms[cpu];
+	pthread_mutex_unlock(&p->lock);
+	return ms * 1000000ULL;
+}
+
+/* The delays are copied first: a CPU_ON's policy never waits for the table's formatting. */
 void hotplug__list(struct kvm *kvm, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "%-4s %-12s %-11s %9s %12s %9s %12s %8s\n", "ID", "MPIDR",
 				    "STATE", "STANDBYS", "STANDBY_US", "POWERDNS", "POWERDN_US",
 				    "DELAY_MS");
+	u32 delay_ms[LKVM_MAX_CPUS];
 
 	pthread_mutex_lock(&kvm->plan->lock);
+	memcpy(delay_ms, kvm->plan->delay_ms, kvm->nr_cpus * sizeof(*delay_ms));
+	pthread_mutex_unlock(&kvm->plan->lock);
 	for (unsigned int i = 0; i < kvm->nr_cpus && n < len; i++) {
 		struct psci_cpu c;
 
@@ -144,7 +159,6 @@ void hotplug__list(struct kvm *kvm, char *buf, size_t len)
 				      " %12" PRIu64 " %8u\n", i, c.mpidr, psci__state_name(c.state),
 				      c.count[PSCI_STANDBY], c.residency_ns[PSCI_STANDBY] / 1000,
 				      c.count[PSCI_POWERDOWN], c.residency_ns[PSCI_POWERDOWN] / 1000,
-				      kvm->plan->delay_ms[i]);
+				      delay_ms[i]);
 	}
-	pthread_mutex_unlock(&kvm->plan->lock);
 }

@@ -41,11 +41,8 @@ static struct psci_cpu_on_verdict psci_kvm__cpu_on_policy(struct psci *psci, uns
 	struct psci_cpu_on_verdict v = { .ret = PSCI_RET_SUCCESS };
 
 	(void)caller;
-	if (plan) {
-		pthread_mutex_lock(&plan->lock);
-		v.delay_ns = (u64)plan->delay_ms[target] * 1000000ULL;
-		pthread_mutex_unlock(&plan->lock);
-	}
+	if (plan)
+		v.delay_ns = cpu_plan__start_delay_ns(plan, target);
 	return v;
 }
 
@@ -274,7 +271,9 @@ static int psci_kvm__init(struct kvm *kvm)
 			pk->psci.cpus[i].state = PSCI_STATE_ABSENT;
 	}
 	free(mpidrs);
-	if (!err)
+	if (err)
+		pr_err("--psci=user: out of memory");
+	else
 		err = hypercall__register(kvm, &psci_service);
 	if (err) {
 		if (pk && pk->psci.cpus)

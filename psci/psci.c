@@ -116,11 +116,19 @@ static u64 aff_mask(unsigned int level)
 	return masks[level];
 }
 
+/* With the lock held: events then appear in the order the transitions happened. */
 static void psci__event(struct psci *psci, enum psci_event ev, unsigned int cpu,
 			unsigned int target)
 {
 	if (psci->ops->event)
 		psci->ops->event(psci, ev, cpu, target);
+}
+
+static void psci__event_locked(struct psci *psci, enum psci_event ev, unsigned int cpu)
+{
+	pthread_mutex_lock(&psci->lock);
+	psci__event(psci, ev, cpu, cpu);
+	pthread_mutex_unlock(&psci->lock);
 }
 
 static u64 psci__version(void)
@@ -140,9 +148,23 @@ static u64 psci__features(u32 fid)
 	return PSCI_RET_SUCCESS;
 }
 
+/* With the lock held: CPU_ON's answer for a target in state s. */
+static int cpu_on_ret(enum psci_cpu_state s)
+{
+	if (s == PSCI_STATE_ABSENT)
+		return PSCI_RET_DENIED;	/* not plugged: how a guest sees a CPU it may not use yet */
+	/* ON_PENDING too: KVM answers ALREADY_ON there, and Linux expects that. */
+	return s == PSCI_STATE_OFF ? PSCI_RET_SUCCESS : PSCI_RET_ALREADY_ON;
+}
+
+/*
+ * The policy runs without the lock, so that it may take its own locks (the hot-add plan's);
+ * its verdict holds only if the target is still off when the lock is taken again.
+ */
 static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 entry, u64 ctx)
 {
 	int target = psci__find(psci, mpidr);
+	struct psci_cpu_on_verdict v;
 	struct psci_cpu *t;
 	int ret;
 
@@ -151,31 +173,30 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 	if (!psci->ops->valid_entry(psci, entry))
 		return RET(PSCI_RET_INVALID_ADDRESS);
 	t = &psci->cpus[target];
-	psci__event(psci, PSCI_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
 	pthread_mutex_lock(&psci->lock);
-	if (t->state == PSCI_STATE_ABSENT) {
-		ret = PSCI_RET_DENIED;	/* not plugged: how a guest sees a CPU it may not use yet */
-	} else if (t->state != PSCI_STATE_OFF) {
-		/* ON_PENDING too: KVM answers ALREADY_ON there, and Linux expects that. */
-		ret = PSCI_RET_ALREADY_ON;
-	} else {
-		struct psci_cpu_on_verdict v = psci->ops->cpu_on_policy(psci, caller,
-									 (unsigned int)target);
-
-		ret = v.ret;
-		if (ret == PSCI_RET_SUCCESS) {
-			t->state = PSCI_STATE_ON_PENDING;
-			t->entry = entry;
-			t->context_id = ctx;
-			t->start_delay_ns = v.delay_ns;
-			t->reset_pending = true;
-			pthread_cond_signal(&t->wake);
-		}
-	}
+	psci__event(psci, PSCI_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
+	ret = cpu_on_ret(t->state);
 	pthread_mutex_unlock(&psci->lock);
+	v = (struct psci_cpu_on_verdict){ .ret = ret };
+	if (ret == PSCI_RET_SUCCESS)
+		v = psci->ops->cpu_on_policy(psci, caller, (unsigned int)target);
+	pthread_mutex_lock(&psci->lock);
+	ret = cpu_on_ret(t->state);
+	if (ret == PSCI_RET_SUCCESS)
+		ret = v.ret;
 	if (ret == PSCI_RET_SUCCESS || ret == PSCI_RET_DENIED)
 		psci__event(psci, ret ? PSCI_EV_CPU_ON_DENIED : PSCI_EV_CPU_ON_GRANTED, caller,
 			    (unsigned int)target);
+	/* The target is woken only now: its start cannot come before the grant. */
+	if (ret == PSCI_RET_SUCCESS) {
+		t->state = PSCI_STATE_ON_PENDING;
+		t->entry = entry;
+		t->context_id = ctx;
+		t->start_delay_ns = v.delay_ns;
+		t->reset_pending = true;
+		pthread_cond_signal(&t->wake);
+	}
+	pthread_mutex_unlock(&psci->lock);
 	return RET(ret);
 }
 
@@ -187,13 +208,13 @@ static enum psci_outcome psci__cpu_off(struct psci *psci, unsigned int cpu)
 	psci->cpus[cpu].state = PSCI_STATE_OFF;
 	for (unsigned int i = 0; i < psci->nr_cpus; i++)
 		all_off &= psci->cpus[i].state == PSCI_STATE_OFF || psci->cpus[i].state == PSCI_STATE_ABSENT;
-	pthread_mutex_unlock(&psci->lock);
 	psci__event(psci, PSCI_EV_CPU_OFF, cpu, cpu);
 	/* Nothing could ever turn a vCPU on again: rather than idle forever, power off. */
-	if (all_off) {
+	if (all_off)
 		psci__event(psci, PSCI_EV_SYSTEM_OFF, cpu, cpu);
+	pthread_mutex_unlock(&psci->lock);
+	if (all_off)
 		psci->ops->system_off(psci);
-	}
 	return PSCI_NO_RETURN;
 }
 
@@ -278,8 +299,8 @@ static void psci__enter_suspend(struct psci *psci, unsigned int cpu, enum psci_s
 	c->stat_suspend = stat;
 	if (stat)
 		c->count[type]++;
-	pthread_mutex_unlock(&psci->lock);
 	psci__event(psci, stat ? PSCI_EV_SUSPEND : PSCI_EV_SYSTEM_SUSPEND, cpu, cpu);
+	pthread_mutex_unlock(&psci->lock);
 	psci->ops->suspend(psci, cpu, type);
 }
 
@@ -338,14 +359,15 @@ static u64 psci__stat(struct psci *psci, u64 mpidr, u64 ps, bool residency)
 	return v;
 }
 
-static enum psci_outcome psci__system_reset2(struct psci *psci, struct psci_call *call)
+static enum psci_outcome psci__system_reset2(struct psci *psci, unsigned int cpu,
+					     struct psci_call *call)
 {
 	/* Type 0 is the architectural warm reset; lkvm defines no other, nor any vendor type. */
 	if (call->arg[1] != 0) {
 		call->res[0] = RET(PSCI_RET_INVALID_PARAMS);
 		return PSCI_RETURN;
 	}
-	psci__event(psci, PSCI_EV_SYSTEM_RESET, 0, 0);
+	psci__event_locked(psci, PSCI_EV_SYSTEM_RESET, cpu);
 	psci->ops->system_reset(psci);
 	return PSCI_NO_RETURN;
 }
@@ -382,11 +404,11 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
 		*res = 2;	/* no Trusted OS that needs migration */
 		break;
 	case PSCI_NR_SYSTEM_OFF:
-		psci__event(psci, PSCI_EV_SYSTEM_OFF, cpu, cpu);
+		psci__event_locked(psci, PSCI_EV_SYSTEM_OFF, cpu);
 		psci->ops->system_off(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_SYSTEM_RESET:
-		psci__event(psci, PSCI_EV_SYSTEM_RESET, cpu, cpu);
+		psci__event_locked(psci, PSCI_EV_SYSTEM_RESET, cpu);
 		psci->ops->system_reset(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_FEATURES:
@@ -403,7 +425,7 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
 				  psci_fn(call->fid) == PSCI_NR_STAT_RESIDENCY);
 		break;
 	case PSCI_NR_SYSTEM_RESET2:
-		return psci__system_reset2(psci, call);
+		return psci__system_reset2(psci, cpu, call);
 	default:
 		break;
 	}
@@ -423,7 +445,7 @@ bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *en
 		       u64 *delay_ns)
 {
 	struct psci_cpu *c = &psci->cpus[cpu];
-	bool run, started = false;
+	bool run;
 
 	pthread_mutex_lock(&psci->lock);
 	while (!psci->stopping && (c->state == PSCI_STATE_OFF || c->state == PSCI_STATE_ABSENT))
@@ -435,11 +457,9 @@ bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *en
 	take_reset(c, reset, entry, ctx);
 	if (run && c->state == PSCI_STATE_ON_PENDING && !*delay_ns) {
 		c->state = PSCI_STATE_ON;
-		started = true;
+		psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
 	}
 	pthread_mutex_unlock(&psci->lock);
-	if (started)
-		psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
 	return run;
 }
 
@@ -448,28 +468,25 @@ void psci__cpu_started(struct psci *psci, unsigned int cpu)
 	pthread_mutex_lock(&psci->lock);
 	if (psci->cpus[cpu].state == PSCI_STATE_ON_PENDING)
 		psci->cpus[cpu].state = PSCI_STATE_ON;
-	pthread_mutex_unlock(&psci->lock);
 	psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
+	pthread_mutex_unlock(&psci->lock);
 }
 
 void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry, u64 *ctx)
 {
 	struct psci_cpu *c = &psci->cpus[cpu];
-	bool woke;
 
 	pthread_mutex_lock(&psci->lock);
 	*reset = false;
-	woke = c->state == PSCI_STATE_SUSPENDED;
-	if (woke) {
+	if (c->state == PSCI_STATE_SUSPENDED) {
 		if (c->stat_suspend)
 			c->residency_ns[c->suspend_type] += psci->ops->now_ns(psci) - c->suspend_since;
 		c->state = PSCI_STATE_ON;
 		c->reset_pending = c->suspend_type == PSCI_POWERDOWN;
 		take_reset(c, reset, entry, ctx);
+		psci__event(psci, PSCI_EV_RESUME, cpu, cpu);
 	}
 	pthread_mutex_unlock(&psci->lock);
-	if (woke)
-		psci__event(psci, PSCI_EV_RESUME, cpu, cpu);
 }
 
 void psci__stop(struct psci *psci)
@@ -503,19 +520,16 @@ int psci__set_present(struct psci *psci, unsigned int cpu, bool present)
 	struct psci_cpu *c = &psci->cpus[cpu];
 	enum psci_cpu_state from = present ? PSCI_STATE_ABSENT : PSCI_STATE_OFF;
 	enum psci_cpu_state to = present ? PSCI_STATE_OFF : PSCI_STATE_ABSENT;
-	bool changed = false;
 	int err = 0;
 
 	pthread_mutex_lock(&psci->lock);
 	if (c->state == from) {
 		c->state = to;
-		changed = true;
+		psci__event(psci, present ? PSCI_EV_PLUG : PSCI_EV_UNPLUG, cpu, cpu);
 	} else if (c->state != to) {
 		err = -EBUSY;
 	}
 	pthread_mutex_unlock(&psci->lock);
-	if (changed)
-		psci__event(psci, present ? PSCI_EV_PLUG : PSCI_EV_UNPLUG, cpu, cpu);
 	return err;
 }
 

@@ -2,6 +2,7 @@
 #include "lkvm/kvm.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* The registry is filled by constructors before main(), so it cannot live in a struct kvm. */
 static struct init_item *levels[INIT_NR_LEVELS];
@@ -21,12 +22,16 @@ int init__run(struct kvm *kvm)
 {
 	for (int l = 0; l < INIT_NR_LEVELS; l++) {
 		for (struct init_item *it = levels[l]; it; it = it->next) {
+			unsigned int errors = log__errors();
 			int err = -ENOSPC;
 
 			if (kvm->nr_init_done == ARRAY_SIZE(kvm->init_done))
 				pr_err("%s: too many VM parts registered", it->name);
 			else
 				err = it->init(kvm);	/* a failing init cleans up after itself */
+			/* Whatever failed says so in one line, even a part that forgot to. */
+			if (err && log__errors() == errors)
+				pr_err("%s: cannot set it up: %s", it->name, strerror(-err));
 			if (err) {
 				init__exit(kvm);
 				return err;

@@ -8,14 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum log_level log_level = LOG_WARNING;
+static _Atomic unsigned int errors_logged;
 
+/* Leaves errno as it was: a caller may still read it after logging. */
 static void vlog(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX + 32];
-	int n;
+	int n, saved = errno;
 
 	if (level > log_level)
 		return;
@@ -26,6 +29,7 @@ static void vlog(enum log_level level, const char *prefix, const char *fmt, va_l
 	line[n++] = '\n';
 	/* One write per line so that lines from several threads never interleave. */
 	write_all(STDERR_FILENO, line, (size_t)n);
+	errno = saved;
 }
 
 #define DEFINE_LOG(name, level, prefix)			\
@@ -37,7 +41,21 @@ static void vlog(enum log_level level, const char *prefix, const char *fmt, va_l
 		va_end(ap);				\
 	}
 
-DEFINE_LOG(pr_err, LOG_ERROR, "")
+void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	errors_logged++;
+	va_start(ap, fmt);
+	vlog(LOG_ERROR, "", fmt, ap);
+	va_end(ap);
+}
+
+unsigned int log__errors(void)
+{
+	return errors_logged;
+}
+
 DEFINE_LOG(pr_warn, LOG_WARNING, "warning: ")
 DEFINE_LOG(pr_info, LOG_INFO, "")
 DEFINE_LOG(pr_debug, LOG_DEBUG, "debug: ")
@@ -166,6 +184,14 @@ int read_file(const char *path, u64 max, u8 **bufp, size_t *lenp)
 	*bufp = buf;
 	*lenp = done;
 	return 0;
+}
+
+u64 clock__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
 
 int write_all(int fd, const void *buf, size_t len)

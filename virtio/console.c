@@ -39,7 +39,24 @@ static void console__config_read(struct virtio_dev *vdev, u32 offset, u8 *data,
 	memset(data, 0, len);
 }
 
-/* The guest's output: every device-readable buffer, in order, to the terminal. */
+/* Writes a buffer in pieces the terminal has room for, while its reader keeps up. */
+static void console__write(struct kvm *kvm, const u8 *buf, size_t len)
+{
+	while (len) {
+		size_t n = len < TERM_OUT_SLACK ? len : TERM_OUT_SLACK;
+
+		while (term__busy(kvm->term, 100) && !kvm__stopping(kvm))
+			;
+		term__write(kvm->term, buf, n);
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * The guest's output: every device-readable buffer, in order, to the terminal. The queue's lock
+ * may be held while the terminal's reader is slow: no lock the main loop takes.
+ */
 static void console__transmit(struct virtio_dev *vdev, struct virtq *vq)
 {
 	struct virtq_chain *c = &to_console(vdev)->tx_chain;
@@ -47,7 +64,7 @@ static void console__transmit(struct virtio_dev *vdev, struct virtq *vq)
 	pthread_mutex_lock(&vq->lock);
 	while (virtq__pop(vq, c) > 0) {
 		for (unsigned int i = 0; i < c->nr_out; i++)
-			term__write(vdev->kvm->term, c->iov[i].iov_base, c->iov[i].iov_len);
+			console__write(vdev->kvm, c->iov[i].iov_base, c->iov[i].iov_len);
 		virtq__push(vq, c->head, 0);
 	}
 	virtq__signal(vq);

@@ -20,10 +20,12 @@ static int boot__random(void *buf, size_t len)
 		ssize_t n = getrandom(p, len, 0);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int err = -errno;
+
+			if (err == -EINTR)
 				continue;
-			pr_err("getrandom: %s", strerror(errno));
-			return -errno;
+			pr_err("getrandom: %s", strerror(-err));
+			return err;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -64,8 +66,9 @@ static int boot__dump_dtb(const char *path, const void *fdt)
 	int err;
 
 	if (fd < 0) {
-		pr_err("--dump-dtb %s: %s", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("--dump-dtb %s: %s", path, strerror(-err));
+		return err;
 	}
 	err = write_all(fd, fdt, fdt_totalsize(fdt));
 	if (close(fd) && !err)
@@ -93,8 +96,10 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 	};
 	int err = -ENOMEM;
 
-	if (!mpidrs || !cmdline)
+	if (!mpidrs || !cmdline) {
+		pr_err("device tree: out of memory");
 		goto out;
+	}
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		mpidrs[i] = kvm->cpus[i]->mpidr;
 	err = boot__random(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));

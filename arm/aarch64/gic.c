@@ -91,6 +91,13 @@ static int gic__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 
 static const struct fdt_node_gen gic_fdt = { .gen = gic__fdt };
 
+static void gic__exit(struct kvm *kvm)
+{
+	if (kvm->gic_fd >= 0)
+		close(kvm->gic_fd);
+	kvm->gic_fd = -1;
+}
+
 static int gic__init(struct kvm *kvm)
 {
 	u64 dist = LKVM_GIC_DIST_BASE, cpu = LKVM_GICV2_CPU_BASE, redist = LKVM_GICV3_REDIST_BASE;
@@ -121,17 +128,12 @@ static int gic__init(struct kvm *kvm)
 	/* Initialise only now that every vCPU exists: KVM sizes the redistributors from them. */
 	if (!err)
 		err = gic__attr(fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	if (!err)
+		err = kvm__add_fdt_gen(kvm, &gic_fdt);
 	if (err) {
 		pr_err("GICv%d: cannot set up: %s", kvm->gic, strerror(-err));
-		return err;
+		gic__exit(kvm);
 	}
-	return kvm__add_fdt_gen(kvm, &gic_fdt);
-}
-
-static void gic__exit(struct kvm *kvm)
-{
-	if (kvm->gic_fd >= 0)
-		close(kvm->gic_fd);
-	kvm->gic_fd = -1;
+	return err;
 }
 irqchip_init(gic__init, gic__exit)

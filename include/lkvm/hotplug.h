@@ -1,7 +1,8 @@
 /*
  * The vCPU plan of `lkvm run --max-cpus`: which vCPUs are plugged and how long CPU_ON of each
  * waits before it starts. It outlives a guest reset (the next boot starts from it); PSCI's own
- * per-vCPU state is the truth while the VM runs, and plug/unplug change both under PSCI's lock.
+ * per-vCPU state is the truth while the VM runs. Plug and unplug change both under the plan's
+ * lock, which comes before PSCI's (psci.h): PSCI never calls into the plan with its lock held.
  */
 #ifndef LKVM_HOTPLUG_H
 #define LKVM_HOTPLUG_H
@@ -28,6 +29,9 @@ void cpu_plan__exit(struct cpu_plan *p);
  */
 int cpu_plan__parse_list(const char *s, unsigned int nr_cpus, bool *plugged, unsigned int *count,
 			 const char **why);
+
+/* CPU_ON policy's input: how long a granted CPU_ON of cpu waits before the vCPU starts. */
+u64 cpu_plan__start_delay_ns(struct cpu_plan *p, unsigned int cpu);
 
 /* The running VM's side, for the control socket: plug or unplug vCPU id; set its delay. */
 int hotplug__set_plugged(struct kvm *kvm, unsigned int id, bool plugged, char *err, size_t len);

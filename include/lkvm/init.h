@@ -26,7 +26,10 @@ struct init_item {
 };
 
 void init__register(struct init_item *item);
-/* Runs every init in level order; on failure undoes what ran and returns the error. */
+/*
+ * Runs every init in level order; on failure undoes what ran and returns the error, which is
+ * always reported (by the init, or here with its name).
+ */
 int init__run(struct kvm *kvm);
 /* Runs the exits of everything init__run set up, in reverse order. */
 void init__exit(struct kvm *kvm);

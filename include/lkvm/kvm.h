@@ -126,7 +126,10 @@ void kvm__pause(struct kvm *kvm, bool pause);
 /* For vCPU threads: waits while the VM is paused. */
 void kvm__wait_unpaused(struct kvm *kvm);
 
-/* Asserts or deasserts a level-triggered SPI (numbered from 0). */
+/*
+ * Asserts or deasserts a level-triggered SPI (numbered from 0). If KVM refuses, it logs and
+ * stops the VM (VM_STOP_ERROR); without a VM (vm_fd < 0) it does nothing.
+ */
 int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level);
 
 #endif

@@ -29,6 +29,8 @@ struct mmio_bus {
 
 /* Adds a region; -EEXIST if it overlaps one already there. */
 int mmio__register(struct mmio_bus *bus, struct mmio_region *r);
+/* Removes a region, if it is there. */
+void mmio__unregister(struct mmio_bus *bus, struct mmio_region *r);
 /* Handles one access; returns false if no device owns it (reads then return zeros). */
 bool mmio__access(struct mmio_bus *bus, u64 addr, u8 *data, unsigned int len, bool is_write);
 

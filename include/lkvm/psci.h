@@ -5,6 +5,8 @@
  *
  * Threading: every vCPU thread calls psci__call() for its own calls, concurrently. A powered-off
  * vCPU's thread waits in psci__wait_cpu_on() until another vCPU's CPU_ON starts it.
+ * Lock order: the hot-add plan's lock (hotplug.h), then PSCI's lock, then whatever ops->event
+ * takes (the control socket's event queue). PSCI never calls an op but event() under its lock.
  */
 #ifndef LKVM_PSCI_H
 #define LKVM_PSCI_H
@@ -106,11 +108,17 @@ struct psci_cpu_on_verdict {
 	u64 delay_ns;		/* with SUCCESS: the target starts this much later */
 };
 
-/* What the platform (lkvm's KVM backend, or a unit test) does for the state machine. */
+/*
+ * What the platform (lkvm's KVM backend, or a unit test) does for the state machine. Only
+ * event() is called with the PSCI lock held; every other op without it.
+ */
 struct psci_ops {
 	/* Whether [addr, addr+4) is in guest RAM: a valid entry point. */
 	bool (*valid_entry)(struct psci *psci, u64 addr);
-	/* CPU_ON policy for a plugged, powered-off target: the hot-add experiments' hook. */
+	/*
+	 * CPU_ON policy for a plugged, powered-off target: the hot-add experiments' hook. It may
+	 * take its own locks; its verdict applies only if the target is still off afterwards.
+	 */
 	struct psci_cpu_on_verdict (*cpu_on_policy)(struct psci *psci, unsigned int caller,
 						    unsigned int target);
 	/* The caller enters a suspend state: wait for a wake event in the guest's own time. */
@@ -120,7 +128,11 @@ struct psci_ops {
 	void (*system_reset)(struct psci *psci);
 	/* A monotonic clock in nanoseconds, for the statistics. */
 	u64 (*now_ns)(struct psci *psci);
-	/* A power event happened (called without the PSCI lock held); may be NULL. */
+	/*
+	 * A power event happened; may be NULL. Called with the PSCI lock held, so that events
+	 * come in the order of the transitions (a grant before the target's start): it must not
+	 * block, nor call into PSCI, nor take a lock that is held around a PSCI call.
+	 */
 	void (*event)(struct psci *psci, enum psci_event ev, unsigned int cpu, unsigned int target);
 };
 

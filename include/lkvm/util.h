@@ -35,13 +35,15 @@ extern enum log_level log_level;
 /* The longest message line: room for a whole LKVM_LOG buffer, every byte escaped as \xNN. */
 #define LOG_LINE_MAX	(4 * 4096 + 128)
 
-/* Every user-facing error is one line: "lkvm: <what>: <why>". */
+/* Every user-facing error is one line: "lkvm: <what>: <why>". They leave errno unchanged. */
 void pr_err(const char *fmt, ...) PRINTF_FMT(1, 2);
 void pr_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
 void pr_info(const char *fmt, ...) PRINTF_FMT(1, 2);
 void pr_debug(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* Traces the user asked for with a --debug-* option: printed whatever the log level. */
 void pr_trace(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* How many errors pr_err has logged: a caller tells whether a failure it saw was reported. */
+unsigned int log__errors(void);
 int log_level__parse(const char *s, enum log_level *out);
 
 /* Parses "512", "512M", "2G", "1024K"...; no suffix means MiB, as in kvmtool. 0 on success. */
@@ -53,6 +55,9 @@ const char *size_str(u64 bytes, char *buf, size_t len);
 
 /* Reads a whole file into a malloc'ed buffer; at most max bytes (-EFBIG beyond). Logs errors. */
 int read_file(const char *path, u64 max, u8 **buf, size_t *len);
+/* CLOCK_MONOTONIC in nanoseconds. */
+u64 clock__now_ns(void);
+
 /* write(2) until done or a real error. */
 int write_all(int fd, const void *buf, size_t len);
 

@@ -45,3 +45,53 @@ nodefaults_virtio() {
 
 run_test nodefaults nodefaults
 run_test nodefaults-virtio-console nodefaults_virtio
+
+# A reader of lkvm's stdout that stops reading (a hung ssh session, a paused pipe) must not
+# freeze lkvm: `lkvm stop` or --timeout (HOW: stop|timeout) still end it promptly. The reader
+# stops for SECS seconds first; with DROPS=drops the guest must have outrun the pipe and lkvm's
+# buffer by then, and the output the reader missed is counted on stderr. The UART (3 KB/s here)
+# needs about 20 s to fill a pipe, which is when the old lkvm froze. ARGS: lkvm run options.
+console_stalled_reader() {
+	how=$1 secs=$2 drops=$3
+	shift 3
+	name=stall-$$
+	limit=
+	[ "$how" = timeout ] && limit="--timeout $((secs + 15))"
+	mkfifo "$T/out"
+	cat "$T/out" >"$T/console.raw" &
+	reader=$!
+	echo "lkvm run --name $name $limit $* (stdout read by a reader that is then stopped)" >>"$T/commands"
+	# shellcheck disable=SC2086
+	timeout -s KILL $((secs + 100)) "$LKVM" run --name "$name" $limit -k "$LKVM_KERNEL" \
+		-i "$LKVM_INITRD" -c 1 -m 128M "$@" \
+		-p "quiet -- i=0; while :; do echo line-\$i-of-a-guest-that-talks; i=\$((i+1)); done" \
+		</dev/null >"$T/out" 2>"$T/stderr" &
+	vm_pid=$!
+	wait_console '^line-200-'
+	kill -STOP "$reader"
+	sleep "$secs"
+	start=$(date +%s)
+	if [ "$how" = stop ]; then
+		timeout -s KILL 20 "$LKVM" stop --name "$name" >"$T/ctl" 2>&1 ||
+			{ kill -KILL "$reader"; fail "lkvm stop failed with the reader stopped: $(cat "$T/ctl")"; }
+	fi
+	wait "$vm_pid"
+	rc=$?
+	took=$(($(date +%s) - start))
+	kill -KILL "$reader"
+	tr -d '\r' <"$T/console.raw" >"$T/console"
+	[ "$rc" != 137 ] || fail "lkvm did not exit (killed)"
+	if [ "$how" = stop ]; then
+		expect_rc 5
+		[ "$took" -le 10 ] || fail "lkvm took ${took}s to exit after lkvm stop"
+	else
+		expect_rc 124
+		[ "$took" -le 25 ] || fail "lkvm took ${took}s to exit after the reader stopped"
+	fi
+	[ "$drops" != drops ] || grep -q '^lkvm: warning: console: [0-9]* bytes of guest output dropped' \
+		"$T/stderr" || fail "no count of the dropped output on stderr"
+}
+
+run_test console-stalled-reader-uart console_stalled_reader stop 30 -
+run_test console-stalled-reader-virtio console_stalled_reader stop 10 drops --console virtio
+run_test console-stalled-reader-timeout console_stalled_reader timeout 10 drops --console virtio

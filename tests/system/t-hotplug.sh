@@ -157,3 +157,38 @@ vm_pause_resume() {
 
 run_test hotplug-delay hotplug_delay
 run_test vm-pause-resume vm_pause_resume
+
+# A Linux guest offlines and onlines cpu1 in a loop, its kernel logging each step on the UART,
+# while the host polls `lkvm cpu list` and follows `lkvm events`: no poll may hang or fail, none
+# may take seconds, and the guest must get through every cycle. (A CPU_ON that took PSCI's lock,
+# then the plan's, deadlocked against `lkvm cpu list`; the main loop also waited for the UART.)
+# ARGS: extra lkvm run options (--max-cpus or none: the plan exists with --psci=user either way).
+hotplug_cycle_polled() {
+	name=hp-cycle-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 "$@" --psci=user -m 256M \
+		-p "-- sh /tests/cpu-cycle.sh 150"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	wait_console '^cycle: start'
+	polls=0 slowest=0
+	while [ "$(grep -c '^cycle: ' "$T/console.raw")" -lt 2 ]; do
+		kill -0 "$vm_pid" 2>/dev/null || break
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		timeout -s KILL 20 "$LKVM" cpu list --name "$name" >"$T/list" 2>&1 ||
+			fail "lkvm cpu list failed or hung after $polls polls: $(cat "$T/list")"
+		grep -qE '^1 +0x' "$T/list" || fail "cpu list without vCPU 1: $(cat "$T/list")"
+		slowest=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" -v s="$slowest" \
+			'BEGIN { d = b - a; print (d > s ? d : s) }')
+		polls=$((polls + 1))
+	done
+	vm_wait
+	expect_rc 0
+	expect_console '^cycle: done 150$'
+	echo "$polls polls during the cycles, the slowest took ${slowest}s"
+	[ "$polls" -ge 20 ] || fail "only $polls polls ran while the guest cycled cpu1"
+	awk -v s="$slowest" 'BEGIN { exit !(s < 2) }' || fail "a poll took ${slowest}s"
+	[ "$(grep -c '"event":"cpu_on_granted"' "$T/events")" -ge 150 ] ||
+		fail "fewer than 150 cpu_on_granted events: $(grep -c cpu_on_granted "$T/events")"
+}
+
+run_test hotplug-cycle-polled hotplug_cycle_polled
+run_test hotplug-cycle-polled-max-cpus hotplug_cycle_polled --max-cpus 3

@@ -1,4 +1,5 @@
 /* Runs every unit test suite; exits non-zero if any test failed. */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,24 @@ char *temp_file(const void *data, size_t len)
 	ck_assert_int_eq(write_all(fd, data, len), 0);
 	close(fd);
 	return path;
+}
+
+ssize_t read_wait(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
 }
 
 int main(void)
@@ -42,6 +61,7 @@ int main(void)
 	srunner_add_suite(sr, devspec_suite());
 	srunner_add_suite(sr, ioevent_suite());
 	srunner_add_suite(sr, p9_suite());
+	srunner_add_suite(sr, term_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

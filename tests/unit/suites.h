@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 Suite *util_suite(void);
 Suite *kernel_suite(void);
@@ -24,7 +25,13 @@ Suite *firmware_suite(void);
 Suite *devspec_suite(void);
 Suite *ioevent_suite(void);
 Suite *p9_suite(void);
+Suite *term_suite(void);
 
+/*
+ * Reads len bytes from fd, waiting up to 5 s for each piece (the console's output thread writes
+ * them a moment later); returns how many arrived.
+ */
+ssize_t read_wait(int fd, void *buf, size_t len);
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);
 

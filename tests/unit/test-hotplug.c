@@ -1,8 +1,12 @@
-/* --plugged-cpus parsing and the vCPU plan. */
+/* --plugged-cpus parsing, the vCPU plan, and hot-add's control side against a guest's PSCI calls. */
 #include <check.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "lkvm/hotplug.h"
+#include "lkvm/kvm.h"
+#include "lkvm/psci.h"
 #include "suites.h"
 
 static bool plugged[16];
@@ -61,6 +65,127 @@ START_TEST(plan_init)
 }
 END_TEST
 
+/* A VM as far as hotplug.c sees one: 2 vCPUs, lkvm's PSCI and the plan. */
+static struct kvm vm;
+static struct cpu_plan stress_plan;
+static struct psci stress_psci;
+static atomic_bool stress_stop;
+
+static bool any_entry(struct psci *p, u64 addr)
+{
+	(void)p;
+	(void)addr;
+	return true;
+}
+
+/* As lkvm's own policy: the start delay comes from the plan. */
+static struct psci_cpu_on_verdict plan_policy(struct psci *p, unsigned int caller,
+					      unsigned int target)
+{
+	(void)p;
+	(void)caller;
+	return (struct psci_cpu_on_verdict){ .delay_ns = cpu_plan__start_delay_ns(&stress_plan,
+										 target) };
+}
+
+static void no_suspend(struct psci *p, unsigned int cpu, enum psci_suspend_type t)
+{
+	(void)p;
+	(void)cpu;
+	(void)t;
+}
+
+static void no_op(struct psci *p)
+{
+	(void)p;
+}
+
+static u64 zero_ns(struct psci *p)
+{
+	(void)p;
+	return 0;
+}
+
+static const struct psci_ops stress_ops = {
+	.valid_entry = any_entry, .cpu_on_policy = plan_policy, .suspend = no_suspend,
+	.system_off = no_op, .system_reset = no_op, .now_ns = zero_ns,
+};
+
+static enum psci_outcome psci_call(unsigned int cpu, u32 fid, u64 a1)
+{
+	struct psci_call c = { .fid = fid, .arg = { 0, a1, 0x80001000, 0 } };
+
+	return psci__call(&stress_psci, cpu, &c);
+}
+
+/* vCPU 0 of the guest: CPU_ON of vCPU 1, again and again. */
+static void *guest_cpu0(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stress_stop))
+		psci_call(0, PSCI_FN64(PSCI_NR_CPU_ON), 1);
+	return NULL;
+}
+
+/* vCPU 1: starts when turned on, then CPU_OFF at once. */
+static void *guest_cpu1(void *arg)
+{
+	bool reset;
+	u64 e, c, d;
+
+	(void)arg;
+	while (psci__wait_cpu_on(&stress_psci, 1, &reset, &e, &c, &d))
+		psci_call(1, PSCI_FN(PSCI_NR_CPU_OFF), 0);
+	return NULL;
+}
+
+/* A user's script: lkvm cpu list, plug, unplug and delay, in a loop. */
+static void *control(void *arg)
+{
+	char buf[4096], err[128];
+	unsigned long *rounds = arg;
+
+	for (; !atomic_load(&stress_stop); ++*rounds) {
+		hotplug__list(&vm, buf, sizeof(buf));
+		hotplug__set_plugged(&vm, 1, *rounds & 1, err, sizeof(err));
+		hotplug__set_delay(&vm, 1, 0, err, sizeof(err));
+	}
+	return NULL;
+}
+
+/*
+ * CPU_ON's policy reads the plan while the control side lists and plugs under the plan's lock:
+ * with the two locks taken in opposite orders this deadlocked within a few thousand rounds
+ * (the test then dies of its timeout).
+ */
+START_TEST(cpu_on_against_control)
+{
+	static const u64 mpidrs[2] = { 0x80000000, 0x80000001 };
+	struct timespec run = { .tv_sec = 2 };
+	unsigned long rounds = 0;
+	pthread_t t0, t1, tc;
+
+	ck_assert_int_eq(cpu_plan__init(&stress_plan, 2, NULL), 0);
+	ck_assert_int_eq(psci__init(&stress_psci, &stress_ops, 2, mpidrs), 0);
+	vm.nr_cpus = 2;
+	vm.psci = &stress_psci;
+	vm.plan = &stress_plan;
+	atomic_store(&stress_stop, false);
+	pthread_create(&t1, NULL, guest_cpu1, NULL);
+	pthread_create(&t0, NULL, guest_cpu0, NULL);
+	pthread_create(&tc, NULL, control, &rounds);
+	nanosleep(&run, NULL);
+	atomic_store(&stress_stop, true);
+	pthread_join(t0, NULL);
+	pthread_join(tc, NULL);
+	psci__stop(&stress_psci);
+	pthread_join(t1, NULL);
+	ck_assert_uint_gt(rounds, 100);
+	psci__exit(&stress_psci);
+	cpu_plan__exit(&stress_plan);
+}
+END_TEST
+
 Suite *hotplug_suite(void)
 {
 	Suite *s = suite_create("hotplug");
@@ -69,6 +194,10 @@ Suite *hotplug_suite(void)
 	tcase_add_test(tc, lists_and_ranges);
 	tcase_add_test(tc, bad_lists);
 	tcase_add_test(tc, plan_init);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stress");
+	tcase_add_test(tc, cpu_on_against_control);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -372,7 +372,7 @@ START_TEST(console_falls_back_to_mmio_exits)
 {
 	static struct vdrv dv;
 	const u64 buf = G(0x8000);
-	struct term term = { .in_fd = -1 };
+	struct term term;
 	char out[8] = { 0 };
 	int pipefd[2];
 
@@ -381,7 +381,7 @@ START_TEST(console_falls_back_to_mmio_exits)
 	dv.cfg.console = CONSOLE_VIRTIO;
 	ck_assert_int_eq(virtio_io__start(&dv.kvm), 0);		/* the thread, and no KVM */
 	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
-	term.out_fd = pipefd[1];
+	ck_assert_int_eq(term__init(&term, -1, pipefd[1], NULL), 0);
 	dv.kvm.term = &term;
 	ck_assert_int_eq(virtio_console__init(&dv.kvm), 0);
 	vdrv__negotiate(&dv, 0);
@@ -392,10 +392,11 @@ START_TEST(console_falls_back_to_mmio_exits)
 	vdrv__desc(&dv, 1, 0, buf, 3, 0, 0);
 	vdrv__post(&dv, 1, 0);
 	ck_assert_uint_eq(vdrv__used(&dv, 1)->idx, 1);	/* done on this thread, during the write */
-	ck_assert_int_eq(read(pipefd[0], out, sizeof(out)), 3);
+	ck_assert_int_eq(read_wait(pipefd[0], out, 3), 3);
 	ck_assert_str_eq(out, "hi\n");
 	virtio_console__exit(&dv.kvm);
 	virtio_io__stop(&dv.kvm);
+	term__restore(&term);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	vdrv__teardown(&dv);

@@ -172,7 +172,7 @@ static void transmit_one(void)
 	vdrv__desc(&t.v, TXQ, 0, BUF, 1, 0, 0);
 	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
-	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 1);
+	ck_assert_int_eq(read_wait(t.out[0], out, 1), 1);
 }
 
 static void setup_with(enum virtio_transport_type transport)
@@ -182,8 +182,7 @@ static void setup_with(enum virtio_transport_type transport)
 	t.v.cfg.console = CONSOLE_VIRTIO;
 	t.v.cfg.virtio_transport = transport;
 	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
-	t.term.in_fd = -1;
-	t.term.out_fd = t.out[1];
+	ck_assert_int_eq(term__init(&t.term, -1, t.out[1], NULL), 0);
 	t.v.kvm.term = &t.term;
 	ck_assert_int_eq(pci__init(&t.v.kvm), 0);
 	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
@@ -199,6 +198,7 @@ static void teardown(void)
 	virtio_console__exit(&t.v.kvm);
 	pci__exit(&t.v.kvm);
 	ck_assert_ptr_null(t.v.kvm.mmio.regions);
+	term__restore(&t.term);
 	close(t.out[0]);
 	close(t.out[1]);
 	vdrv__teardown(&t.v);
@@ -720,7 +720,7 @@ START_TEST(notify_and_isr_read_to_clear)
 	vdrv__desc(&t.v, TXQ, 0, BUF, 5, 0, 0);
 	vdrv__offer(&t.v, TXQ, 0);
 	bar_wr(NOTIFY(TXQ), 2, TXQ);
-	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 5);
+	ck_assert_int_eq(read_wait(t.out[0], out, 5), 5);
 	ck_assert_str_eq(out, "hello");
 	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->idx, 1);
 	/* The INTx is pending in Status until the driver reads the ISR, which clears it. */
@@ -735,7 +735,7 @@ START_TEST(notify_and_isr_read_to_clear)
 	vdrv__desc(&t.v, TXQ, 1, BUF, 2, 0, 0);
 	vdrv__offer(&t.v, TXQ, 1);
 	bar_wr(NOTIFY(TXQ), 4, TXQ);
-	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 2);
+	ck_assert_int_eq(read_wait(t.out[0], out, 2), 2);
 }
 END_TEST
 
@@ -960,7 +960,7 @@ static void transmit_at(u64 bar)
 	vdrv__offer(&t.v, TXQ, 0);
 	wr_at(bar + NOTIFY(TXQ), 2, TXQ);
 	ck_assert_uint_eq(u->idx, (u16)(before + 1));
-	ck_assert_int_eq(read(t.out[0], out, sizeof(out)), 1);
+	ck_assert_int_eq(read_wait(t.out[0], out, 1), 1);
 }
 
 START_TEST(doorbells_follow_the_queues)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lkvm/psci.h"
 #include "suites.h"
@@ -13,10 +14,18 @@
 #define ENTRY 0x80001000ULL
 #define NOT_SUPPORTED ((u64)(s64)PSCI_RET_NOT_SUPPORTED)
 
+struct logged_event {
+	enum psci_event ev;
+	unsigned int cpu, target;
+};
+
 struct fake {
 	struct psci psci;
 	struct psci_cpu_on_verdict policy;	/* what cpu_on_policy answers */
 	int events[PSCI_EV_SYSTEM_SUSPEND + 1];
+	struct logged_event log[64];		/* the events in the order they were reported */
+	unsigned int nr_log;
+	useconds_t slow_grant_us;		/* reporting a grant takes this long */
 	int suspends[PSCI_NR_SUSPEND_TYPES];
 	int offs, resets;
 	u64 now;
@@ -66,9 +75,13 @@ static u64 fake_now(struct psci *p)
 
 static void fake_event(struct psci *p, enum psci_event ev, unsigned int cpu, unsigned int target)
 {
-	(void)cpu;
-	(void)target;
-	to_fake(p)->events[ev]++;
+	struct fake *f = to_fake(p);
+
+	if (ev == PSCI_EV_CPU_ON_GRANTED && f->slow_grant_us)
+		usleep(f->slow_grant_us);
+	f->events[ev]++;
+	if (f->nr_log < ARRAY_SIZE(f->log))
+		f->log[f->nr_log++] = (struct logged_event){ ev, cpu, target };
 }
 
 static const struct psci_ops fake_ops = {
@@ -339,6 +352,45 @@ START_TEST(system_off_reset)
 }
 END_TEST
 
+/* The event names the vCPU that asked for the reset, not vCPU 0. */
+START_TEST(system_reset2_reports_caller)
+{
+	ck_assert_uint_eq(call(2, PSCI_FN64(PSCI_NR_SYSTEM_RESET2), 0, 0, 0), 0xdead);
+	ck_assert_uint_eq(fk.nr_log, 1);
+	ck_assert_int_eq(fk.log[0].ev, PSCI_EV_SYSTEM_RESET);
+	ck_assert_uint_eq(fk.log[0].cpu, 2);
+}
+END_TEST
+
+static void *waiting_target(void *arg)
+{
+	u64 e, c;
+
+	(void)arg;
+	start(1, &e, &c);
+	return NULL;
+}
+
+/* A target already waiting for CPU_ON starts after the grant is reported, however slow that is. */
+START_TEST(events_in_causal_order)
+{
+	static const enum psci_event order[] = { PSCI_EV_CPU_ON_REQUEST, PSCI_EV_CPU_ON_GRANTED,
+						 PSCI_EV_CPU_START };
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, waiting_target, NULL), 0);
+	usleep(100000);		/* the target is in psci__wait_cpu_on */
+	fk.slow_grant_us = 200000;
+	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_CPU_ON), 1, ENTRY, 0), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(fk.nr_log, ARRAY_SIZE(order));
+	for (unsigned int i = 0; i < ARRAY_SIZE(order); i++)
+		ck_assert_msg(fk.log[i].ev == order[i], "event %u is %s, expected %s", i,
+			      psci__event_name(fk.log[i].ev), psci__event_name(order[i]));
+	ck_assert_uint_eq(fk.log[1].target, 1);
+}
+END_TEST
+
 START_TEST(smc32_narrows_arguments)
 {
 	u64 e, c;
@@ -491,6 +543,8 @@ Suite *psci_suite(void)
 	tcase_add_test(tc, cpu_suspend_errors);
 	tcase_add_test(tc, system_suspend);
 	tcase_add_test(tc, system_off_reset);
+	tcase_add_test(tc, system_reset2_reports_caller);
+	tcase_add_test(tc, events_in_causal_order);
 	tcase_add_test(tc, smc32_narrows_arguments);
 	tcase_add_test(tc, nr_args);
 	tcase_add_test(tc, stop_releases_waiters);

@@ -184,6 +184,23 @@ START_TEST(log_level_names)
 END_TEST
 
 /* A whole LKVM_LOG buffer, escaped, is one line on stderr: not cut short. */
+/* A caller may log and then return -errno: logging, even when it fails, keeps errno. */
+START_TEST(logging_keeps_errno)
+{
+	int saved = dup(STDERR_FILENO);
+
+	close(STDERR_FILENO);		/* the write fails: EBADF */
+	errno = EACCES;
+	pr_err("%s: cannot open: %s", "file", strerror(errno));
+	ck_assert_int_eq(errno, EACCES);
+	errno = ENOSPC;
+	pr_warn("%d", 1);
+	ck_assert_int_eq(errno, ENOSPC);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+END_TEST
+
 START_TEST(long_log_line_is_whole)
 {
 	static char msg[LOG_LINE_MAX], got[LOG_LINE_MAX + 64];
@@ -221,6 +238,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, read_file_empty);
 	tcase_add_test(tc, read_file_errors);
 	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, logging_keeps_errno);
 	tcase_add_test(tc, long_log_line_is_whole);
 	suite_add_tcase(s, tc);
 	return s;
