@@ -8,12 +8,22 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+static char shown[CTL_PRINTABLE_SIZE];
+
+/* A server's text for the terminal: see ctl__printable. */
+static const char *show(const char *text, bool lines)
+{
+	return ctl__printable(text, lines, shown, sizeof(shown));
+}
 
 /* One request, one response: prints an OK's text, or the error, and returns the exit code. */
 static int ctl_request(const char *name, u16 type, const char *payload, bool quiet)
@@ -32,7 +42,7 @@ static int ctl_request(const char *name, u16 type, const char *payload, bool qui
 		return LKVM_EXIT_ERROR;
 	}
 	if (m.type == CTL_ERROR) {
-		pr_err("%s", m.payload);
+		pr_err("%s", show(m.payload, false));
 		return LKVM_EXIT_ERROR;
 	}
 	if (m.type != CTL_OK) {
@@ -40,7 +50,7 @@ static int ctl_request(const char *name, u16 type, const char *payload, bool qui
 		return LKVM_EXIT_ERROR;
 	}
 	if (!quiet && m.len)
-		printf("%s%s", m.payload, m.payload[m.len - 1] == '\n' ? "" : "\n");
+		printf("%s%s", show(m.payload, true), m.payload[m.len - 1] == '\n' ? "" : "\n");
 	return 0;
 }
 
@@ -195,7 +205,7 @@ int cmd_events(int argc, char **argv)
 	if (!err)
 		err = ctl__recv(fd, &m);
 	if (err || m.type != CTL_OK) {
-		pr_err("%s: %s", name, err ? strerror(-err) : m.payload);
+		pr_err("%s: %s", name, err ? strerror(-err) : show(m.payload, false));
 		close(fd);
 		return LKVM_EXIT_ERROR;
 	}
@@ -206,7 +216,7 @@ int cmd_events(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	while (!events_stop && !ctl__recv(fd, &m)) {
 		if (m.type == CTL_EVENT) {
-			printf("%s\n", m.payload);
+			printf("%s\n", show(m.payload, false));
 			fflush(stdout);
 		}
 	}
@@ -214,11 +224,38 @@ int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+/* Asks the VM behind NAME.sock for its line of the list. */
+static void list_vm(const char *name)
+{
+	static struct ctl_msg m;
+	char vm[72];
+	unsigned int pid, cpus, plugged;
+	/* A stale socket of a VM that died says so on stderr; the list goes on. */
+	int fd = ctl__connect(name);
+
+	if (fd < 0)
+		return;
+	if (!ctl__send(fd, CTL_INFO, "") && !ctl__recv(fd, &m) && m.type == CTL_OK &&
+	    sscanf(m.payload, "%71s %u %u %u", vm, &pid, &cpus, &plugged) == 4)
+		printf("%-24s %8u %5u %8u\n", show(vm, false), pid, cpus, plugged);
+	close(fd);
+}
+
+/* Only our own sockets count: a symlink or anything else in the directory is not a VM. */
+static bool is_our_socket(DIR *d, const char *entry)
+{
+	struct stat st;
+
+	return !fstatat(dirfd(d), entry, &st, AT_SYMLINK_NOFOLLOW) && S_ISSOCK(st.st_mode) &&
+	       st.st_uid == geteuid();
+}
+
 int cmd_list(int argc, char **argv)
 {
-	char dir[108];
+	char dir[108], name[72];
 	struct dirent *e;
 	DIR *d;
+	int fd;
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
@@ -228,30 +265,28 @@ int cmd_list(int argc, char **argv)
 		printf(" usage: lkvm list: the running VMs, from their control sockets\n");
 		return 0;
 	}
+	fd = ctl__socket_dir(dir, sizeof(dir), false);
+	if (fd < 0 && fd != -ENOENT)
+		return LKVM_EXIT_ERROR;
 	printf("%-24s %8s %5s %8s\n", "NAME", "PID", "CPUS", "PLUGGED");
-	if (ctl__socket_dir(dir, sizeof(dir), false))
-		return 0;
-	d = opendir(dir);
-	if (!d)
+	if (fd < 0)
 		return 0;	/* no VM has run yet */
-	while ((e = readdir(d))) {
-		static struct ctl_msg m;
-		char name[72], vm[72];
-		unsigned int pid, cpus, plugged;
-		size_t len = strlen(e->d_name);
-		int fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
 
-		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock"))
+		pr_err("%s: cannot read it: %s", dir, strerror(err));
+		close(fd);
+		return LKVM_EXIT_ERROR;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock") ||
+		    !is_our_socket(d, e->d_name))
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
-		/* A stale socket of a VM that died says so on stderr; the list goes on. */
-		fd = ctl__connect(name);
-		if (fd < 0)
-			continue;
-		if (!ctl__send(fd, CTL_INFO, "") && !ctl__recv(fd, &m) && m.type == CTL_OK &&
-		    sscanf(m.payload, "%71s %u %u %u", vm, &pid, &cpus, &plugged) == 4)
-			printf("%-24s %8u %5u %8u\n", vm, pid, cpus, plugged);
-		close(fd);
+		list_vm(name);
 	}
 	closedir(d);
 	return 0;

@@ -129,7 +129,7 @@ void cmd_run_help(void)
 	}
 	printf("\n Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest reset\n"
 	       " with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 124 --timeout, 128+N stopped by\n"
-	       " signal N; a guest's LKVM_EXIT(status) call: that status.\n"
+	       " signal N; a guest's LKVM_EXIT(status) call: 0 for 0, 64+status for 1-59.\n"
 	       " Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
 
@@ -391,8 +391,9 @@ static int run_exit_code(const struct kvm *kvm, enum vm_stop why)
 		pr_err("guest: reported a crash");
 		return LKVM_EXIT_CRASH;
 	case VM_STOP_GUEST_EXIT:
-		pr_info("the guest called LKVM_EXIT(%d)", kvm->guest_status);
-		return kvm->guest_status;
+		pr_info("the guest called LKVM_EXIT(%d): exit %d", kvm->guest_status,
+			LKVM_EXIT_GUEST(kvm->guest_status));
+		return LKVM_EXIT_GUEST(kvm->guest_status);
 	case VM_STOP_TIMEOUT:
 		pr_err("--timeout %u: the guest ran out of time", kvm->cfg->timeout);
 		return LKVM_EXIT_TIMEOUT;

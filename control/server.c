@@ -37,10 +37,8 @@ int ctl_server__init(struct ctl_server *s, const char *name)
 		s->clients[i].fd = -1;
 	s->head = s->count = s->dropped = 0;
 	s->listen_fd = s->event_fd = -1;
-	if (err) {
-		pr_err("--name %s: no room for its control socket path: %s", name, strerror(-err));
+	if (err)
 		return err;
-	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", s->path);
 	if (ctl_server__in_use(&addr)) {
 		pr_err("--name %s: a VM of that name is running already (%s)", name, s->path);
@@ -49,11 +47,11 @@ int ctl_server__init(struct ctl_server *s, const char *name)
 	unlink(s->path);	/* a stale socket of a VM that died */
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->listen_fd < 0 || s->event_fd < 0 ||
-	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    chmod(s->path, 0600) || listen(s->listen_fd, 8)) {
+	/* bind takes the socket's mode from its inode: 0600 from the start, never a chmod by path. */
+	if (s->listen_fd < 0 || s->event_fd < 0 || fchmod(s->listen_fd, 0600) ||
+	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(s->listen_fd, 8)) {
 		err = -errno;
-		pr_err("%s: cannot create the control socket: %s", s->path, strerror(errno));
+		pr_err("%s: cannot create the control socket: %s", s->path, strerror(-err));
 		ctl_server__exit(s);
 		return err;
 	}
@@ -126,7 +124,7 @@ static bool ctl_server__peer_ok(int fd)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == getuid();
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == geteuid();
 }
 
 static void ctl_server__accept(struct ctl_server *s)

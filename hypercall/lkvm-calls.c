@@ -1,14 +1,18 @@
 /* lkvm's own calls in the vendor hypervisor range (Documentation/hypercalls.md): for test guests. */
-#include "lkvm/hypercall.h"
+#include "lkvm/lkvm-calls.h"
+#include "lkvm/exit-codes.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define LKVM_FN(n)		(0x86000080U + (n))
 #define LKVM_FN64(n)		(0xC6000080U + (n))
+#define SMCCC_FN64		(1U << 30)
 #define LKVM_CALL_UID		0
 #define LKVM_CALL_VERSION		1
 #define LKVM_CALL_EXIT		2
@@ -18,8 +22,17 @@
 #define LKVM_LOG_MAX		4096
 #define RET_INVALID_PARAMETERS	((u64)-2)
 #define RET_INVALID_ADDRESS	((u64)-9)
+#define NSEC_PER_SEC		1000000000ULL
+#define LOG_LINE_NS		(NSEC_PER_SEC / LKVM_LOG_RATE)
 
 static const u32 lkvm_uid[4] = { 0x6c6b766d, 0x2d766d6d, 0x9e4d2b17, 0x51a8c3f0 };
+
+/*
+ * One bucket for the whole process, not per struct kvm: a guest that resets itself does not get
+ * a fresh burst. Its lock is held only to decide, never while writing.
+ */
+static struct log_limit log_limit;
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The call's number, or -1: LOG has a 64-bit form too, the others only 32-bit ones. */
 static int lkvm_call(u32 fid)
@@ -31,17 +44,66 @@ static int lkvm_call(u32 fid)
 
 _Static_assert(LKVM_LOG_MAX * 4 + 64 <= LOG_LINE_MAX, "a whole LKVM_LOG line must fit the log");
 
+bool log_limit__take(struct log_limit *l, u64 now_ns, u64 *dropped)
+{
+	u64 elapsed = now_ns > l->last_ns ? now_ns - l->last_ns : 0;
+
+	l->debt_ns = elapsed >= l->debt_ns ? 0 : l->debt_ns - elapsed;
+	if (now_ns > l->last_ns)
+		l->last_ns = now_ns;
+	if (l->debt_ns + LOG_LINE_NS > LKVM_LOG_BURST * LOG_LINE_NS) {
+		l->dropped++;
+		return false;
+	}
+	l->debt_ns += LOG_LINE_NS;
+	*dropped = l->dropped;
+	l->dropped = 0;
+	return true;
+}
+
+static u64 clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+/* Not in the guest's own words ("guest vCPU N: ..."), so a guest cannot fake or hide it. */
+static void lkvm_calls__report_dropped(u64 dropped)
+{
+	if (dropped)
+		pr_trace("LKVM_LOG: %llu guest lines dropped: more than %u at once or %u a second",
+			 (unsigned long long)dropped, LKVM_LOG_BURST, LKVM_LOG_RATE);
+}
+
+/* One line of the guest's, if the rate limit lets it through. */
+static void lkvm_calls__line(unsigned int vcpu, const char *line, u64 now)
+{
+	u64 dropped = 0;
+	bool ok;
+
+	pthread_mutex_lock(&log_limit_lock);
+	ok = log_limit__take(&log_limit, now, &dropped);
+	pthread_mutex_unlock(&log_limit_lock);
+	if (!ok)
+		return;
+	lkvm_calls__report_dropped(dropped);
+	pr_trace("guest vCPU %u: %s", vcpu, line);
+}
+
 /* Writes the guest's text, one line per line, printable: the guest cannot forge lkvm's output. */
 static void lkvm_calls__print(unsigned int vcpu, const u8 *text, size_t len)
 {
 	char line[LKVM_LOG_MAX * 4 + 1];
 	size_t n = 0;
+	u64 now = clock_ns();
 
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || text[i] == '\n') {
 			line[n] = '\0';
 			if (n || i < len)
-				pr_trace("guest vCPU %u: %s", vcpu, line);
+				lkvm_calls__line(vcpu, line, now);
 			n = 0;
 		} else if (text[i] >= 0x20 && text[i] < 0x7f && text[i] != '\\') {
 			line[n++] = (char)text[i];
@@ -61,14 +123,34 @@ static u64 lkvm_calls__log(struct kvm_cpu *cpu, u64 addr, u64 len)
 	src = kvm__gpa_to_host(cpu->kvm, addr, len);
 	if (!src)
 		return RET_INVALID_ADDRESS;
+	/* Guest lines are warnings' peers: --loglevel error silences them. */
+	if (log_level < LOG_WARNING)
+		return 0;
 	/* Other vCPUs may change the buffer meanwhile: work on one copy of it. */
 	memcpy(copy, src, len);
 	lkvm_calls__print(cpu->id, copy, len);
 	return 0;
 }
 
+/* Statuses lkvm can map into its guest window (exit-codes.h); others are refused. */
+static unsigned int lkvm_calls__exit(struct kvm_cpu *cpu, struct hc_call *c)
+{
+	if (c->arg[1] > LKVM_EXIT_GUEST_MAX) {
+		c->res[0] = RET_INVALID_PARAMETERS;
+		return 1;
+	}
+	cpu->kvm->guest_status = (int)c->arg[1];
+	kvm__request_stop(cpu->kvm, VM_STOP_GUEST_EXIT);
+	return 0;
+}
+
 static unsigned int lkvm_calls__call(struct kvm_cpu *cpu, struct hc_call *c)
 {
+	/* SMC32 arguments are 32 bits wide: what the guest left above them means nothing. */
+	if (!(c->fid & SMCCC_FN64)) {
+		for (unsigned int i = 1; i <= HC_MAX_ARGS; i++)
+			c->arg[i] &= 0xffffffffULL;
+	}
 	switch (lkvm_call(c->fid)) {
 	case LKVM_CALL_UID:
 		for (int i = 0; i < 4; i++)
@@ -79,13 +161,7 @@ static unsigned int lkvm_calls__call(struct kvm_cpu *cpu, struct hc_call *c)
 		c->res[1] = (1U << LKVM_CALL_COUNT) - 1;
 		return 2;
 	case LKVM_CALL_EXIT:
-		if (c->arg[1] > 255) {
-			c->res[0] = RET_INVALID_PARAMETERS;
-			return 1;
-		}
-		cpu->kvm->guest_status = (int)c->arg[1];
-		kvm__request_stop(cpu->kvm, VM_STOP_GUEST_EXIT);
-		return 0;
+		return lkvm_calls__exit(cpu, c);
 	case LKVM_CALL_LOG:
 		c->res[0] = lkvm_calls__log(cpu, c->arg[1], c->arg[2]);
 		return 1;
@@ -109,7 +185,7 @@ static const struct hc_range lkvm_ranges[] = {
 	{ LKVM_FN64(0), 0x10 },
 };
 
-static const struct hypercall_service lkvm_calls = {
+const struct hypercall_service lkvm_calls = {
 	.name = "lkvm calls",
 	.ranges = lkvm_ranges, .nr_ranges = ARRAY_SIZE(lkvm_ranges),
 	.nr_args = lkvm_calls__nr_args,
@@ -121,4 +197,17 @@ static int lkvm_calls__init(struct kvm *kvm)
 {
 	return hypercall__register(kvm, &lkvm_calls);
 }
-dev_init(lkvm_calls__init, NULL)
+
+/* Lines dropped at the end, with no later line to say so before: said when the VM goes. */
+static void lkvm_calls__exit_vm(struct kvm *kvm)
+{
+	u64 dropped;
+
+	(void)kvm;
+	pthread_mutex_lock(&log_limit_lock);
+	dropped = log_limit.dropped;
+	log_limit.dropped = 0;
+	pthread_mutex_unlock(&log_limit_lock);
+	lkvm_calls__report_dropped(dropped);
+}
+dev_init(lkvm_calls__init, lkvm_calls__exit_vm)

@@ -1,8 +1,10 @@
 /*
  * fw-test: checks lkvm's firmware services other than PSCI, called directly through HVC.
  * Parameters in bootargs: test=all|trng|vendor (checks, then SYSTEM_OFF), test=trng-off (every
- * TRNG call NOT_SUPPORTED, for --trng=off), test=exit n=STATUS (LKVM_EXIT), test=smccc (prints
- * what a few SiP and OEM calls answer, for --smccc), test=spin (never stops, for --timeout).
+ * TRNG call NOT_SUPPORTED, for --trng=off), test=exit n=STATUS (LKVM_EXIT; test=exit-hi puts
+ * garbage in the upper half of x1), test=log-flood n=COUNT (COUNT LKVM_LOG calls at once, then
+ * one more line later), test=smccc (prints what a few SiP and OEM calls answer, for --smccc),
+ * test=spin (never stops, for --timeout).
  */
 #include "lib.h"
 
@@ -22,6 +24,8 @@ const char payload_name[] = "fw-test";
 #define LKVM_UNUSED	0x8600008FU
 
 #define LOG_MAX		4096
+#define EXIT_MAX	59		/* the highest status LKVM_EXIT takes */
+#define HI_GARBAGE	0xdead5a5a00000000UL	/* for the upper halves of SMC32 arguments */
 
 struct res {
 	u64 r[4];
@@ -144,9 +148,19 @@ static void expect_log(u32 fid, u64 addr, u64 len, s64 want, const char *what)
 	check(got == w, got, w, "LKVM_LOG %s", what);
 }
 
+/* LKVM_EXIT of a status lkvm refuses returns, and the VM goes on. */
+static void exit_refused(u64 status)
+{
+	u64 got = call(LKVM_EXIT, status, 0, 0).r[0];
+
+	check(got == (u32)INVALID_PARAMETERS, got, (u32)INVALID_PARAMETERS,
+	      "LKVM_EXIT(%lu) returns INVALID_PARAMETERS", status);
+}
+
 static void test_vendor(void)
 {
 	static const char msg[] = "fw-test says hello\tthrough LKVM_LOG";
+	static const char msg32[] = "SMC32 LOG reads w1 and w2";
 	u64 ram_end = boot.ram_base + boot.ram_size;
 	struct res r;
 
@@ -161,6 +175,9 @@ static void test_vendor(void)
 	memcpy(log_buf, msg, sizeof(msg) - 1);
 	expect_log(LKVM_LOG, (u64)log_buf, sizeof(msg) - 1, SUCCESS, "a message");
 	expect_log(LKVM_LOG64, (u64)log_buf, sizeof(msg) - 1, SUCCESS, "(SMC64) a message");
+	memcpy(log_buf, msg32, sizeof(msg32) - 1);
+	expect_log(LKVM_LOG, HI_GARBAGE | (u64)log_buf, HI_GARBAGE | (sizeof(msg32) - 1), SUCCESS,
+		   "(SMC32) garbage in the upper halves of x1 and x2");
 	memset(log_buf, 'x', LOG_MAX);
 	expect_log(LKVM_LOG, (u64)log_buf, LOG_MAX, SUCCESS, "of 4096 bytes");
 	expect_log(LKVM_LOG, (u64)log_buf, LOG_MAX + 1, INVALID_PARAMETERS, "of 4097 bytes");
@@ -169,9 +186,36 @@ static void test_vendor(void)
 	expect_log(LKVM_LOG, ram_end - 8, 16, INVALID_ADDRESS, "across the end of RAM");
 	expect_log(LKVM_LOG, ram_end, 1, INVALID_ADDRESS, "just past RAM");
 	expect_log(LKVM_LOG64, ~0UL - 4, 16, INVALID_ADDRESS, "(SMC64) wrapping around");
-	r.r[0] = call(LKVM_EXIT, 256, 0, 0).r[0];
-	check(r.r[0] == (u32)INVALID_PARAMETERS, r.r[0], (u32)INVALID_PARAMETERS,
-	      "LKVM_EXIT(256) returns");
+	/* lkvm's own codes are not the guest's to give: 124 (timeout), 128 + N (signals)... */
+	exit_refused(EXIT_MAX + 1);
+	exit_refused(124);
+	exit_refused(130);
+	exit_refused(143);
+	exit_refused(256);
+}
+
+static void test_exit(bool hi)
+{
+	u64 got = call(LKVM_EXIT, (hi ? HI_GARBAGE : 0) | par.n, 0, 0).r[0];
+
+	/* 0-59 end the run there and then: returning at all is a failure for them. */
+	check(par.n > EXIT_MAX && got == (u32)INVALID_PARAMETERS, got, (u32)INVALID_PARAMETERS,
+	      "LKVM_EXIT(%lu) returned", par.n);
+}
+
+/* Many lines at once: all accepted, most dropped by lkvm's rate limit, then one more later. */
+static void test_log_flood(void)
+{
+	static const char line[] = "flood", last[] = "flood over";
+	u64 failed = 0;
+
+	memcpy(log_buf, line, sizeof(line) - 1);
+	for (u64 i = 0; i < par.n; i++)
+		failed += call(LKVM_LOG, (u64)log_buf, sizeof(line) - 1, 0).r[0] != SUCCESS;
+	check(!failed, failed, 0, "LKVM_LOG x %lu: every call succeeds", par.n);
+	delay_us(500 * 1000);	/* lkvm's bucket fills up again meanwhile */
+	memcpy(log_buf, last, sizeof(last) - 1);
+	expect_log(LKVM_LOG, (u64)log_buf, sizeof(last) - 1, SUCCESS, "after the flood");
 }
 
 static void test_smccc(void)
@@ -184,11 +228,12 @@ static void test_smccc(void)
 
 void payload_main(void)
 {
-	if (streq(par.test, "exit")) {
-		call(LKVM_EXIT, par.n, 0, 0);
-		check(false, 0, 1, "LKVM_EXIT(%lu) returned", par.n);
+	if (streq(par.test, "exit") || streq(par.test, "exit-hi")) {
+		test_exit(streq(par.test, "exit-hi"));
 		return;
 	}
+	if (streq(par.test, "log-flood"))
+		test_log_flood();
 	if (streq(par.test, "spin")) {
 		print("fw-test: spinning\n");
 		for (;;)

@@ -71,12 +71,28 @@ int ctl__send(int fd, u16 type, const char *payload);
 int ctl__recv(int fd, struct ctl_msg *msg);
 
 /*
- * The VM's socket: $XDG_RUNTIME_DIR/lkvm/NAME.sock, else $HOME/.lkvm/NAME.sock; the directory is
- * created with mode 0700 when mkdir is true. Returns 0, or a negative errno (-ENAMETOOLONG).
+ * The directory of the VMs' sockets: $XDG_RUNTIME_DIR/lkvm, else $HOME/.lkvm, else /run/lkvm for
+ * root and /run/user/UID/lkvm for other users (never /tmp). It must be a directory, not a
+ * symlink, owned by the user and closed to group and others (0700), in a parent that only the
+ * user or root can change (or a sticky one); lkvm makes it, mode 0700, when create is set, but
+ * never changes one that is wrong. Returns an open fd of it, or a negative errno after logging
+ * why (-ENOENT unlogged when create is not set: no VM has run yet).
  */
-int ctl__socket_dir(char *buf, size_t size, bool mkdir);
-int ctl__socket_path(const char *name, char *buf, size_t size, bool mkdir);
-/* Connects to the VM called name; logs "lkvm: <name>: no such VM" etc. Returns an fd or < 0. */
+int ctl__socket_dir(char *buf, size_t size, bool create);
+/* The VM's socket, DIR/NAME.sock, after checking DIR as above. 0, or < 0 logged as above. */
+int ctl__socket_path(const char *name, char *buf, size_t size, bool create);
+/*
+ * Connects to the VM called name, and only if its server runs as this user; logs
+ * "lkvm: <name>: no such VM" etc. Returns an fd or < 0.
+ */
 int ctl__connect(const char *name);
+
+/*
+ * What a server says, made safe for a terminal: control characters and bytes >= 0x7f as \xNN
+ * (newlines kept if lines is set), so no reply can move the cursor or forge a line of lkvm's.
+ * out needs 4 * strlen(text) + 1 bytes; returns out.
+ */
+#define CTL_PRINTABLE_SIZE	(4 * CTL_MAX_PAYLOAD + 1)
+char *ctl__printable(const char *text, bool lines, char *out, size_t size);
 
 #endif

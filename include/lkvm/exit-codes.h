@@ -11,4 +11,12 @@
 #define LKVM_EXIT_TIMEOUT	124	/* --timeout ran out, as with timeout(1) */
 #define LKVM_EXIT_SIGNAL	128	/* + signal number: stopped by SIGINT, SIGTERM or SIGHUP */
 
+/*
+ * A guest's LKVM_EXIT(status): 0 is 0 (a guest can power off for that anyway), 1-59 are 65-123,
+ * a window none of lkvm's own codes is in, so no guest can pass for a timeout or a signal.
+ */
+#define LKVM_EXIT_GUEST_BASE	64
+#define LKVM_EXIT_GUEST_MAX	59
+#define LKVM_EXIT_GUEST(status)	((status) ? LKVM_EXIT_GUEST_BASE + (status) : 0)
+
 #endif

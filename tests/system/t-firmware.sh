@@ -1,6 +1,6 @@
 # lkvm's firmware services other than PSCI, called directly by the bare-metal fw-test payload:
-# TRNG (--trng=user|off, --trng-seed), lkvm's vendor calls (UID, VERSION, LOG, EXIT), --smccc
-# rules, and --timeout on a guest that never stops.
+# TRNG (--trng=user|off, --trng-seed), lkvm's vendor calls (UID, VERSION, LOG and its rate limit,
+# EXIT and its exit codes), --smccc rules, and --timeout on a guest that never stops.
 FW="$LKVM_PAYLOADS/fw-test.bin"
 
 # fw ARGS...: runs fw-test on one vCPU with ARGS.
@@ -15,11 +15,40 @@ fw_services() {
 	fw --trng=user -p "test=all"
 	expect_rc 0
 	expect_no_console '^not ok'
-	expect_console '^fw-test: 86 passed, 0 failed$'
+	expect_console '^fw-test: 91 passed, 0 failed$'
 	# LKVM_LOG: the guest's bytes, with the vCPU, and the tab shown escaped.
 	expect_stderr '^lkvm: guest vCPU 0: fw-test says hello\\x09through LKVM_LOG$'
 	expect_stderr "^lkvm: guest vCPU 0: x\{4096\}\$"
-	[ "$(grep -c 'guest vCPU 0: ' "$T/stderr")" = 3 ] || fail "LKVM_LOG: a failed call was logged"
+	# An SMC32 LOG with garbage in the upper halves of x1 and x2 reads w1 and w2.
+	expect_stderr '^lkvm: guest vCPU 0: SMC32 LOG reads w1 and w2$'
+	[ "$(grep -c 'guest vCPU 0: ' "$T/stderr")" = 4 ] || fail "LKVM_LOG: a failed call was logged"
+	# --loglevel error: the guest's lines are not written.
+	fw --trng=user --loglevel error -p "test=vendor"
+	expect_rc 0
+	! grep -q 'guest vCPU' "$T/stderr" || fail "--loglevel error: LKVM_LOG lines written"
+}
+
+# A guest that floods LKVM_LOG gets its first lines through, then a few a second; the line
+# after a pause is preceded by how many were dropped, and every line is either shown or counted.
+fw_log_flood() {
+	_n=3000
+	_t0=$(date +%s)
+	fw -p "test=log-flood n=$_n"
+	_took=$(($(date +%s) - _t0 + 1))
+	expect_rc 0
+	expect_console '^fw-test: 2 passed, 0 failed$'
+	_shown=$(grep -c '^lkvm: guest vCPU 0: flood$' "$T/stderr")
+	grep -q '^lkvm: LKVM_LOG: [0-9]* guest lines dropped' "$T/stderr" ||
+		fail "no 'LKVM_LOG: N guest lines dropped' line"
+	# Each time a line gets through after some were dropped, it is preceded by their count.
+	_dropped=$(sed -n 's/^lkvm: LKVM_LOG: \([0-9]*\) guest lines dropped.*/\1/p' "$T/stderr" |
+		awk '{ n += $1 } END { print n + 0 }')
+	[ "$((_shown + _dropped))" = "$_n" ] || fail "$_shown shown + $_dropped dropped != $_n"
+	[ "$_shown" -le $((200 + 50 * _took)) ] || fail "$_shown lines in ${_took}s: not rate-limited"
+	# The count comes just before the line that got through after the flood.
+	grep -A1 '^lkvm: LKVM_LOG: ' "$T/stderr" | tail -n 1 |
+		grep -q '^lkvm: guest vCPU 0: flood over$' ||
+		fail "the dropped count is not right before 'flood over'"
 }
 
 fw_trng_off() {
@@ -49,13 +78,23 @@ fw_trng_seed() {
 	[ "$d" != "$e" ] && [ "$d" != "$a" ] || fail "unseeded streams repeat: '$d', '$e'"
 }
 
-# LKVM_EXIT(status) becomes lkvm's exit status, without the guest powering off.
+# LKVM_EXIT(status), without the guest powering off: lkvm exits 0 for 0 and 64 + status for
+# 1-59, never one of its own codes (exit-codes.md).
 fw_exit() {
-	for s in 0 1 7 42 123 255; do
-		fw -p "test=exit n=$s"
-		expect_rc "$s"
+	for s in 0:0 1:65 7:71 42:106 59:123; do
+		fw -p "test=exit n=${s%:*}"
+		expect_rc "${s#*:}"
 		expect_no_console '^not ok'
 		expect_no_console 'passed'
+	done
+	# An SMC32 call: the upper half of x1 is not part of the status.
+	fw -p "test=exit-hi n=7"
+	expect_rc 71
+	# Any other status is refused (the call returns); the guest then powers off: 0.
+	for s in 60 124 130 143 255 256; do
+		fw -p "test=exit n=$s"
+		expect_rc 0
+		expect_console '^fw-test: 1 passed, 0 failed$'
 	done
 }
 
@@ -103,6 +142,7 @@ run_test fw-services fw_services
 run_test fw-trng-off fw_trng_off
 run_test fw-trng-seed fw_trng_seed
 run_test fw-exit fw_exit
+run_test fw-log-flood fw_log_flood
 run_test fw-smccc fw_smccc
 run_test fw-smccc-list fw_smccc_list
 run_test fw-timeout fw_timeout

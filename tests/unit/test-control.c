@@ -7,17 +7,50 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lkvm/builtin.h"
 #include "lkvm/control-server.h"
 #include "lkvm/control.h"
 #include "lkvm/kvm.h"
 #include "suites.h"
 
+#include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 static struct ctl_msg m;
 static u8 buf[CTL_HDR_SIZE + CTL_MAX_PAYLOAD + 64];
+
+static char captured[CTL_PRINTABLE_SIZE + 256];
+static int saved_fd = -1;
+static FILE *cap;
+
+/* Sends fdno (stdout or stderr) to a file until capture_end, which returns what was written. */
+static void capture_begin(int fdno)
+{
+	fflush(stdout);
+	cap = tmpfile();
+	ck_assert_ptr_nonnull(cap);
+	saved_fd = dup(fdno);
+	ck_assert_int_eq(dup2(fileno(cap), fdno), fdno);
+}
+
+static const char *capture_end(int fdno)
+{
+	size_t n;
+
+	fflush(stdout);
+	ck_assert_int_eq(dup2(saved_fd, fdno), fdno);
+	close(saved_fd);
+	rewind(cap);
+	n = fread(captured, 1, sizeof(captured) - 1, cap);
+	captured[n] = '\0';
+	fclose(cap);
+	return captured;
+}
 
 static int encode(u16 type, const char *payload)
 {
@@ -96,23 +129,74 @@ START_TEST(encode_too_long)
 }
 END_TEST
 
-START_TEST(socket_paths)
+/* Where the directory is, by the environment; never /tmp. */
+START_TEST(socket_dir_choice)
 {
-	char path[108], longname[120];
+	char base[] = "/tmp/lkvm-unit-dir-XXXXXX", want[128], path[108];
+	int fd;
 
-	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
-	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), false), 0);
-	ck_assert_str_eq(path, "/run/user/1000/lkvm/vm1.sock");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	setenv("XDG_RUNTIME_DIR", base, 1);
+	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), true), 0);
+	snprintf(want, sizeof(want), "%s/lkvm/vm1.sock", base);
+	ck_assert_str_eq(path, want);
 	setenv("XDG_RUNTIME_DIR", "", 1);
-	setenv("HOME", "/home/u", 1);
-	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), false), 0);
-	ck_assert_str_eq(path, "/home/u/.lkvm/vm1.sock");
+	setenv("HOME", base, 1);
+	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), true), 0);
+	snprintf(want, sizeof(want), "%s/.lkvm/vm1.sock", base);
+	ck_assert_str_eq(path, want);
+	/* A root service has neither variable: /run/lkvm, root's own; others' /run/user/UID. */
 	unsetenv("XDG_RUNTIME_DIR");
-	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), false), 0);
-	ck_assert_str_eq(path, "/home/u/.lkvm/vm1.sock");
+	unsetenv("HOME");
+	fd = ctl__socket_dir(path, sizeof(path), false);
+	if (geteuid())
+		snprintf(want, sizeof(want), "/run/user/%u/lkvm", (unsigned int)geteuid());
+	else
+		snprintf(want, sizeof(want), "/run/lkvm");
+	ck_assert_str_eq(path, want);
+	if (fd >= 0)
+		close(fd);
+	snprintf(want, sizeof(want), "%s/lkvm", base);
+	rmdir(want);
+	snprintf(want, sizeof(want), "%s/.lkvm", base);
+	rmdir(want);
+	rmdir(base);
+}
+END_TEST
+
+START_TEST(socket_path_names)
+{
+	char base[] = "/tmp/lkvm-unit-dir-XXXXXX", path[108], longname[120];
+
 	memset(longname, 'n', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	ck_assert_int_eq(ctl__socket_path(longname, path, sizeof(path), false), -ENAMETOOLONG);
+	setenv("XDG_RUNTIME_DIR", "/nonexistent-lkvm-unit", 1);
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(ctl__socket_path("../vm1", path, sizeof(path), false), -EINVAL);
+	ck_assert_int_eq(ctl__socket_path("", path, sizeof(path), false), -EINVAL);
+	ck_assert_int_eq(ctl__socket_path("vm1", path, sizeof(path), false), -ENOENT);
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	setenv("XDG_RUNTIME_DIR", base, 1);
+	ck_assert_int_eq(ctl__socket_path(longname, path, sizeof(path), true), -ENAMETOOLONG);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "../vm1: not a VM name"));
+	snprintf(path, sizeof(path), "%s/lkvm", base);
+	rmdir(path);
+	rmdir(base);
+}
+END_TEST
+
+/* Control characters and bytes >= 0x7f come out as \xNN; newlines only where lines are kept. */
+START_TEST(printable)
+{
+	char out[CTL_PRINTABLE_SIZE];
+
+	ck_assert_str_eq(ctl__printable("vm1 42 {\"a\":1}", false, out, sizeof(out)),
+			 "vm1 42 {\"a\":1}");
+	ck_assert_str_eq(ctl__printable("a\x1b[2Jb\r\n\x7f\x9b\xff", false, out, sizeof(out)),
+			 "a\\x1b[2Jb\\x0d\\x0a\\x7f\\x9b\\xff");
+	ck_assert_str_eq(ctl__printable("line 1\nline\t2\n", true, out, sizeof(out)),
+			 "line 1\nline\\x092\n");
+	ck_assert_str_eq(ctl__printable("\x01\x01", false, out, 6), "\\x01");
 }
 END_TEST
 
@@ -345,6 +429,250 @@ START_TEST(server_events)
 }
 END_TEST
 
+/* ---- the socket directory and the clients, against hostile neighbours and servers ---- */
+
+static char base[64], sockdir[80];
+
+static void dir_setup(void)
+{
+	snprintf(base, sizeof(base), "/tmp/lkvm-unit-d%d", (int)getpid());
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	snprintf(sockdir, sizeof(sockdir), "%s/lkvm", base);
+	setenv("XDG_RUNTIME_DIR", base, 1);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void dir_teardown(void)
+{
+	nftw(base, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool is_root(void)
+{
+	if (geteuid())
+		fprintf(stderr, "control: not root: the checks with other users' files are skipped\n");
+	return !geteuid();
+}
+
+/*
+ * A server that is not lkvm: listens on NAME.sock in the socket directory as uid (listen() fixes
+ * the credentials its clients see) and answers each of n requests with type and text, and
+ * CTL_EVENTS with text as an event after that. Returns its pid.
+ */
+static pid_t fake_server(const char *name, uid_t uid, u16 type, const char *text, int n)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ready[2];
+	char byte;
+	pid_t pid;
+
+	mkdir(sockdir, 0700);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s.sock", sockdir, name);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		static struct ctl_msg req;
+
+		close(ready[0]);
+		if ((uid != geteuid() && seteuid(uid)) || listen(fd, 8))
+			_exit(1);
+		close(ready[1]);
+		for (int i = 0; i < n; i++) {
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				_exit(1);
+			if (!ctl__recv(c, &req) && !ctl__send(c, type, text) && req.type == CTL_EVENTS)
+				ctl__send(c, CTL_EVENT, text);
+			close(c);
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 0);	/* listening */
+	close(ready[0]);
+	close(fd);
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Someone else's directory is refused, named, and left as it was. */
+START_TEST(dir_of_another_user)
+{
+	struct stat st;
+
+	if (!is_root())
+		return;
+	ck_assert_int_eq(mkdir(sockdir, 0700), 0);
+	ck_assert_int_eq(chown(sockdir, 1234, 1234), 0);
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(ctl_server__init(&srv, "vm"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "owned by uid 1234, not by you"));
+	ck_assert_ptr_eq(strchr(captured, '\n'), captured + strlen(captured) - 1);	/* one line */
+	ck_assert_int_eq(stat(sockdir, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 1234);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	snprintf((char *)buf, sizeof(buf), "%s/vm.sock", sockdir);
+	ck_assert_int_eq(access((char *)buf, F_OK), -1);
+}
+END_TEST
+
+/* Ours but open to others: refused with what to do; lkvm does not chmod it. */
+START_TEST(dir_open_to_others)
+{
+	static char *list_argv[] = { "list", NULL };
+	static const mode_t modes[] = { 0755, 0770, 0701, 0711 };
+	struct stat st;
+
+	ck_assert_int_eq(mkdir(sockdir, 0700), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		ck_assert_int_eq(chmod(sockdir, modes[i]), 0);
+		capture_begin(STDERR_FILENO);
+		ck_assert_int_eq(ctl_server__init(&srv, "vm"), -EPERM);
+		ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "chmod 700"));
+		ck_assert_int_eq(stat(sockdir, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, modes[i]);
+	}
+	/* The clients refuse it too, rather than believe what is in it. */
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(cmd_list(1, list_argv), 1);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "chmod 700"));
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_lt(ctl__connect("vm"), 0);
+	capture_end(STDERR_FILENO);
+}
+END_TEST
+
+/* A symlink where the directory goes is not followed, even to a good directory of ours. */
+START_TEST(dir_is_a_symlink)
+{
+	char real[96];
+
+	snprintf(real, sizeof(real), "%s/elsewhere", base);
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink("elsewhere", sockdir), 0);
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_lt(ctl_server__init(&srv, "vm"), 0);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "symbolic link"));
+	ck_assert_int_eq(rmdir(real), 0);	/* still empty */
+}
+END_TEST
+
+/* In a parent others may write to, they could swap the directory: refused, unless sticky. */
+START_TEST(dir_parent_writable)
+{
+	ck_assert_int_eq(chmod(base, 0777), 0);
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(ctl_server__init(&srv, "vm"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "others could replace"));
+	ck_assert_int_eq(access(sockdir, F_OK), -1);
+	ck_assert_int_eq(chmod(base, 01777), 0);
+	ck_assert_int_eq(ctl_server__init(&srv, "vm"), 0);
+	ctl_server__exit(&srv);
+}
+END_TEST
+
+/* Whatever the umask, the directory is 0700 and the socket 0600 from the moment it exists. */
+START_TEST(dir_and_socket_private_under_umask_0)
+{
+	struct stat st;
+
+	umask(0);
+	ck_assert_int_eq(ctl_server__init(&srv, "vm"), 0);
+	ck_assert_int_eq(stat(sockdir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(lstat(srv.path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ctl_server__exit(&srv);
+}
+END_TEST
+
+/* A socket served by another user is not believed, whatever it says. */
+START_TEST(client_refuses_other_users_server)
+{
+	pid_t pid;
+
+	if (!is_root())
+		return;
+	pid = fake_server("other", 1234, CTL_OK, "other 1 1 1", 1);
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(ctl__connect("other"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(capture_end(STDERR_FILENO), "served by uid 1234"));
+	reap(pid);
+}
+END_TEST
+
+/* What a server sends reaches the terminal escaped: no cursor moves, no forged lines. */
+START_TEST(client_escapes_replies)
+{
+	static char *cpu_argv[] = { "cpu", "list", "--name", "ok", NULL };
+	static char *stop_argv[] = { "stop", "--name", "err", NULL };
+	static char *events_argv[] = { "events", "--name", "ev", NULL };
+	pid_t ok = fake_server("ok", geteuid(), CTL_OK, "ok\x1b]0;title\x07\nnext\r", 1);
+	pid_t err = fake_server("err", geteuid(), CTL_ERROR, "bad\nlkvm: forged\x1b[2K", 1);
+	pid_t ev = fake_server("ev", geteuid(), CTL_OK, "{\"e\":\"\x1b[31m\x85\"}", 1);
+
+	capture_begin(STDOUT_FILENO);
+	ck_assert_int_eq(cmd_cpu(4, cpu_argv), 0);
+	ck_assert_str_eq(capture_end(STDOUT_FILENO), "ok\\x1b]0;title\\x07\nnext\\x0d\n");
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(cmd_stop(3, stop_argv), 1);
+	ck_assert_str_eq(capture_end(STDERR_FILENO), "lkvm: bad\\x0alkvm: forged\\x1b[2K\n");
+	capture_begin(STDOUT_FILENO);
+	ck_assert_int_eq(cmd_events(3, events_argv), 0);
+	ck_assert_str_eq(capture_end(STDOUT_FILENO), "{\"e\":\"\\x1b[31m\\x85\"}\n");
+	reap(ok);
+	reap(err);
+	reap(ev);
+}
+END_TEST
+
+/* lkvm list shows only our own sockets, once each, and escapes what they say. */
+START_TEST(list_only_our_sockets)
+{
+	static char *list_argv[] = { "list", NULL };
+	pid_t a = fake_server("a", geteuid(), CTL_OK, "evil\x1b[2J 42 2 1", 2), other = -1;
+	char path[128], want[128];
+	int fd;
+	const char *out;
+
+	snprintf(path, sizeof(path), "%s/b.sock", sockdir);
+	ck_assert_int_eq(symlink("a.sock", path), 0);
+	snprintf(path, sizeof(path), "%s/c.sock", sockdir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	if (!geteuid()) {
+		other = fake_server("d", 1234, CTL_OK, "intruder 1 1 1", 1);
+		snprintf(path, sizeof(path), "%s/d.sock", sockdir);
+		ck_assert_int_eq(chown(path, 1234, 1234), 0);
+	}
+	capture_begin(STDOUT_FILENO);
+	ck_assert_int_eq(cmd_list(1, list_argv), 0);
+	out = capture_end(STDOUT_FILENO);
+	snprintf(want, sizeof(want), "%-24s %8u %5u %8u\n", "evil\\x1b[2J", 42, 2, 1);
+	ck_assert_msg(!strcmp(strchr(out, '\n') + 1, want), "%s", out);
+	reap(a);
+	if (other > 0)
+		reap(other);
+}
+END_TEST
+
 Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -355,7 +683,9 @@ Suite *control_suite(void)
 	tcase_add_test(tc, two_back_to_back);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, encode_too_long);
-	tcase_add_test(tc, socket_paths);
+	tcase_add_test(tc, socket_dir_choice);
+	tcase_add_test(tc, socket_path_names);
+	tcase_add_test(tc, printable);
 	tcase_add_test(tc, send_recv);
 	tcase_add_test(tc, balloon_payloads);
 	suite_add_tcase(s, tc);
@@ -368,6 +698,17 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_name_taken);
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("directory");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, dir_of_another_user);
+	tcase_add_test(tc, dir_open_to_others);
+	tcase_add_test(tc, dir_is_a_symlink);
+	tcase_add_test(tc, dir_parent_writable);
+	tcase_add_test(tc, dir_and_socket_private_under_umask_0);
+	tcase_add_test(tc, client_refuses_other_users_server);
+	tcase_add_test(tc, client_escapes_replies);
+	tcase_add_test(tc, list_only_our_sockets);
 	suite_add_tcase(s, tc);
 	return s;
 }

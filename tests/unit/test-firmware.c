@@ -1,9 +1,17 @@
-/* --smccc parsing and the firmware-call routing table. */
+/* --smccc parsing, the firmware-call routing table, and lkvm's own calls (LKVM_EXIT, LKVM_LOG). */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "lkvm/exit-codes.h"
 #include "lkvm/firmware.h"
+#include "lkvm/kvm-cpu.h"
+#include "lkvm/kvm.h"
+#include "lkvm/lkvm-calls.h"
+#include "lkvm/memory-map.h"
 #include "suites.h"
 
 static struct lkvm_config cfg;
@@ -106,6 +114,185 @@ START_TEST(routing)
 }
 END_TEST
 
+/* ---- lkvm's own calls, on a VM without KVM: 64 KiB of RAM and one vCPU ---- */
+
+#define LKVM_EXIT_FID	0x86000082U
+#define LKVM_LOG_FID	0x86000083U
+#define LKVM_LOG64_FID	0xC6000083U
+
+static struct kvm call_vm;
+static struct kvm_cpu call_cpu = { .kvm = &call_vm, .id = 1 };
+static u8 call_ram[64 * 1024];
+static char captured[1 << 20];
+static int saved_fd = -1;
+static FILE *cap;
+
+static void calls_setup(void)
+{
+	memset(&call_vm, 0, sizeof(call_vm));
+	call_vm.ram = call_ram;
+	call_vm.ram_size = sizeof(call_ram);
+	call_vm.stop_fd = -1;
+	log_level = LOG_WARNING;
+}
+
+/* stderr goes to a file until capture_end, which returns what was written. */
+static void capture_begin(void)
+{
+	cap = tmpfile();
+	ck_assert_ptr_nonnull(cap);
+	saved_fd = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(fileno(cap), STDERR_FILENO), STDERR_FILENO);
+}
+
+static const char *capture_end(void)
+{
+	size_t n;
+
+	ck_assert_int_eq(dup2(saved_fd, STDERR_FILENO), STDERR_FILENO);
+	close(saved_fd);
+	rewind(cap);
+	n = fread(captured, 1, sizeof(captured) - 1, cap);
+	captured[n] = '\0';
+	fclose(cap);
+	return captured;
+}
+
+static unsigned int count(const char *text, const char *what)
+{
+	unsigned int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Makes the call; returns x0, or 0xdead if the call did not return. */
+static u64 lkvm_call(u32 fid, u64 a1, u64 a2)
+{
+	struct hc_call c = { .fid = fid, .arg = { 0, a1, a2, 0 }, .res = { 0xdead } };
+
+	return lkvm_calls.call(&call_cpu, &c) ? c.res[0] : 0xdead;
+}
+
+static u64 log_text(u32 fid, u64 upper, const char *text)
+{
+	memcpy(call_ram + 0x100, text, strlen(text));
+	return lkvm_call(fid, upper | (LKVM_RAM_BASE + 0x100), upper | strlen(text));
+}
+
+/* Only 0-59 stop the VM, and they map outside lkvm's own codes; 124, 130... are refused. */
+START_TEST(exit_statuses)
+{
+	static const u64 good[] = { 0, 1, 42, 59 };
+	static const u64 bad[] = { 60, 63, 124, 125, 126, 127, 128, 130, 143, 255, 256, 1ULL << 31 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		calls_setup();
+		ck_assert_uint_eq(lkvm_call(LKVM_EXIT_FID, good[i], 0), 0xdead);
+		ck_assert_int_eq(call_vm.stop_reason, VM_STOP_GUEST_EXIT);
+		ck_assert_int_eq(call_vm.guest_status, (int)good[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		calls_setup();
+		ck_assert_uint_eq(lkvm_call(LKVM_EXIT_FID, bad[i], 0), (u64)-2);
+		ck_assert_msg(call_vm.stop_reason == VM_RUNNING, "LKVM_EXIT(%llu) stopped the VM",
+			      (unsigned long long)bad[i]);
+	}
+	/* An SMC32 call's status is w1: the upper half of x1 is not part of it. */
+	calls_setup();
+	ck_assert_uint_eq(lkvm_call(LKVM_EXIT_FID, 0xffffffff00000007ULL, 0), 0xdead);
+	ck_assert_int_eq(call_vm.guest_status, 7);
+	ck_assert_int_eq(LKVM_EXIT_GUEST(0), 0);
+	ck_assert_int_eq(LKVM_EXIT_GUEST(1), 65);
+	ck_assert_int_eq(LKVM_EXIT_GUEST(LKVM_EXIT_GUEST_MAX), 123);
+	ck_assert_int_lt(LKVM_EXIT_GUEST(LKVM_EXIT_GUEST_MAX), LKVM_EXIT_TIMEOUT);
+	ck_assert_int_gt(LKVM_EXIT_GUEST(1), LKVM_EXIT_STOPPED);
+}
+END_TEST
+
+/* SMC32 LOG reads w1 and w2, whatever the guest left in the upper halves; SMC64 reads all. */
+START_TEST(log_smc32_narrows)
+{
+	calls_setup();
+	capture_begin();
+	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0xdeadbeef00000000ULL, "narrow"), 0);
+	ck_assert_uint_ne(log_text(LKVM_LOG64_FID, 0xdeadbeef00000000ULL, "wide"), 0);
+	ck_assert_str_eq(capture_end(), "lkvm: guest vCPU 1: narrow\n");
+}
+END_TEST
+
+/* A flood is cut to the burst, and the next line that gets through says how many were lost. */
+START_TEST(log_flood_is_limited)
+{
+	static char lines[4097];
+	struct timespec t0, t1;
+	unsigned int sent = 0, shown, dropped = 0;
+	double secs;
+	const char *out, *p;
+
+	calls_setup();
+	for (int i = 0; i < 2048; i++)
+		memcpy(lines + 2 * i, "x\n", 2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	capture_begin();
+	for (int i = 0; i < 5; i++, sent += 2048)
+		ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, lines), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usleep(100 * 1000);	/* time for a few more tokens */
+	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, "after"), 0);
+	sent++;
+	out = capture_end();
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	shown = count(out, "lkvm: guest vCPU 1: ");
+	ck_assert_msg(shown >= LKVM_LOG_BURST && shown <= LKVM_LOG_BURST + 2 + LKVM_LOG_RATE * secs,
+		      "%u lines in %.2fs", shown, secs);
+	p = strstr(out, "lkvm: LKVM_LOG: ");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p, "lkvm: LKVM_LOG: %u guest lines dropped", &dropped), 1);
+	ck_assert_uint_eq(shown + dropped, sent);
+	ck_assert_ptr_nonnull(strstr(p, "\nlkvm: guest vCPU 1: after\n"));
+}
+END_TEST
+
+/* The bucket's arithmetic, on a clock of our own. */
+START_TEST(log_limit_math)
+{
+	const u64 s = 1000000000ULL, line = s / LKVM_LOG_RATE;
+	struct log_limit l = { 0 };
+	u64 t = 5 * s, dropped = 99;
+	unsigned int n = 0;
+
+	while (log_limit__take(&l, t, &dropped))
+		n++;
+	ck_assert_uint_eq(n, LKVM_LOG_BURST);
+	ck_assert_uint_eq(dropped, 0);
+	ck_assert(!log_limit__take(&l, t + line / 2, &dropped));
+	ck_assert(log_limit__take(&l, t + line, &dropped));
+	ck_assert_uint_eq(dropped, 2);
+	ck_assert(!log_limit__take(&l, t + line, &dropped));
+	/* A second pays back LKVM_LOG_RATE lines; a long silence no more than the burst. */
+	for (n = 0; log_limit__take(&l, t + line + s, &dropped); n++)
+		;
+	ck_assert_uint_eq(n, LKVM_LOG_RATE);
+	for (n = 0; log_limit__take(&l, t + 3600 * s, &dropped); n++)
+		;
+	ck_assert_uint_eq(n, LKVM_LOG_BURST);
+}
+END_TEST
+
+/* Guest lines are at the warnings' level: --loglevel error hides them. */
+START_TEST(log_follows_loglevel)
+{
+	calls_setup();
+	log_level = LOG_ERROR;
+	capture_begin();
+	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, "hidden"), 0);
+	ck_assert_str_eq(capture_end(), "");
+	log_level = LOG_WARNING;
+}
+END_TEST
+
 Suite *firmware_suite(void)
 {
 	Suite *s = suite_create("firmware");
@@ -115,6 +302,13 @@ Suite *firmware_suite(void)
 	tcase_add_test(tc, bad_rules);
 	tcase_add_test(tc, overlaps);
 	tcase_add_test(tc, routing);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lkvm calls");
+	tcase_add_test(tc, exit_statuses);
+	tcase_add_test(tc, log_smc32_narrows);
+	tcase_add_test(tc, log_flood_is_limited);
+	tcase_add_test(tc, log_limit_math);
+	tcase_add_test(tc, log_follows_loglevel);
 	suite_add_tcase(s, tc);
 	return s;
 }
