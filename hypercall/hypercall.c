@@ -36,9 +36,11 @@ static int hypercall__filter(struct kvm *kvm, const struct hc_range *r, u8 actio
 	};
 
 	if (ioctl(kvm->vm_fd, KVM_SET_DEVICE_ATTR, &attr)) {
+		int err = -errno;
+
 		pr_err("%s: cannot route SMCCC calls 0x%08x-0x%08x: %s", name, r->base,
-		       r->base + r->nr - 1, strerror(errno));
-		return -errno;
+		       r->base + r->nr - 1, strerror(-err));
+		return err;
 	}
 	return 0;
 }
