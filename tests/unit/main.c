@@ -1,5 +1,6 @@
 /* Runs every unit test suite; exits non-zero if any test failed. */
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,33 @@ ssize_t read_wait(int fd, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+static char captured[1 << 20];
+static int saved_fd = -1;
+static FILE *cap;
+
+void capture_begin(int fdno)
+{
+	fflush(stdout);
+	cap = tmpfile();
+	ck_assert_ptr_nonnull(cap);
+	saved_fd = dup(fdno);
+	ck_assert_int_eq(dup2(fileno(cap), fdno), fdno);
+}
+
+const char *capture_end(int fdno)
+{
+	size_t n;
+
+	fflush(stdout);
+	ck_assert_int_eq(dup2(saved_fd, fdno), fdno);
+	close(saved_fd);
+	rewind(cap);
+	n = fread(captured, 1, sizeof(captured) - 1, cap);
+	captured[n] = '\0';
+	fclose(cap);
+	return captured;
 }
 
 int main(void)

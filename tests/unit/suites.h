@@ -32,6 +32,9 @@ Suite *term_suite(void);
  * them a moment later); returns how many arrived.
  */
 ssize_t read_wait(int fd, void *buf, size_t len);
+/* Sends fdno (stdout or stderr) to a file until capture_end, which returns what was written. */
+void capture_begin(int fdno);
+const char *capture_end(int fdno);
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);
 

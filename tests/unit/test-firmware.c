@@ -123,9 +123,6 @@ END_TEST
 static struct kvm call_vm;
 static struct kvm_cpu call_cpu = { .kvm = &call_vm, .id = 1 };
 static u8 call_ram[64 * 1024];
-static char captured[1 << 20];
-static int saved_fd = -1;
-static FILE *cap;
 
 static void calls_setup(void)
 {
@@ -134,28 +131,6 @@ static void calls_setup(void)
 	call_vm.ram_size = sizeof(call_ram);
 	call_vm.stop_fd = -1;
 	log_level = LOG_WARNING;
-}
-
-/* stderr goes to a file until capture_end, which returns what was written. */
-static void capture_begin(void)
-{
-	cap = tmpfile();
-	ck_assert_ptr_nonnull(cap);
-	saved_fd = dup(STDERR_FILENO);
-	ck_assert_int_eq(dup2(fileno(cap), STDERR_FILENO), STDERR_FILENO);
-}
-
-static const char *capture_end(void)
-{
-	size_t n;
-
-	ck_assert_int_eq(dup2(saved_fd, STDERR_FILENO), STDERR_FILENO);
-	close(saved_fd);
-	rewind(cap);
-	n = fread(captured, 1, sizeof(captured) - 1, cap);
-	captured[n] = '\0';
-	fclose(cap);
-	return captured;
 }
 
 static unsigned int count(const char *text, const char *what)
@@ -215,10 +190,10 @@ END_TEST
 START_TEST(log_smc32_narrows)
 {
 	calls_setup();
-	capture_begin();
+	capture_begin(STDERR_FILENO);
 	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0xdeadbeef00000000ULL, "narrow"), 0);
 	ck_assert_uint_ne(log_text(LKVM_LOG64_FID, 0xdeadbeef00000000ULL, "wide"), 0);
-	ck_assert_str_eq(capture_end(), "lkvm: guest vCPU 1: narrow\n");
+	ck_assert_str_eq(capture_end(STDERR_FILENO), "lkvm: guest vCPU 1: narrow\n");
 }
 END_TEST
 
@@ -235,14 +210,14 @@ START_TEST(log_flood_is_limited)
 	for (int i = 0; i < 2048; i++)
 		memcpy(lines + 2 * i, "x\n", 2);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	capture_begin();
+	capture_begin(STDERR_FILENO);
 	for (int i = 0; i < 5; i++, sent += 2048)
 		ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, lines), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	usleep(100 * 1000);	/* time for a few more tokens */
 	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, "after"), 0);
 	sent++;
-	out = capture_end();
+	out = capture_end(STDERR_FILENO);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	shown = count(out, "lkvm: guest vCPU 1: ");
 	ck_assert_msg(shown >= LKVM_LOG_BURST && shown <= LKVM_LOG_BURST + 2 + LKVM_LOG_RATE * secs,
@@ -286,9 +261,9 @@ START_TEST(log_follows_loglevel)
 {
 	calls_setup();
 	log_level = LOG_ERROR;
-	capture_begin();
+	capture_begin(STDERR_FILENO);
 	ck_assert_uint_eq(log_text(LKVM_LOG_FID, 0, "hidden"), 0);
-	ck_assert_str_eq(capture_end(), "");
+	ck_assert_str_eq(capture_end(STDERR_FILENO), "");
 	log_level = LOG_WARNING;
 }
 END_TEST
