@@ -35,7 +35,7 @@ enum {
 
 /* Options that are checked against each other once all are read. */
 struct run_args {
-	struct lkvm_config cfg;
+	struct lkvm_config *cfg;	/* filled in place: it owns what the options allocate */
 	bool cpus_given;
 	bool list_firmware_calls;
 	unsigned int max_cpus;		/* 0: no --max-cpus */
@@ -200,11 +200,10 @@ static bool valid_name(const char *s)
 
 static int parse_option(struct run_args *a, int c, const char *val)
 {
-	struct lkvm_config *cfg = &a->cfg;
+	struct lkvm_config *cfg = a->cfg;
 	static const char *const consoles[] = { "serial", "virtio" };
 	static const char *const irqchips[] = { "auto", "gicv3", "gicv2" };
 	static const char *const resets[] = { "restart", "exit" };
-	static const char *const levels[] = { "error", "warning", "info", "debug" };
 	static const char *const psci_modes[] = { "kernel", "user" };
 	static const char *const conduits[] = { "hvc", "smc" };
 	static const char *const trng_modes[] = { "kernel", "user", "off" };
@@ -268,7 +267,8 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_ON_RESET: return CHOOSE("--on-reset", val, resets, &cfg->on_reset);
 	case OPT_NODEFAULTS: cfg->nodefaults = true; return 0;
 	case OPT_DUMP_DTB: cfg->dump_dtb = val; return 0;
-	case OPT_LOGLEVEL: return CHOOSE("--loglevel", val, levels, &log_level);
+	case OPT_LOGLEVEL:
+		return choose("--loglevel", val, log_level_names, LOG_NR_LEVELS, (int *)&log_level);
 	case OPT_DEBUG: log_level = LOG_DEBUG; return 0;
 	/* A bare --psci means user, as kvmtool spells it. */
 	case OPT_PSCI: return CHOOSE("--psci", val ? val : "user", psci_modes, &cfg->psci);
@@ -281,7 +281,7 @@ static int parse_option(struct run_args *a, int c, const char *val)
 /* --max-cpus and --plugged-cpus: which of the vCPUs start plugged. */
 static int parse_cpu_plan(struct run_args *a)
 {
-	struct lkvm_config *cfg = &a->cfg;
+	struct lkvm_config *cfg = a->cfg;
 	unsigned int count;
 	const char *why;
 	char n[16];
@@ -321,7 +321,7 @@ static int parse_cpu_plan(struct run_args *a)
 /* Fills cfg from argv. Returns 0, PARSED_HELP for --help, or -exit code. */
 static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 {
-	struct run_args a = { .cfg = { .ram_size = DEFAULT_RAM } };
+	struct run_args a = { .cfg = cfg };
 	struct option longopts[ARRAY_SIZE(run_options) + 1];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char why[160];
@@ -330,8 +330,8 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++)
 		longopts[i] = run_options[i].opt;
 	memset(&longopts[ARRAY_SIZE(run_options)], 0, sizeof(struct option));
-	a.cfg.nr_cpus = ncpu > 0 ? (unsigned int)ncpu : 1;
-	*cfg = a.cfg;
+	*cfg = (struct lkvm_config){ .ram_size = DEFAULT_RAM,
+				     .nr_cpus = ncpu > 0 ? (unsigned int)ncpu : 1 };
 
 	opterr = 0;
 	optind = 1;
@@ -347,8 +347,6 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 			err = parse_option(&a, c, optarg);
 		}
 	}
-	/* cfg owns what the options allocated, whatever happens next. */
-	*cfg = a.cfg;
 	if (err)
 		return err;
 	if (firmware__check_rules(cfg, why, sizeof(why))) {
@@ -372,10 +370,7 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		pr_err("run: no kernel given: use -k FILE (see 'lkvm run --help')");
 		return -LKVM_EXIT_USAGE;
 	}
-	err = parse_cpu_plan(&a);
-	cfg->nr_cpus = a.cfg.nr_cpus;
-	cfg->plugged = a.cfg.plugged;
-	return err;
+	return parse_cpu_plan(&a);
 }
 
 static int run_exit_code(const struct kvm *kvm, enum vm_stop why)

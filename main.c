@@ -20,12 +20,12 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, cmd_run_help, "Start the virtual machine" },
-	{ "list", cmd_list, NULL, "List the running VMs" },
-	{ "cpu", cmd_cpu, NULL, "List, plug, unplug or delay a running VM's vCPUs" },
-	{ "stop", cmd_stop, NULL, "Stop a running VM" },
-	{ "pause", cmd_pause, NULL, "Pause a running VM" },
-	{ "resume", cmd_resume, NULL, "Resume a paused VM" },
-	{ "events", cmd_events, NULL, "Stream a running VM's power events as JSON lines" },
+	{ "list", cmd_list, cmd_list_help, "List the running VMs" },
+	{ "cpu", cmd_cpu, cmd_cpu_help, "List, plug, unplug or delay a running VM's vCPUs" },
+	{ "stop", cmd_stop, cmd_stop_help, "Stop a running VM" },
+	{ "pause", cmd_pause, cmd_pause_help, "Pause a running VM" },
+	{ "resume", cmd_resume, cmd_resume_help, "Resume a paused VM" },
+	{ "events", cmd_events, cmd_events_help, "Stream a running VM's power events as JSON lines" },
 	{ "balloon", cmd_balloon, cmd_balloon_help, "Inflate or deflate a running VM's balloon" },
 	{ "help", cmd_help, NULL, "Display help information about lkvm" },
 	{ "version", cmd_version, NULL, "Print the version of lkvm" },

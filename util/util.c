@@ -61,12 +61,12 @@ DEFINE_LOG(pr_info, LOG_INFO, "")
 DEFINE_LOG(pr_debug, LOG_DEBUG, "debug: ")
 DEFINE_LOG(pr_trace, LOG_ERROR, "")
 
+const char *const log_level_names[LOG_NR_LEVELS] = { "error", "warning", "info", "debug" };
+
 int log_level__parse(const char *s, enum log_level *out)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(s, names[i])) {
+	for (size_t i = 0; i < LOG_NR_LEVELS; i++) {
+		if (!strcmp(s, log_level_names[i])) {
 			*out = (enum log_level)i;
 			return 0;
 		}

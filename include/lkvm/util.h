@@ -25,7 +25,10 @@ typedef int64_t s64;
 #define SZ_2M  0x200000ULL
 #define SZ_1G  0x40000000ULL
 
-enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_NR_LEVELS };
+
+/* --loglevel's names, by level. */
+extern const char *const log_level_names[LOG_NR_LEVELS];
 
 /* Messages below this level are dropped; set from --loglevel/--debug. */
 extern enum log_level log_level;

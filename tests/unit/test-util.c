@@ -164,7 +164,7 @@ START_TEST(read_file_errors)
 }
 END_TEST
 
-START_TEST(log_level_names)
+START_TEST(log_level_parse)
 {
 	enum log_level l = LOG_INFO;
 
@@ -237,7 +237,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, read_file_reads_whole_file);
 	tcase_add_test(tc, read_file_empty);
 	tcase_add_test(tc, read_file_errors);
-	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, log_level_parse);
 	tcase_add_test(tc, logging_keeps_errno);
 	tcase_add_test(tc, long_log_line_is_whole);
 	suite_add_tcase(s, tc);

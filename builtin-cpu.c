@@ -1,0 +1,74 @@
+/* lkvm cpu list|plug|unplug|delay --name NAME [ID [MS]]: a running VM's vCPUs. */
+#include "lkvm/builtin.h"
+#include "lkvm/control-client.h"
+#include "lkvm/exit-codes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct ctl_cmd cpu_cmd = {
+	.name = "cpu",
+	.usage = "cpu list|plug|unplug|delay --name NAME [ID [MS]]\n"
+		 "   list           each vCPU's MPIDR, PSCI state and statistics\n"
+		 "   plug ID        allow the guest's CPU_ON of vCPU ID\n"
+		 "   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first)\n"
+		 "   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)",
+};
+
+struct cpu_sub {
+	const char *name;
+	u16 type;
+	unsigned int nargs;	/* numbers after the options */
+};
+
+static const struct cpu_sub subs[] = {
+	{ "list", CTL_CPU_LIST, 0 }, { "plug", CTL_CPU_PLUG, 1 },
+	{ "unplug", CTL_CPU_UNPLUG, 1 }, { "delay", CTL_CPU_DELAY, 2 },
+};
+
+static bool is_number(const char *s)
+{
+	return *s && strlen(s) <= 7 && strspn(s, "0123456789") == strlen(s);
+}
+
+/* argv[0] is the subcommand: "plug --name NAME 2". */
+static int cpu_sub(int argc, char **argv, const struct cpu_sub *sub)
+{
+	struct ctl_cmd cmd = cpu_cmd;
+	struct ctl_args a;
+	char payload[32];
+	int code;
+
+	cmd.min_args = cmd.max_args = sub->nargs;
+	if (!ctl_args__parse(argc, argv, &cmd, NULL, &a, &code))
+		return code;
+	for (int i = 0; i < a.argc; i++) {
+		if (!is_number(a.argv[i])) {
+			pr_err("%s: not a vCPU number or milliseconds (see 'lkvm cpu --help')",
+			       a.argv[i]);
+			return LKVM_EXIT_USAGE;
+		}
+	}
+	snprintf(payload, sizeof(payload), "%s%s%s", a.argc ? a.argv[0] : "", a.argc > 1 ? " " : "",
+		 a.argc > 1 ? a.argv[1] : "");
+	return ctl_client__request(a.name, sub->type, payload);
+}
+
+void cmd_cpu_help(void)
+{
+	ctl_cmd__help(&cpu_cmd);
+}
+
+int cmd_cpu(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cmd_cpu_help();
+		return argc < 2 ? LKVM_EXIT_USAGE : 0;
+	}
+	for (size_t s = 0; s < ARRAY_SIZE(subs); s++) {
+		if (!strcmp(argv[1], subs[s].name))
+			return cpu_sub(argc - 1, argv + 1, &subs[s]);
+	}
+	pr_err("cpu %s: no such command (see 'lkvm cpu --help')", argv[1]);
+	return LKVM_EXIT_USAGE;
+}
