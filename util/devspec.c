@@ -4,10 +4,12 @@
  */
 #include "lkvm/devspec.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Splits "a,b,c" in place: returns the next field and moves *s past it, or NULL at the end. */
 static char *next_field(char **s)
@@ -22,6 +24,53 @@ static char *next_field(char **s)
 	return f;
 }
 
+/* How far up within() looks for the other directory before giving up. */
+#define MAX_DEPTH	4096
+
+/* Whether directory dir is the one top is, or lies beneath it: its ".." chain reaches top. */
+static bool within(const char *dir, const struct stat *top)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	bool found = false;
+	struct stat st, up;
+
+	for (unsigned int depth = 0; fd >= 0 && depth < MAX_DEPTH; depth++) {
+		int next;
+
+		if (fstat(fd, &st))
+			break;
+		if (st.st_dev == top->st_dev && st.st_ino == top->st_ino) {
+			found = true;
+			break;
+		}
+		next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		if (fd >= 0 && (fstat(fd, &up) || (up.st_dev == st.st_dev && up.st_ino == st.st_ino)))
+			break;			/* "/" */
+	}
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/*
+ * Shares must not overlap (the same directory twice, or one inside another): each share's
+ * guarantees (its root's mode and owner stay the host's, one server per file) would not hold
+ * for the part two shares have in common.
+ */
+static bool overlaps(const struct lkvm_config *cfg, const char *path, const struct stat *st)
+{
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		struct stat other;
+
+		if (!stat(cfg->shares[i].path, &other) &&
+		    (within(path, &other) || within(cfg->shares[i].path, st)))
+			return true;
+	}
+	return false;
+}
+
 static int add_share(struct lkvm_config *cfg, const char *path, const char *tag, const char **why)
 {
 	struct stat st;
@@ -34,6 +83,8 @@ static int add_share(struct lkvm_config *cfg, const char *path, const char *tag,
 		if (!strcmp(cfg->shares[i].tag, tag))
 			return *why = "another share has this tag", -1;
 	}
+	if (overlaps(cfg, path, &st))
+		return *why = "overlaps another share (the same directory, or one inside the other)", -1;
 	if (cfg->nr_shares == MAX_SHARES)
 		return *why = "too many shared directories (at most 8)", -1;
 	cfg->shares[cfg->nr_shares++] = (struct share_spec){ .path = path, .tag = tag };

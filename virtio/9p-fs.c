@@ -97,6 +97,16 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
 }
 
 /*
+ * The permission bits the guest may give what it creates or chmods: never setuid or setgid, or a
+ * guest could plant a setuid-root program on the host when lkvm runs as root. The sticky bit is
+ * harmless.
+ */
+static mode_t guest_mode(u32 mode)
+{
+	return (mode_t)(mode & (S_ISVTX | 0777));
+}
+
+/*
  * QEMU's: a file's version changes with its mtime or size. Linux caches (cache=loose, mmap,
  * fscache) only files whose version is not 0, and drops what it cached when it changes.
  */
@@ -387,6 +397,21 @@ static int checked_open(int fd, const struct p9_node *n, int flags)
 }
 
 /*
+ * A file the guest may change loses its setuid and setgid bits, as the kernel does on a write by
+ * anyone without CAP_FSETID: lkvm run as root has it, and the guest must not rewrite a host's
+ * setuid program. Best effort: where fchmod is refused, lkvm has no CAP_FSETID and the kernel
+ * drops the bits itself at the first write.
+ */
+static void drop_suid(int fd)
+{
+	struct stat st;
+
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && ((st.st_mode & S_ISUID) ||
+	    (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)))
+		(void)fchmod(fd, st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID));
+}
+
+/*
  * A real fd for a node: directories through their own fd ("." is no magic link), files through
  * their parent and name. Only regular files and directories: opening a device or a FIFO would
  * reach the host's device or block the server.
@@ -412,6 +437,8 @@ static int node_reopen(struct p9_server *s, const struct p9_node *n, int flags)
 	if (fd < 0)
 		return fd;
 	fd = checked_open(fd, n, flags);
+	if (fd >= 0 && ((flags & O_ACCMODE) != O_RDONLY || trunc))
+		drop_suid(fd);
 	/* Truncated only now, once it is known to be the fid's own file. */
 	if (fd >= 0 && trunc && ftruncate(fd, 0)) {
 		int err = -errno;
@@ -438,6 +465,39 @@ int p9fs__lopen(struct p9_server *s, struct p9_fid *fid, u32 flags)
 	return 0;
 }
 
+/*
+ * Tlcreate's file: a new one, created with O_EXCL so that the creating open never opens anything
+ * that exists; or, unless the guest asked for O_EXCL, the existing one, looked up without
+ * following a symlink and opened only if it is a regular file (as Tlopen would): a FIFO or a
+ * device node in the share is never opened.
+ */
+static int create_or_open(struct p9_server *s, const struct p9_node *dir, const char *name,
+			  int oflags, mode_t mode)
+{
+	struct p9_node old;
+	int fd = p9fs__openat(s, dir->fd, name, (oflags & ~O_TRUNC) | O_CREAT | O_EXCL, mode), err;
+
+	if (fd >= 0) {
+		/* The guest applied its umask already; lkvm's must not take more bits away. */
+		(void)fchmod(fd, mode);
+		return fd;
+	}
+	if (fd != -EEXIST || (oflags & O_EXCL))
+		return fd;
+	fd = p9fs__openat(s, dir->fd, name, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	node_init(&old);
+	if ((err = node_set(&old, fd)))
+		return err;
+	/* dir's fd and the name, borrowed: old's own fd is all there is to release. */
+	old.dir_fd = dir->fd;
+	old.name = (char *)name;
+	fd = S_ISDIR(old.mode) ? -EISDIR : node_reopen(s, &old, oflags);
+	close(old.fd);
+	return fd;
+}
+
 int p9fs__lcreate(struct p9_server *s, struct p9_fid *fid, const char *name, u32 flags,
 		  u32 mode, struct p9_qid *qid)
 {
@@ -454,19 +514,14 @@ int p9fs__lcreate(struct p9_server *s, struct p9_fid *fid, const char *name, u32
 		return -ENOTDIR;
 	if (fid->open_fd >= 0)
 		return -EBUSY;
-	fd = p9fs__openat(s, n->fd, name, oflags | O_CREAT | O_NONBLOCK, mode & 07777);
+	fd = create_or_open(s, n, name, oflags, guest_mode(mode));
 	if (fd < 0)
 		return fd;
-	fd = checked_open(fd, NULL, oflags);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		err = -errno;
 		close(fd);
-		return -EISDIR;
+		return err;
 	}
-	/* The guest applied its umask already; lkvm's must not take more bits away. */
-	if (st.st_uid == geteuid() && fchmod(fd, mode & 07777) == 0)
-		st.st_mode = (st.st_mode & S_IFMT) | (mode & 07777);
 	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	copy = strdup(name);
 	if (dup_fd < 0 || !copy) {
@@ -503,16 +558,30 @@ int p9fs__getattr(struct p9_fid *fid, struct stat *st)
 	return p9fs__fstat(fid->node.fd, st);
 }
 
+int p9fs__chmod_by_open(struct p9_server *s, const struct p9_node *n, mode_t mode)
+{
+	int fd = node_reopen(s, n, O_RDONLY), err;
+
+	if (fd < 0)
+		return fd;
+	err = fchmod(fd, mode) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
 /*
- * chmod of the object itself, never of a symlink's target: fchmodat2(AT_EMPTY_PATH) on its fd.
- * Without fchmodat2 (Linux < 6.6, qemu-user), directories go through a real fd of their own and
- * files through their parent after checking the name still names them.
+ * chmod of the object the fid holds, never of whatever its name leads to now. A symlink's own
+ * mode means nothing on Linux (and glibc's lchmod says EOPNOTSUPP): so does lkvm. Else
+ * fchmodat2(AT_EMPTY_PATH) on the node's O_PATH fd (Linux 6.6); before it (and under qemu-user),
+ * chmod through /proc's link to that same fd, which is the object itself whatever the host did
+ * to its name; without /proc, p9fs__chmod_by_open.
  */
 static int node_chmod(struct p9_server *s, const struct p9_node *n, mode_t mode)
 {
-	struct stat st;
-	int fd, err;
+	char proc[32];
 
+	if (S_ISLNK(n->mode))
+		return -EOPNOTSUPP;
 	if (!s->no_fchmodat2) {
 		if (!syscall(SYS_fchmodat2, n->fd, "", mode, AT_EMPTY_PATH))
 			return 0;
@@ -520,23 +589,12 @@ static int node_chmod(struct p9_server *s, const struct p9_node *n, mode_t mode)
 			return -errno;
 		s->no_fchmodat2 = true;
 	}
-	if (S_ISLNK(n->mode))
-		return -EOPNOTSUPP;
-	if (S_ISDIR(n->mode)) {
-		fd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		err = fchmod(fd, mode) ? -errno : 0;
-		close(fd);
-		return err;
-	}
-	if (n->dir_fd < 0)
-		return -ESTALE;
-	if (fstatat(n->dir_fd, n->name, &st, AT_SYMLINK_NOFOLLOW))
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", n->fd);
+	if (!chmod(proc, mode))
+		return 0;
+	if (errno != ENOENT)
 		return -errno;
-	if (!same_file(&st, n->dev, n->ino) || S_ISLNK(st.st_mode))
-		return -ESTALE;
-	return fchmodat(n->dir_fd, n->name, mode, 0) ? -errno : 0;
+	return p9fs__chmod_by_open(s, n, mode);		/* no /proc */
 }
 
 static int node_truncate(struct p9_server *s, struct p9_fid *fid, u64 size)
@@ -564,16 +622,43 @@ static struct timespec set_time(u32 valid, u32 given, u32 set, u64 sec, u64 nsec
 	return (struct timespec){ .tv_sec = (time_t)sec, .tv_nsec = (long)(nsec % 1000000000) };
 }
 
+/*
+ * The share's root keeps the mode and owner the host gave it: a guest must not make the share
+ * world-writable, or hand it to another user. A request that changes nothing (rsync's, cp -a's)
+ * succeeds.
+ */
+static int root_unchanged(const struct p9_node *n, const struct p9_setattr *a)
+{
+	struct stat st;
+	int err = p9fs__fstat(n->fd, &st);
+
+	if (err)
+		return err;
+	if (((a->valid & P9_SETATTR_MODE) && (st.st_mode & 07777) != (a->mode & 07777)) ||
+	    ((a->valid & P9_SETATTR_UID) && st.st_uid != a->uid) ||
+	    ((a->valid & P9_SETATTR_GID) && st.st_gid != a->gid))
+		return -EPERM;
+	return 0;
+}
+
 int p9fs__setattr(struct p9_server *s, struct p9_fid *fid, const struct p9_setattr *a)
 {
 	const struct p9_node *n = &fid->node;
+	u32 valid = a->valid;
 	int err;
 
-	if ((a->valid & P9_SETATTR_MODE) && (err = node_chmod(s, n, a->mode & 07777)))
+	if (is_root(s, n->dev, n->ino) && (valid & (P9_SETATTR_MODE | P9_SETATTR_UID |
+						    P9_SETATTR_GID))) {
+		if ((err = root_unchanged(n, a)))
+			return err;
+		valid &= ~(u32)(P9_SETATTR_MODE | P9_SETATTR_UID | P9_SETATTR_GID);
+	}
+	if ((valid & P9_SETATTR_MODE) && (err = node_chmod(s, n, guest_mode(a->mode))))
 		return err;
-	if (a->valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
-		uid_t uid = (a->valid & P9_SETATTR_UID) ? a->uid : (uid_t)-1;
-		gid_t gid = (a->valid & P9_SETATTR_GID) ? a->gid : (gid_t)-1;
+	/* Linux clears a file's setuid bit (and setgid with group execute) on chown, for root too. */
+	if (valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
+		uid_t uid = (valid & P9_SETATTR_UID) ? a->uid : (uid_t)-1;
+		gid_t gid = (valid & P9_SETATTR_GID) ? a->gid : (gid_t)-1;
 
 		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 			return -errno;
@@ -689,12 +774,15 @@ int p9fs__mkdir(struct p9_fid *dir, const char *name, u32 mode, struct p9_qid *q
 
 	if (err)
 		return err;
-	if (mkdirat(dir->node.fd, name, mode & 07777))
+	if (mkdirat(dir->node.fd, name, guest_mode(mode)))
 		return -errno;
-	/* As for files: the mode the guest asked for, without lkvm's umask (best effort). */
+	/*
+	 * As for files: the mode the guest asked for, without lkvm's umask, and without a setgid bit
+	 * inherited from the parent either (best effort).
+	 */
 	fd = openat(dir->node.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		(void)fchmod(fd, mode & 07777);
+		(void)fchmod(fd, guest_mode(mode));
 		close(fd);
 	}
 	return entry_qid(dir->node.fd, name, qid);
@@ -731,7 +819,7 @@ int p9fs__mknod(struct p9_fid *dir, const char *name, u32 mode, struct p9_qid *q
 	default:
 		return -EINVAL;
 	}
-	if (mknodat(dir->node.fd, name, mode & (S_IFMT | 07777), 0))
+	if (mknodat(dir->node.fd, name, (mode & S_IFMT) | guest_mode(mode), 0))
 		return -errno;
 	return entry_qid(dir->node.fd, name, qid);
 }

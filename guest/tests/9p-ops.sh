@@ -35,6 +35,17 @@ ln $m/hostfile $m/hardlink
 check link '[ "$(stat -c %h $m/hostfile)" = 2 ]'
 chmod 600 $m/hostfile
 check chmod '[ "$(stat -c %a $m/hostfile)" = 600 ]'
+# No setuid or setgid bit reaches the host (which checks too); the share's root keeps its mode.
+echo x >$m/guestsuid && chmod 4755 $m/guestsuid
+check setuid-chmod '[ "$(stat -c %a $m/guestsuid)" = 755 ]'
+echo x >/tmp/suid && chmod 6755 /tmp/suid && cp -p /tmp/suid $m/copiedsuid
+check setuid-create '[ "$(stat -c %a $m/copiedsuid)" = 755 ]'
+mkdir -m 2775 $m/sgiddir
+check setgid-mkdir '[ "$(stat -c %a $m/sgiddir)" = 775 ]'
+echo more >>$m/hostsuid
+check setuid-write '[ "$(stat -c %a $m/hostsuid)" = 755 ]'
+rootmode=$(stat -c %a $m)
+check root-chmod-refused '! chmod 777 $m 2>/dev/null && [ "$(stat -c %a $m)" = "$rootmode" ]'
 : >$m/created2 && truncate -s 1000 $m/created2 2>/dev/null
 check truncate '[ "$(stat -c %s $m/created2)" = 1000 ]'
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do : >$m/many-$i; done

@@ -187,6 +187,12 @@ struct p9_setattr {
 	u64 size, atime_sec, atime_nsec, mtime_sec, mtime_nsec;
 };
 int p9fs__setattr(struct p9_server *s, struct p9_fid *fid, const struct p9_setattr *a);
+/*
+ * Tsetattr's chmod where there is neither fchmodat2 nor /proc: a real fd of the node's own object
+ * (a directory's ".", a regular file by name with O_NOFOLLOW, checked to be the same file), then
+ * fchmod. Anything else fails; never a symlink's target. Declared here for its tests.
+ */
+int p9fs__chmod_by_open(struct p9_server *s, const struct p9_node *n, mode_t mode);
 /* Packs entries from offset on into buf (9P format); *len gets the bytes used. */
 int p9fs__readdir(struct p9_server *s, struct p9_fid *fid, u64 offset, u8 *buf, u32 count,
 		  u32 *len);

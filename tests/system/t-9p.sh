@@ -6,6 +6,9 @@ p9_prepare() {
 	mkdir -p "$T/share"
 	echo host-secret-marker >"$T/outside-marker"
 	echo from-the-host >"$T/share/hostfile"
+	echo from-the-host >"$T/share/hostsuid"
+	chmod 4755 "$T/share/hostsuid"
+	chmod 750 "$T/share"
 	ln -s / "$T/share/hostroot"
 	ln -s ../.. "$T/share/up"
 	ln -s ../outside-marker "$T/share/marker-link"
@@ -30,7 +33,8 @@ p9_ops() {
 	expect_no_console '^9p-FAIL'
 	expect_no_console 'host-secret-marker'
 	for c in read create write mkdir rename rename-dirs unlink rmdir symlink link chmod truncate \
-		readdir df mknod-dev mkfifo dotdot-stays-in-guest symlink-to-root-is-guest-root no-marker \
+		setuid-chmod setuid-create setgid-mkdir setuid-write root-chmod-refused readdir df \
+		mknod-dev mkfifo dotdot-stays-in-guest symlink-to-root-is-guest-root no-marker \
 		second-share; do
 		expect_console "^9p-ok: $c$"
 	done
@@ -40,6 +44,10 @@ p9_ops() {
 	[ "$(cat "$T/share/moved-up")" = x ] || fail "moved-up: missing after the renames"
 	[ ! -e "$T/share/todelete" ] && [ ! -e "$T/share/newdir" ] || fail "removed files are still there"
 	[ ! -e "$T/share/devnull" ] || fail "the guest made a device node"
+	for f in guestsuid copiedsuid sgiddir hostsuid; do
+		[ "$(stat -c %a "$T/share/$f")" -lt 1000 ] || fail "$f: setuid or setgid on the host"
+	done
+	[ "$(stat -c %a "$T/share")" = 750 ] || fail "the guest changed the share root's mode"
 	[ "$(cat "$T/outside-marker")" = host-secret-marker ] || fail "the marker outside was changed"
 	[ "$(stat -c %s "$T/share/guestbig")" = 4194304 ] || fail "guestbig: wrong size"
 	g=$(p9_guest_md5 guestbig)

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,6 +259,24 @@ static void mkdir_at(u32 dirfid, const char *name)
 	expect_ok(P9_RMKDIR);
 }
 
+/* Tsetattr of mode, uid and gid only (as valid says). */
+static void setattr_ids(u32 fid, u32 valid, u32 mode, u32 uid, u32 gid)
+{
+	m_begin(P9_TSETATTR);
+	m32(fid);
+	m32(valid);
+	m32(mode);
+	m32(uid);
+	m32(gid);
+	for (int i = 0; i < 5; i++)
+		m64(0);
+}
+
+static void chmod_fid(u32 fid, u32 mode)
+{
+	setattr_ids(fid, P9_SETATTR_MODE, mode, 0, 0);
+}
+
 /* --- the host side --- */
 
 static char *host_path(const char *rel)
@@ -283,6 +303,15 @@ static bool host_exists(const char *path)
 	struct stat st;
 
 	return !lstat(path, &st);
+}
+
+/* The permission bits of a file in the share (or, with "../", next to it). */
+static mode_t host_mode(const char *rel)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(host_path(rel), &st), 0);
+	return st.st_mode & 07777;
 }
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -998,17 +1027,137 @@ START_TEST(setattr_mode_size_times)
 	getattr(1, &mode, &size, &nlink);
 	ck_assert_uint_eq(size, 5);
 	/* A directory's mode too. */
-	m_begin(P9_TSETATTR);
-	m32(ROOT);
-	m32(P9_SETATTR_MODE);
-	m32(0711);
-	m32(0);
-	m32(0);
-	for (int i = 0; i < 5; i++)
-		m64(0);
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 2, "d", NULL, NULL), 1);
+	chmod_fid(2, 0711);
 	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("d"), 0711);
+}
+END_TEST
+
+/* The guest may not make the share world-writable, or give it away; a no-op is fine. */
+START_TEST(setattr_keeps_the_roots_mode_and_owner)
+{
+	struct stat st;
+
+	ck_assert_int_eq(chmod(t.share, 0750), 0);
 	ck_assert_int_eq(stat(t.share, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0711);
+	chmod_fid(ROOT, 0777);
+	expect_err(EPERM);
+	/* Also through ".." (the root's own), and with the setuid bits that would be stripped. */
+	mkdir_at(ROOT, "d");
+	ck_assert_int_eq(walk(ROOT, 1, "d", "..", NULL), 2);
+	chmod_fid(1, 0777);
+	expect_err(EPERM);
+	chmod_fid(1, 04750);
+	expect_err(EPERM);
+	setattr_ids(ROOT, P9_SETATTR_UID, 0, st.st_uid + 1, 0);
+	expect_err(EPERM);
+	setattr_ids(ROOT, P9_SETATTR_GID, 0, 0, st.st_gid + 1);
+	expect_err(EPERM);
+	setattr_ids(ROOT, P9_SETATTR_MODE | P9_SETATTR_ATIME | P9_SETATTR_MTIME, 0777, 0, 0);
+	expect_err(EPERM);
+	ck_assert_uint_eq(host_mode("."), 0750);
+	/* What it has already: accepted, as are its times. */
+	setattr_ids(ROOT, P9_SETATTR_MODE | P9_SETATTR_UID | P9_SETATTR_GID, 0750, st.st_uid,
+		    st.st_gid);
+	expect_ok(P9_RSETATTR);
+	setattr_ids(1, P9_SETATTR_ATIME | P9_SETATTR_MTIME, 0, 0, 0);
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("."), 0750);
+}
+END_TEST
+
+/* Whatever the guest asks for, nothing it creates or chmods is setuid or setgid on the host. */
+START_TEST(no_setuid_or_setgid_from_the_guest)
+{
+	static const char *const names[] = { "file", "dir", "fifo", "node", "g/sub" };
+	static const mode_t want[] = { 0755, 01775, 0640, 0755, 0755 };
+
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	m_begin(P9_TLCREATE);
+	m32(1);
+	mstr("file");
+	m32(1);
+	m32(06755);
+	m32(0);
+	expect_ok(P9_RLCREATE);
+	m_begin(P9_TMKDIR);
+	m32(ROOT);
+	mstr("dir");
+	m32(07775);
+	m32(0);
+	expect_ok(P9_RMKDIR);
+	m_begin(P9_TMKNOD);
+	m32(ROOT);
+	mstr("fifo");
+	m32(S_IFIFO | 06640);
+	m32(0);
+	m32(0);
+	m32(0);
+	expect_ok(P9_RMKNOD);
+	m_begin(P9_TMKNOD);
+	m32(ROOT);
+	mstr("node");
+	m32(S_IFREG | 04755);
+	m32(0);
+	m32(0);
+	m32(0);
+	expect_ok(P9_RMKNOD);
+	/* Nor does a new directory inherit a setgid parent's bit. */
+	ck_assert_int_eq(mkdir(host_path("g"), 0755), 0);
+	ck_assert_int_eq(chmod(host_path("g"), 02775), 0);
+	ck_assert_int_eq(walk(ROOT, 2, "g", NULL, NULL), 1);
+	m_begin(P9_TMKDIR);
+	m32(2);
+	mstr("sub");
+	m32(0755);
+	m32(0);
+	expect_ok(P9_RMKDIR);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		ck_assert_msg(host_mode(names[i]) == want[i], "%s: mode %o, expected %o", names[i],
+			      (unsigned int)host_mode(names[i]), (unsigned int)want[i]);
+	/* chmod: the bits are dropped, the rest applies. */
+	ck_assert_int_eq(walk(ROOT, 3, "hello", NULL, NULL), 1);
+	chmod_fid(3, 06711);
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("hello"), 0711);
+	chmod_fid(2, 03777);
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("g"), 01777);
+}
+END_TEST
+
+/*
+ * A host's setuid program in the share loses the bit once the guest opens it for writing: the
+ * kernel would keep it for lkvm run as root, and the guest could make it run anything.
+ */
+START_TEST(writing_drops_setuid)
+{
+	host_write(host_path("suid"), "#!/bin/sh\n");
+	host_write(host_path("sgid"), "#!/bin/sh\n");
+	host_write(host_path("sgid-noexec"), "lock\n");
+	ck_assert_int_eq(chmod(host_path("suid"), 04755), 0);
+	ck_assert_int_eq(chmod(host_path("sgid"), 02755), 0);
+	ck_assert_int_eq(chmod(host_path("sgid-noexec"), 02644), 0);	/* not a privilege */
+	ck_assert_int_eq(walk(ROOT, 1, "suid", NULL, NULL), 1);
+	lopen(1, O_RDONLY);
+	ck_assert_uint_eq(host_mode("suid"), 04755);		/* reading changes nothing */
+	ck_assert_int_eq(walk(ROOT, 2, "suid", NULL, NULL), 1);
+	lopen(2, O_WRONLY);
+	ck_assert_uint_eq(host_mode("suid"), 0755);
+	/* Tlcreate of an existing file, and a truncate through Tsetattr. */
+	ck_assert_int_eq(walk(ROOT, 3, NULL, NULL, NULL), 0);
+	lcreate(3, "sgid", O_RDWR);
+	ck_assert_uint_eq(host_mode("sgid"), 0755);
+	ck_assert_int_eq(chmod(host_path("suid"), 04755), 0);
+	ck_assert_int_eq(walk(ROOT, 4, "suid", NULL, NULL), 1);
+	setattr_ids(4, P9_SETATTR_SIZE, 0, 0, 0);
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("suid"), 0755);
+	ck_assert_int_eq(walk(ROOT, 5, "sgid-noexec", NULL, NULL), 1);
+	lopen(5, O_WRONLY);
+	ck_assert_uint_eq(host_mode("sgid-noexec"), 02644);
 }
 END_TEST
 
@@ -1253,6 +1402,153 @@ START_TEST(dotdot_of_a_dir_moved_out)
 }
 END_TEST
 
+/*
+ * chmod acts on the fid's own object. The last resort, without fchmodat2 or /proc, opens it by
+ * name: a name that is now a symlink to a file outside (or names another file) is refused.
+ */
+START_TEST(chmod_never_follows_the_name)
+{
+	const struct p9_node *n;
+
+	host_write(host_path("victim"), "v");
+	host_write(host_path("other"), "o");
+	ck_assert_int_eq(walk(ROOT, 1, "victim", NULL, NULL), 1);
+	n = &p9fs__fid(&t.srv, 1)->node;
+	ck_assert_int_eq(p9fs__chmod_by_open(&t.srv, n, 0640), 0);
+	ck_assert_uint_eq(host_mode("victim"), 0640);
+	ck_assert_int_eq(rename(host_path("victim"), host_path("moved")), 0);
+	ck_assert_int_eq(symlink("../outside", host_path("victim")), 0);
+	ck_assert_int_eq(p9fs__chmod_by_open(&t.srv, n, 0600), -ELOOP);
+	ck_assert_uint_eq(host_mode("../outside"), 0644);
+	ck_assert_int_eq(unlink(host_path("victim")), 0);
+	ck_assert_int_eq(link(host_path("other"), host_path("victim")), 0);
+	ck_assert_int_eq(p9fs__chmod_by_open(&t.srv, n, 0600), -ESTALE);
+	ck_assert_uint_eq(host_mode("other"), 0644);
+	/* Tsetattr, by whichever way this kernel has, changes the object the fid holds. */
+	chmod_fid(1, 0604);
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("moved"), 0604);
+	ck_assert_uint_eq(host_mode("other"), 0644);
+	ck_assert_uint_eq(host_mode("../outside"), 0644);
+	/* A symlink's own mode means nothing: EOPNOTSUPP, and its target is left alone. */
+	ck_assert_int_eq(walk(ROOT, 2, "victim", NULL, NULL), 1);
+	ck_assert_int_eq(unlink(host_path("victim")), 0);
+	ck_assert_int_eq(symlink("../outside", host_path("victim")), 0);
+	ck_assert_int_eq(walk(ROOT, 3, "victim", NULL, NULL), 1);
+	chmod_fid(3, 0600);
+	expect_err(EOPNOTSUPP);
+	ck_assert_uint_eq(host_mode("../outside"), 0644);
+	/* What cannot be opened safely (a FIFO) cannot be chmod'ed that way; a directory can. */
+	ck_assert_int_eq(mkfifo(host_path("fifo"), 0644), 0);
+	ck_assert_int_eq(walk(ROOT, 4, "fifo", NULL, NULL), 1);
+	ck_assert_int_eq(p9fs__chmod_by_open(&t.srv, &p9fs__fid(&t.srv, 4)->node, 0600),
+			 -EOPNOTSUPP);
+	chmod_fid(4, 0600);				/* but Tsetattr can */
+	expect_ok(P9_RSETATTR);
+	ck_assert_uint_eq(host_mode("fifo"), 0600);
+	ck_assert_int_eq(mkdir(host_path("d"), 0755), 0);
+	ck_assert_int_eq(walk(ROOT, 5, "d", NULL, NULL), 1);
+	ck_assert_int_eq(p9fs__chmod_by_open(&t.srv, &p9fs__fid(&t.srv, 5)->node, 0700), 0);
+	ck_assert_uint_eq(host_mode("d"), 0700);
+}
+END_TEST
+
+static struct {
+	char name[256], decoy[256];
+	volatile bool stop;
+} swap;
+
+/* Swaps the fid's file and a symlink to the file outside, back and forth, atomically. */
+static void *swapper(void *arg)
+{
+	(void)arg;
+	while (!swap.stop)
+		renameat2(AT_FDCWD, swap.name, AT_FDCWD, swap.decoy, RENAME_EXCHANGE);
+	return NULL;
+}
+
+/*
+ * The race the old fallback lost (Linux before 6.6, qemu-user): it checked the name, then chmod'ed
+ * it following symlinks, so a symlink swapped in between (by a second, overlapping share, or a
+ * host process) chmod'ed the file outside. Thousands of chmods under constant swapping.
+ */
+START_TEST(chmod_races_a_symlink_swap)
+{
+	pthread_t th;
+	int errors = 0;
+
+	host_write(host_path("victim"), "v");
+	ck_assert_int_eq(symlink("../outside", host_path("decoy")), 0);
+	ck_assert_int_eq(walk(ROOT, 1, "victim", NULL, NULL), 1);
+	snprintf(swap.name, sizeof(swap.name), "%s", host_path("victim"));
+	snprintf(swap.decoy, sizeof(swap.decoy), "%s", host_path("decoy"));
+	swap.stop = false;
+	ck_assert_int_eq(pthread_create(&th, NULL, swapper, NULL), 0);
+	for (int i = 0; i < 3000 && host_mode("../outside") == 0644; i++) {
+		chmod_fid(1, i & 1 ? 0600 : 0640);
+		if (rpc() != P9_RSETATTR)
+			errors++;
+	}
+	swap.stop = true;
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(host_mode("../outside"), 0644);
+	ck_assert_int_eq(errors, 0);
+}
+END_TEST
+
+/*
+ * Tlcreate of a name that exists: only a regular file is opened. A FIFO would block the server
+ * (or a device node reach the host's device): refused without opening it, which inotify sees.
+ */
+START_TEST(lcreate_never_opens_a_fifo)
+{
+	char buf[4096];
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ssize_t len;
+
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_eq(mkfifo(host_path("fifo"), 0644), 0);
+	ck_assert_int_eq(mkdir(host_path("d"), 0755), 0);
+	ck_assert_int_ge(inotify_add_watch(in, t.share, IN_OPEN), 0);
+	ck_assert_int_eq(walk(ROOT, 1, NULL, NULL, NULL), 0);
+	for (u32 acc = 0; acc < 3; acc++) {
+		m_begin(P9_TLCREATE);
+		m32(1);
+		mstr("fifo");
+		m32(acc | P9_DOTL_TRUNC);
+		m32(0644);
+		m32(0);
+		expect_err(EOPNOTSUPP);
+	}
+	len = read(in, buf, sizeof(buf));
+	for (ssize_t pos = 0; pos < len;) {
+		const struct inotify_event *e = (const void *)(buf + pos);
+
+		ck_assert_msg(!e->len || strcmp(e->name, "fifo"), "lkvm opened the FIFO");
+		pos += (ssize_t)sizeof(*e) + e->len;
+	}
+	close(in);
+	m_begin(P9_TLCREATE);
+	m32(1);
+	mstr("d");
+	m32(0);
+	m32(0644);
+	m32(0);
+	expect_err(EISDIR);
+	/* An existing file is opened as it is: its mode stays, O_TRUNC empties it. */
+	ck_assert_int_eq(chmod(host_path("hello"), 0600), 0);
+	m_begin(P9_TLCREATE);
+	m32(1);
+	mstr("hello");
+	m32(O_RDWR | P9_DOTL_TRUNC);
+	m32(0777);
+	m32(0);
+	expect_ok(P9_RLCREATE);
+	ck_assert_uint_eq(host_mode("hello"), 0600);
+	ck_assert_uint_eq(tread(1, 0, 100, NULL, 0), 0);
+}
+END_TEST
+
 /* --- the virtio device --- */
 
 #define RAM_SIZE	(1ULL << 20)
@@ -1388,6 +1684,9 @@ Suite *p9_suite(void)
 	tcase_add_test(ops, unlink_remove_link);
 	tcase_add_test(ops, mknod_refuses_devices);
 	tcase_add_test(ops, setattr_mode_size_times);
+	tcase_add_test(ops, setattr_keeps_the_roots_mode_and_owner);
+	tcase_add_test(ops, no_setuid_or_setgid_from_the_guest);
+	tcase_add_test(ops, writing_drops_setuid);
 	tcase_add_test(ops, statfs_lock_getlock);
 	suite_add_tcase(s, ops);
 
@@ -1398,6 +1697,10 @@ Suite *p9_suite(void)
 	tcase_add_test(esc, renames_stay_in_the_tree);
 	tcase_add_test(esc, symlink_swapped_in_during_walk);
 	tcase_add_test(esc, dotdot_of_a_dir_moved_out);
+	tcase_add_test(esc, chmod_never_follows_the_name);
+	tcase_add_test(esc, chmod_races_a_symlink_swap);
+	tcase_add_test(esc, lcreate_never_opens_a_fifo);
+	tcase_set_timeout(esc, 60);
 	suite_add_tcase(s, esc);
 
 	tcase_add_checked_fixture(dev, dev_setup, dev_teardown);

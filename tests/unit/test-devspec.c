@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lkvm/devspec.h"
@@ -80,13 +81,20 @@ END_TEST
 
 START_TEST(share_tags)
 {
-	ck_assert_int_eq(devspec__share(&cfg, "/tmp/", &why), 0);
-	ck_assert_str_eq(cfg.shares[0].tag, "tmp");
-	ck_assert_int_eq(devspec__share(&cfg, "/tmp,data", &why), 0);
+	char top[] = "/tmp/lkvm-unit-devspec-XXXXXX", spec[128];
+
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	snprintf(spec, sizeof(spec), "%s/a", top);
+	ck_assert_int_eq(mkdir(spec, 0755), 0);
+	snprintf(spec, sizeof(spec), "%s/b", top);
+	ck_assert_int_eq(mkdir(spec, 0755), 0);
+	snprintf(spec, sizeof(spec), "%s/a/", top);
+	ck_assert_int_eq(devspec__share(&cfg, spec, &why), 0);
+	ck_assert_str_eq(cfg.shares[0].tag, "a");
+	snprintf(spec, sizeof(spec), "%s/b,data", top);
+	ck_assert_int_eq(devspec__share(&cfg, spec, &why), 0);
 	ck_assert_str_eq(cfg.shares[1].tag, "data");
-	ck_assert_str_eq(cfg.shares[1].path, "/tmp");
-	ck_assert_int_eq(devspec__share(&cfg, "/", &why), 0);
-	ck_assert_str_eq(cfg.shares[2].tag, "root");
+	ck_assert_ptr_nonnull(strstr(cfg.shares[1].path, "/b"));
 	ck_assert_int_ne(devspec__share(&cfg, "/tmp,data", &why), 0);
 	ck_assert(strstr(why, "another share"));
 	ck_assert_int_ne(devspec__share(&cfg, "/tmp,a,b", &why), 0);
@@ -95,7 +103,62 @@ START_TEST(share_tags)
 	ck_assert_str_eq(why, "not a directory");
 	ck_assert_int_ne(devspec__share(&cfg, "/tmp,"
 		"0123456789012345678901234567890123456789012345678901234567890123456789", &why), 0);
-	ck_assert_uint_eq(cfg.nr_shares, 3);
+	ck_assert_uint_eq(cfg.nr_shares, 2);
+	devspec__free(&cfg);
+	ck_assert_int_eq(devspec__share(&cfg, "/", &why), 0);
+	ck_assert_str_eq(cfg.shares[0].tag, "root");
+	devspec__free(&cfg);
+	snprintf(spec, sizeof(spec), "%s/a", top);
+	rmdir(spec);
+	snprintf(spec, sizeof(spec), "%s/b", top);
+	rmdir(spec);
+	rmdir(top);
+}
+END_TEST
+
+/* Shares may not overlap: the same directory twice, or one inside another, either way round. */
+START_TEST(shares_do_not_overlap)
+{
+	char top[] = "/tmp/lkvm-unit-devspec-XXXXXX", spec[128], sub[96], link[96];
+
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	snprintf(sub, sizeof(sub), "%s/sub", top);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	snprintf(link, sizeof(link), "%s-link", top);
+	ck_assert_int_eq(symlink(sub, link), 0);
+	snprintf(spec, sizeof(spec), "%s,one", sub);
+	ck_assert_int_eq(devspec__share(&cfg, spec, &why), 0);
+	snprintf(spec, sizeof(spec), "%s,two", sub);		/* the same, another tag */
+	ck_assert_int_ne(devspec__share(&cfg, spec, &why), 0);
+	ck_assert_str_eq(why, "overlaps another share (the same directory, or one inside the other)");
+	snprintf(spec, sizeof(spec), "%s,two", link);		/* the same, by another path */
+	ck_assert_int_ne(devspec__share(&cfg, spec, &why), 0);
+	snprintf(spec, sizeof(spec), "%s,two", top);		/* holding it */
+	ck_assert_int_ne(devspec__share(&cfg, spec, &why), 0);
+	ck_assert_int_ne(devspec__disk_or_dir(&cfg, top, &why), 0);
+	ck_assert(strstr(why, "overlaps"));
+	ck_assert_int_ne(devspec__share(&cfg, "/tmp,two", &why), 0);
+	ck_assert_uint_eq(cfg.nr_shares, 1);
+	/* Inside an earlier one (-d DIR, then --9p DIR/sub). */
+	devspec__free(&cfg);
+	ck_assert_int_eq(devspec__disk_or_dir(&cfg, top, &why), 0);
+	ck_assert_int_ne(devspec__share(&cfg, sub, &why), 0);
+	ck_assert(strstr(why, "overlaps"));
+	/* Side by side is fine; a path with ".." is seen for what it is. */
+	devspec__free(&cfg);
+	ck_assert_int_eq(devspec__share(&cfg, sub, &why), 0);
+	snprintf(spec, sizeof(spec), "%s/other", top);
+	ck_assert_int_eq(mkdir(spec, 0755), 0);
+	ck_assert_int_eq(devspec__share(&cfg, spec, &why), 0);
+	snprintf(spec, sizeof(spec), "%s/../other/.,third", sub);
+	ck_assert_int_ne(devspec__share(&cfg, spec, &why), 0);
+	ck_assert_uint_eq(cfg.nr_shares, 2);
+	devspec__free(&cfg);
+	snprintf(spec, sizeof(spec), "%s/other", top);
+	rmdir(spec);
+	unlink(link);
+	rmdir(sub);
+	rmdir(top);
 }
 END_TEST
 
@@ -145,6 +208,7 @@ Suite *devspec_suite(void)
 	tcase_add_test(tc, disk_errors);
 	tcase_add_test(tc, dir_is_the_9p_root);
 	tcase_add_test(tc, share_tags);
+	tcase_add_test(tc, shares_do_not_overlap);
 	tcase_add_test(tc, net_specs);
 	tcase_add_test(tc, net_errors);
 	suite_add_tcase(s, tc);
