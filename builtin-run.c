@@ -70,7 +70,8 @@ static const struct run_option run_options[] = {
 	  "virtio-blk disk on a raw image (repeatable); a directory instead is shared over 9p as "
 	  "the root file system when there is no initrd" },
 	{ { "9p", required_argument, NULL, OPT_9P }, "DIR[,TAG]",
-	  "share a host directory with the guest over virtio-9p (tag default: DIR's name)" },
+	  "share a host directory with the guest over virtio-9p (tag default: DIR's name); shares "
+	  "may not overlap" },
 	{ { "network", required_argument, NULL, 'n' }, "mode=tap|none[,...]",
 	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none (repeatable)" },
 	{ { "rng", no_argument, NULL, OPT_RNG }, NULL, "virtio-rng, fed from the host's getrandom()" },
