@@ -462,7 +462,7 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 			cpu_plan__exit(&plan);
 		return LKVM_EXIT_ERROR;
 	}
-	ctx.ctl = &ctl;
+	ctx.ctl = &ctl.vc;
 	if (cfg->timeout) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ctx.deadline_ns = ((u64)now.tv_sec + cfg->timeout) * 1000000000ULL + (u64)now.tv_nsec;

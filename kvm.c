@@ -1,11 +1,9 @@
 /* VM lifecycle: KVM handles, guest RAM, vCPUs, the parts that register themselves, the run loop. */
 #include "lkvm/kvm.h"
 #include "lkvm/boot.h"
-#include "lkvm/control-server.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/memory-map.h"
-#include "lkvm/psci-kvm.h"
 #include "lkvm/term.h"
 
 #include <errno.h>
@@ -283,6 +281,19 @@ void kvm__request_stop(struct kvm *kvm, enum vm_stop why)
 		write_all(kvm->stop_fd, &one, sizeof(one));
 }
 
+void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
+		     unsigned int target)
+{
+	struct timespec ts;
+	struct vm_event ev = { .type = type, .vcpu = vcpu, .target = target };
+
+	if (!kvm->ctl)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ns = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	kvm->ctl->event(kvm->ctl, &ev);
+}
+
 void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len)
 {
 	if (gpa < LKVM_RAM_BASE || gpa - LKVM_RAM_BASE > kvm->ram_size ||
@@ -342,13 +353,13 @@ static int kvm__poll_timeout(struct kvm *kvm, bool want_input)
 static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 {
 	while (!kvm__stopping(kvm)) {
-		struct pollfd fds[3 + 2 + CTL_MAX_CLIENTS] = {
+		struct pollfd fds[3 + VM_CONTROL_MAX_FDS] = {
 			{ .fd = kvm->stop_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = kvm->term->in_fd, .events = POLLIN },
 		};
 		bool want_input = term__wants_input(kvm->term);
-		unsigned int nctl = kvm->ctl ? ctl_server__pollfds(kvm->ctl, fds + 3, ARRAY_SIZE(fds) - 3) : 0;
+		unsigned int nctl = kvm->ctl ? kvm->ctl->pollfds(kvm->ctl, fds + 3, VM_CONTROL_MAX_FDS) : 0;
 		int n;
 
 		/* stdin's slot is ignored (negative fd) while the guest cannot take input. */
@@ -376,7 +387,7 @@ static void kvm__main_loop(struct kvm *kvm, int sig_fd)
 			kvm__request_stop(kvm, VM_STOP_SIGNAL);
 		}
 		if (nctl)
-			ctl_server__handle(kvm->ctl, kvm, fds + 3, nctl);
+			kvm->ctl->handle(kvm->ctl, kvm, fds + 3, nctl);
 	}
 }
 
@@ -389,7 +400,8 @@ enum vm_stop kvm__run(struct kvm *kvm, int sig_fd)
 	if (err)
 		kvm__request_stop(kvm, VM_STOP_ERROR);
 	kvm__main_loop(kvm, sig_fd);
-	psci_kvm__stop(kvm);
+	if (kvm->power)
+		kvm->power->stop(kvm);
 	kvm__pause(kvm, false);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		kvm_cpu__kick(kvm->cpus[i]);

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static u16 get_le16(const u8 *p)
@@ -61,15 +63,35 @@ int ctl__parse(const u8 *buf, size_t len, struct ctl_msg *out)
 	return (int)(CTL_HDR_SIZE + plen);
 }
 
-int ctl__parse_balloon(const char *payload, enum ctl_balloon_op *op, u64 *bytes)
+void ctl__event_json(const struct vm_event *ev, char *buf, size_t len)
 {
-	static const struct { const char *word; enum ctl_balloon_op op; } ops[] = {
-		{ "inflate ", CTL_BALLOON_INFLATE }, { "deflate ", CTL_BALLOON_DEFLATE },
+	int n = snprintf(buf, len, "{\"time\":%" PRIu64 ".%06" PRIu64 ",\"event\":\"%s\",\"vcpu\":%u",
+			 ev->time_ns / 1000000000, ev->time_ns % 1000000000 / 1000,
+			 vm_event__name(ev->type), ev->vcpu);
+
+	if (n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, vm_event__has_target(ev->type) ?
+			 ",\"target\":%u}" : "}", ev->target);
+}
+
+void ctl__dropped_json(u64 count, char *buf, size_t len)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, len, "{\"time\":%lld.%06ld,\"event\":\"events_dropped\",\"count\":%" PRIu64 "}",
+		 (long long)ts.tv_sec, ts.tv_nsec / 1000, count);
+}
+
+int ctl__parse_balloon(const char *payload, enum balloon_op *op, u64 *bytes)
+{
+	static const struct { const char *word; enum balloon_op op; } ops[] = {
+		{ "inflate ", BALLOON_INFLATE }, { "deflate ", BALLOON_DEFLATE },
 	};
 
 	*bytes = 0;
 	if (!*payload) {
-		*op = CTL_BALLOON_QUERY;
+		*op = BALLOON_QUERY;
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {

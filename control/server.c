@@ -27,38 +27,6 @@ static bool ctl_server__in_use(const struct sockaddr_un *addr)
 	return used;
 }
 
-int ctl_server__init(struct ctl_server *s, const char *name)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int err = ctl__socket_path(name, s->path, sizeof(s->path), true);
-
-	memset(s->clients, 0, sizeof(s->clients));
-	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
-		s->clients[i].fd = -1;
-	s->head = s->count = s->dropped = 0;
-	s->listen_fd = s->event_fd = -1;
-	if (err)
-		return err;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", s->path);
-	if (ctl_server__in_use(&addr)) {
-		pr_err("--name %s: a VM of that name is running already (%s)", name, s->path);
-		return -EEXIST;
-	}
-	unlink(s->path);	/* a stale socket of a VM that died */
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	/* bind takes the socket's mode from its inode: 0600 from the start, never a chmod by path. */
-	if (s->listen_fd < 0 || s->event_fd < 0 || fchmod(s->listen_fd, 0600) ||
-	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(s->listen_fd, 8)) {
-		err = -errno;
-		pr_err("%s: cannot create the control socket: %s", s->path, strerror(-err));
-		ctl_server__exit(s);
-		return err;
-	}
-	pthread_mutex_init(&s->lock, NULL);
-	return 0;
-}
-
 static void ctl_server__drop(struct ctl_client *c)
 {
 	close(c->fd);
@@ -81,32 +49,41 @@ void ctl_server__exit(struct ctl_server *s)
 	}
 	if (s->event_fd >= 0)
 		close(s->event_fd);
-	for (; s->count; s->count--, s->head = (s->head + 1) % CTL_EVENT_QUEUE)
-		free(s->queue[s->head]);
 	if (created)
 		pthread_mutex_destroy(&s->lock);
 	s->listen_fd = s->event_fd = -1;
 }
 
-void ctl_server__event(struct ctl_server *s, const char *json)
+static struct ctl_server *to_server(struct vm_control *vc)
 {
-	char *copy = strdup(json);
+	return container_of(vc, struct ctl_server, vc);
+}
+
+/* Never blocks: a vCPU may post under PSCI's lock. */
+static void ctl_server__event(struct vm_control *vc, const struct vm_event *ev)
+{
+	struct ctl_server *s = to_server(vc);
 	u64 one = 1;
 
+	struct ctl_event *last;
+
 	pthread_mutex_lock(&s->lock);
-	if (copy && s->count < CTL_EVENT_QUEUE) {
-		s->queue[(s->head + s->count++) % CTL_EVENT_QUEUE] = copy;
-		copy = NULL;
-	} else {
-		s->dropped++;	/* the main thread is far behind: never block a vCPU for a trace */
-	}
+	last = &s->queue[(s->head + s->count + CTL_EVENT_QUEUE - 1) % CTL_EVENT_QUEUE];
+	/* The main thread is far behind: the last slot counts what is lost, in its place. */
+	if (s->count && last->dropped)
+		last->dropped++;
+	else if (s->count == CTL_EVENT_QUEUE - 1)
+		s->queue[(s->head + s->count++) % CTL_EVENT_QUEUE] = (struct ctl_event){ .dropped = 1 };
+	else
+		s->queue[(s->head + s->count++) % CTL_EVENT_QUEUE] = (struct ctl_event){ .ev = *ev };
 	pthread_mutex_unlock(&s->lock);
-	free(copy);
 	write_all(s->event_fd, &one, sizeof(one));
 }
 
-unsigned int ctl_server__pollfds(struct ctl_server *s, struct pollfd *fds, unsigned int max)
+static unsigned int ctl_server__pollfds(struct vm_control *vc, struct pollfd *fds,
+					unsigned int max)
 {
+	struct ctl_server *s = to_server(vc);
 	unsigned int n = 0;
 
 	if (max < 2 + CTL_MAX_CLIENTS)
@@ -178,6 +155,20 @@ static int parse_id(const char *s, unsigned int *id, unsigned int *ms)
 	return 0;
 }
 
+static int ctl_server__balloon(struct kvm *kvm, const char *payload, char *out, size_t len)
+{
+	enum balloon_op op;
+	u64 bytes;
+	int err = ctl__parse_balloon(payload, &op, &bytes);
+
+	if (err) {
+		snprintf(out, len, "balloon: '%.64s': %s", payload, err == -ERANGE ? "size too large" :
+			 "expected inflate SIZE or deflate SIZE (as 64M, 1G; no suffix: MiB)");
+		return err;
+	}
+	return virtio_balloon__set(kvm, op, bytes, out, len);
+}
+
 /* Runs one request; fills out (the OK text or the error) and returns 0 or < 0. */
 static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const struct ctl_msg *m,
 			       char *out, size_t len)
@@ -219,7 +210,7 @@ static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const stru
 		c->events = true;
 		return 0;
 	case CTL_BALLOON:
-		return virtio_balloon__request(kvm, m->payload, out, len);
+		return ctl_server__balloon(kvm, m->payload, out, len);
 	}
 	snprintf(out, len, "request %u: bad arguments '%.64s'", m->type, m->payload);
 	return -EINVAL;
@@ -253,35 +244,46 @@ static void ctl_server__read(struct ctl_client *c, struct kvm *kvm)
 	}
 }
 
+static void ctl_server__send_event(struct ctl_server *s, const char *json)
+{
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd >= 0 && s->clients[i].events)
+			ctl_server__reply(&s->clients[i], CTL_EVENT, json);
+	}
+}
+
 static void ctl_server__flush_events(struct ctl_server *s)
 {
+	char json[CTL_EVENT_JSON_MAX];
 	u64 v;
 
 	if (read(s->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	for (;;) {
-		char *json = NULL;
+		struct ctl_event e;
 
 		pthread_mutex_lock(&s->lock);
-		if (s->count) {
-			json = s->queue[s->head];
-			s->head = (s->head + 1) % CTL_EVENT_QUEUE;
-			s->count--;
-		}
-		pthread_mutex_unlock(&s->lock);
-		if (!json)
+		if (!s->count) {
+			pthread_mutex_unlock(&s->lock);
 			return;
-		for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
-			if (s->clients[i].fd >= 0 && s->clients[i].events)
-				ctl_server__reply(&s->clients[i], CTL_EVENT, json);
 		}
-		free(json);
+		e = s->queue[s->head];
+		s->head = (s->head + 1) % CTL_EVENT_QUEUE;
+		s->count--;
+		pthread_mutex_unlock(&s->lock);
+		if (e.dropped)
+			ctl__dropped_json(e.dropped, json, sizeof(json));
+		else
+			ctl__event_json(&e.ev, json, sizeof(json));
+		ctl_server__send_event(s, json);
 	}
 }
 
-void ctl_server__handle(struct ctl_server *s, struct kvm *kvm, const struct pollfd *fds,
-			unsigned int n)
+static void ctl_server__handle(struct vm_control *vc, struct kvm *kvm, const struct pollfd *fds,
+			       unsigned int n)
 {
+	struct ctl_server *s = to_server(vc);
+
 	if (n < 2)
 		return;
 	if (fds[1].revents & POLLIN)
@@ -292,4 +294,39 @@ void ctl_server__handle(struct ctl_server *s, struct kvm *kvm, const struct poll
 	}
 	if (fds[0].revents & POLLIN)
 		ctl_server__accept(s);
+}
+
+int ctl_server__init(struct ctl_server *s, const char *name)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int err = ctl__socket_path(name, s->path, sizeof(s->path), true);
+
+	_Static_assert(2 + CTL_MAX_CLIENTS <= VM_CONTROL_MAX_FDS, "the main loop polls them all");
+	s->vc = (struct vm_control){ .pollfds = ctl_server__pollfds, .handle = ctl_server__handle,
+				     .event = ctl_server__event };
+	memset(s->clients, 0, sizeof(s->clients));
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+	s->head = s->count = 0;
+	s->listen_fd = s->event_fd = -1;
+	if (err)
+		return err;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", s->path);
+	if (ctl_server__in_use(&addr)) {
+		pr_err("--name %s: a VM of that name is running already (%s)", name, s->path);
+		return -EEXIST;
+	}
+	unlink(s->path);	/* a stale socket of a VM that died */
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* bind takes the socket's mode from its inode: 0600 from the start, never a chmod by path. */
+	if (s->listen_fd < 0 || s->event_fd < 0 || fchmod(s->listen_fd, 0600) ||
+	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(s->listen_fd, 8)) {
+		err = -errno;
+		pr_err("%s: cannot create the control socket: %s", s->path, strerror(-err));
+		ctl_server__exit(s);
+		return err;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
 }

@@ -151,7 +151,7 @@ void hotplug__list(struct kvm *kvm, char *buf, size_t len)
 	memcpy(delay_ms, kvm->plan->delay_ms, kvm->nr_cpus * sizeof(*delay_ms));
 	pthread_mutex_unlock(&kvm->plan->lock);
 	for (unsigned int i = 0; i < kvm->nr_cpus && n < len; i++) {
-		struct psci_cpu c;
+		struct psci_cpu_info c;
 
 		psci__cpu_info(kvm->psci, i, &c);
 		n += (size_t)snprintf(buf + n, len - n,

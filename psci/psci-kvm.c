@@ -1,12 +1,10 @@
 /* The KVM backend of lkvm's PSCI (--psci=user): PSCI calls arrive here through the hypercall
  * dispatcher, and the PSCI ops act on this VM's vCPUs. */
-#include "lkvm/control-server.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
-#include "lkvm/psci-kvm.h"
 #include "lkvm/psci.h"
 
 #include <errno.h>
@@ -78,34 +76,14 @@ static void psci_kvm__system_reset(struct psci *psci)
 
 static u64 psci_kvm__now_ns(struct psci *psci)
 {
-	struct timespec ts;
-
 	(void)psci;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	return clock__now_ns();
 }
 
-/* Power events go to `lkvm events` subscribers as JSON lines. */
-static void psci_kvm__event(struct psci *psci, enum psci_event ev, unsigned int cpu,
+static void psci_kvm__event(struct psci *psci, enum vm_event_type ev, unsigned int cpu,
 			    unsigned int target)
 {
-	struct kvm *kvm = psci_kvm(psci);
-	struct timespec ts;
-	char json[160];
-	bool cpu_on = ev == PSCI_EV_CPU_ON_REQUEST || ev == PSCI_EV_CPU_ON_GRANTED ||
-		      ev == PSCI_EV_CPU_ON_DENIED;
-
-	if (!kvm->ctl)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (cpu_on)
-		snprintf(json, sizeof(json), "{\"time\":%lld.%06ld,\"event\":\"%s\",\"vcpu\":%u,"
-			 "\"target\":%u}", (long long)ts.tv_sec, ts.tv_nsec / 1000,
-			 psci__event_name(ev), cpu, target);
-	else
-		snprintf(json, sizeof(json), "{\"time\":%lld.%06ld,\"event\":\"%s\",\"vcpu\":%u}",
-			 (long long)ts.tv_sec, ts.tv_nsec / 1000, psci__event_name(ev), cpu);
-	ctl_server__event(kvm->ctl, json);
+	kvm__post_event(psci_kvm(psci), ev, cpu, target);
 }
 
 static const struct psci_ops psci_kvm_ops = {
@@ -135,7 +113,7 @@ static void psci_kvm__trace(struct kvm_cpu *cpu, const struct psci_call *pc, uns
 		snprintf(ret, sizeof(ret), "0x%" PRIx64, pc->res[0]);
 	pr_trace("psci: vCPU %u %s%s(%s) = %s [%.1f us]", cpu->id, psci__fn_name(pc->fid),
 		pc->fid & SMCCC_FN64 ? "64" : "", args, ret,
-		(double)(psci_kvm__now_ns(NULL) - start_ns) / 1000.0);
+		(double)(clock__now_ns() - start_ns) / 1000.0);
 }
 
 /* Resets a vCPU to enter the guest at entry with x0 = context_id, as PSCI specifies. */
@@ -154,7 +132,7 @@ static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
 	struct psci_kvm *pk = container_of(kvm->psci, struct psci_kvm, psci);
 	struct psci_call pc = { .fid = call->fid };
 	bool trace = kvm->cfg->debug_psci;
-	u64 start = trace ? psci_kvm__now_ns(NULL) : 0;
+	u64 start = trace ? clock__now_ns() : 0;
 	enum psci_outcome out;
 
 	if (call->smc != (kvm->cfg->psci_conduit == CONDUIT_SMC)) {
@@ -171,7 +149,7 @@ static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
 		psci_kvm__trace(cpu, &pc, psci__nr_args(pc.fid), out, start);
 	if (out == PSCI_NO_RETURN) {
 		/* CPU_OFF parks the vCPU before it runs again; a powerdown suspend waits in KVM. */
-		cpu->psci_check = true;
+		cpu->power_check = true;
 		return 0;
 	}
 	call->res[0] = pc.res[0];
@@ -191,7 +169,8 @@ static bool psci_kvm__delay(struct kvm *kvm, u64 ns)
 	return !kvm__stopping(kvm);
 }
 
-bool psci_kvm__before_run(struct kvm_cpu *cpu)
+/* Before each KVM_RUN: waits while the vCPU is off, resets it if CPU_ON asks. False: stop. */
+static bool psci_kvm__before_run(struct kvm_cpu *cpu)
 {
 	struct psci *psci = cpu->kvm->psci;
 	bool reset;
@@ -213,7 +192,7 @@ bool psci_kvm__before_run(struct kvm_cpu *cpu)
 	return true;
 }
 
-int psci_kvm__wakeup(struct kvm_cpu *cpu)
+static int psci_kvm__wakeup(struct kvm_cpu *cpu)
 {
 	bool reset;
 	u64 entry, ctx;
@@ -223,17 +202,20 @@ int psci_kvm__wakeup(struct kvm_cpu *cpu)
 		pr_err("vCPU %u: cannot wake it: %s", cpu->id, strerror(-err));
 		return err;
 	}
-	if (!cpu->kvm->psci)
-		return 0;
 	psci__cpu_woke(cpu->kvm->psci, cpu->id, &reset, &entry, &ctx);
 	return reset ? psci_kvm__reset_cpu(cpu, entry, ctx) : 0;
 }
 
-void psci_kvm__stop(struct kvm *kvm)
+static void psci_kvm__stop(struct kvm *kvm)
 {
-	if (kvm->psci)
-		psci__stop(kvm->psci);
+	psci__stop(kvm->psci);
 }
+
+static const struct vcpu_power_ops psci_kvm_power = {
+	.before_run = psci_kvm__before_run,
+	.wakeup = psci_kvm__wakeup,
+	.stop = psci_kvm__stop,
+};
 
 static const struct hc_range psci_ranges[] = {
 	{ PSCI_FN_BASE, PSCI_FN_RANGE },
@@ -263,12 +245,9 @@ static int psci_kvm__init(struct kvm *kvm)
 		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 			mpidrs[i] = kvm->cpus[i]->mpidr;
 		pk->kvm = kvm;
-		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs);
-	}
-	/* Unplugged vCPUs are absent: CPU_ON answers DENIED until `lkvm cpu plug`. */
-	for (unsigned int i = 0; !err && kvm->plan && i < kvm->nr_cpus; i++) {
-		if (!kvm->plan->plugged[i])
-			pk->psci.cpus[i].state = PSCI_STATE_ABSENT;
+		/* Unplugged vCPUs are absent: CPU_ON answers DENIED until `lkvm cpu plug`. */
+		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs,
+				 kvm->plan ? kvm->plan->plugged : NULL);
 	}
 	free(mpidrs);
 	if (err)
@@ -282,6 +261,7 @@ static int psci_kvm__init(struct kvm *kvm)
 		return err;
 	}
 	kvm->psci = &pk->psci;
+	kvm->power = &psci_kvm_power;
 	return 0;
 }
 
@@ -292,5 +272,6 @@ static void psci_kvm__exit(struct kvm *kvm)
 	psci__exit(kvm->psci);
 	free(container_of(kvm->psci, struct psci_kvm, psci));
 	kvm->psci = NULL;
+	kvm->power = NULL;
 }
 dev_init(psci_kvm__init, psci_kvm__exit)

@@ -7,6 +7,20 @@
 
 #define RET(v) ((u64)(s64)(v))
 
+struct psci_cpu {
+	u64 mpidr;
+	enum psci_cpu_state state;
+	enum psci_suspend_type suspend_type;
+	u64 entry, context_id;		/* where to start or resume: CPU_ON, powerdown suspend */
+	u64 start_delay_ns;		/* from the CPU_ON policy */
+	bool reset_pending;		/* the vCPU must reset to entry/context_id before it runs */
+	pthread_cond_t wake;		/* signalled on CPU_ON and on stop */
+	u64 suspend_since;
+	bool stat_suspend;		/* the suspend counts in the statistics */
+	u64 residency_ns[PSCI_NR_SUSPEND_TYPES];
+	u64 count[PSCI_NR_SUSPEND_TYPES];
+};
+
 static bool is_smc64(u32 fid)
 {
 	return fid & SMCCC_FN64;
@@ -70,7 +84,7 @@ unsigned int psci__nr_args(u32 fid)
 }
 
 int psci__init(struct psci *psci, const struct psci_ops *ops, unsigned int nr_cpus,
-	       const u64 *mpidrs)
+	       const u64 *mpidrs, const bool *present)
 {
 	memset(psci, 0, sizeof(*psci));
 	psci->cpus = calloc(nr_cpus, sizeof(*psci->cpus));
@@ -81,7 +95,8 @@ int psci__init(struct psci *psci, const struct psci_ops *ops, unsigned int nr_cp
 	pthread_mutex_init(&psci->lock, NULL);
 	for (unsigned int i = 0; i < nr_cpus; i++) {
 		psci->cpus[i].mpidr = mpidrs[i] & MPIDR_HWID_MASK;
-		psci->cpus[i].state = i ? PSCI_STATE_OFF : PSCI_STATE_ON;
+		psci->cpus[i].state = !i ? PSCI_STATE_ON : !present || present[i] ? PSCI_STATE_OFF :
+				      PSCI_STATE_ABSENT;
 		pthread_cond_init(&psci->cpus[i].wake, NULL);
 	}
 	return 0;
@@ -117,14 +132,14 @@ static u64 aff_mask(unsigned int level)
 }
 
 /* With the lock held: events then appear in the order the transitions happened. */
-static void psci__event(struct psci *psci, enum psci_event ev, unsigned int cpu,
+static void psci__event(struct psci *psci, enum vm_event_type ev, unsigned int cpu,
 			unsigned int target)
 {
 	if (psci->ops->event)
 		psci->ops->event(psci, ev, cpu, target);
 }
 
-static void psci__event_locked(struct psci *psci, enum psci_event ev, unsigned int cpu)
+static void psci__event_locked(struct psci *psci, enum vm_event_type ev, unsigned int cpu)
 {
 	pthread_mutex_lock(&psci->lock);
 	psci__event(psci, ev, cpu, cpu);
@@ -174,7 +189,7 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 		return RET(PSCI_RET_INVALID_ADDRESS);
 	t = &psci->cpus[target];
 	pthread_mutex_lock(&psci->lock);
-	psci__event(psci, PSCI_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
+	psci__event(psci, VM_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
 	ret = cpu_on_ret(t->state);
 	pthread_mutex_unlock(&psci->lock);
 	v = (struct psci_cpu_on_verdict){ .ret = ret };
@@ -185,7 +200,7 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 	if (ret == PSCI_RET_SUCCESS)
 		ret = v.ret;
 	if (ret == PSCI_RET_SUCCESS || ret == PSCI_RET_DENIED)
-		psci__event(psci, ret ? PSCI_EV_CPU_ON_DENIED : PSCI_EV_CPU_ON_GRANTED, caller,
+		psci__event(psci, ret ? VM_EV_CPU_ON_DENIED : VM_EV_CPU_ON_GRANTED, caller,
 			    (unsigned int)target);
 	/* The target is woken only now: its start cannot come before the grant. */
 	if (ret == PSCI_RET_SUCCESS) {
@@ -208,10 +223,10 @@ static enum psci_outcome psci__cpu_off(struct psci *psci, unsigned int cpu)
 	psci->cpus[cpu].state = PSCI_STATE_OFF;
 	for (unsigned int i = 0; i < psci->nr_cpus; i++)
 		all_off &= psci->cpus[i].state == PSCI_STATE_OFF || psci->cpus[i].state == PSCI_STATE_ABSENT;
-	psci__event(psci, PSCI_EV_CPU_OFF, cpu, cpu);
+	psci__event(psci, VM_EV_CPU_OFF, cpu, cpu);
 	/* Nothing could ever turn a vCPU on again: rather than idle forever, power off. */
 	if (all_off)
-		psci__event(psci, PSCI_EV_SYSTEM_OFF, cpu, cpu);
+		psci__event(psci, VM_EV_SYSTEM_OFF, cpu, cpu);
 	pthread_mutex_unlock(&psci->lock);
 	if (all_off)
 		psci->ops->system_off(psci);
@@ -299,7 +314,7 @@ static void psci__enter_suspend(struct psci *psci, unsigned int cpu, enum psci_s
 	c->stat_suspend = stat;
 	if (stat)
 		c->count[type]++;
-	psci__event(psci, stat ? PSCI_EV_SUSPEND : PSCI_EV_SYSTEM_SUSPEND, cpu, cpu);
+	psci__event(psci, stat ? VM_EV_SUSPEND : VM_EV_SYSTEM_SUSPEND, cpu, cpu);
 	pthread_mutex_unlock(&psci->lock);
 	psci->ops->suspend(psci, cpu, type);
 }
@@ -367,7 +382,7 @@ static enum psci_outcome psci__system_reset2(struct psci *psci, unsigned int cpu
 		call->res[0] = RET(PSCI_RET_INVALID_PARAMS);
 		return PSCI_RETURN;
 	}
-	psci__event_locked(psci, PSCI_EV_SYSTEM_RESET, cpu);
+	psci__event_locked(psci, VM_EV_SYSTEM_RESET, cpu);
 	psci->ops->system_reset(psci);
 	return PSCI_NO_RETURN;
 }
@@ -404,11 +419,11 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
 		*res = 2;	/* no Trusted OS that needs migration */
 		break;
 	case PSCI_NR_SYSTEM_OFF:
-		psci__event_locked(psci, PSCI_EV_SYSTEM_OFF, cpu);
+		psci__event_locked(psci, VM_EV_SYSTEM_OFF, cpu);
 		psci->ops->system_off(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_SYSTEM_RESET:
-		psci__event_locked(psci, PSCI_EV_SYSTEM_RESET, cpu);
+		psci__event_locked(psci, VM_EV_SYSTEM_RESET, cpu);
 		psci->ops->system_reset(psci);
 		return PSCI_NO_RETURN;
 	case PSCI_NR_FEATURES:
@@ -457,7 +472,7 @@ bool psci__wait_cpu_on(struct psci *psci, unsigned int cpu, bool *reset, u64 *en
 	take_reset(c, reset, entry, ctx);
 	if (run && c->state == PSCI_STATE_ON_PENDING && !*delay_ns) {
 		c->state = PSCI_STATE_ON;
-		psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
+		psci__event(psci, VM_EV_CPU_START, cpu, cpu);
 	}
 	pthread_mutex_unlock(&psci->lock);
 	return run;
@@ -468,7 +483,7 @@ void psci__cpu_started(struct psci *psci, unsigned int cpu)
 	pthread_mutex_lock(&psci->lock);
 	if (psci->cpus[cpu].state == PSCI_STATE_ON_PENDING)
 		psci->cpus[cpu].state = PSCI_STATE_ON;
-	psci__event(psci, PSCI_EV_CPU_START, cpu, cpu);
+	psci__event(psci, VM_EV_CPU_START, cpu, cpu);
 	pthread_mutex_unlock(&psci->lock);
 }
 
@@ -484,7 +499,7 @@ void psci__cpu_woke(struct psci *psci, unsigned int cpu, bool *reset, u64 *entry
 		c->state = PSCI_STATE_ON;
 		c->reset_pending = c->suspend_type == PSCI_POWERDOWN;
 		take_reset(c, reset, entry, ctx);
-		psci__event(psci, PSCI_EV_RESUME, cpu, cpu);
+		psci__event(psci, VM_EV_RESUME, cpu, cpu);
 	}
 	pthread_mutex_unlock(&psci->lock);
 }
@@ -508,10 +523,14 @@ enum psci_cpu_state psci__cpu_state(struct psci *psci, unsigned int cpu)
 	return s;
 }
 
-void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu *out)
+void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu_info *out)
 {
+	const struct psci_cpu *c = &psci->cpus[cpu];
+
 	pthread_mutex_lock(&psci->lock);
-	*out = psci->cpus[cpu];
+	*out = (struct psci_cpu_info){ .mpidr = c->mpidr, .state = c->state };
+	memcpy(out->residency_ns, c->residency_ns, sizeof(out->residency_ns));
+	memcpy(out->count, c->count, sizeof(out->count));
 	pthread_mutex_unlock(&psci->lock);
 }
 
@@ -525,7 +544,7 @@ int psci__set_present(struct psci *psci, unsigned int cpu, bool present)
 	pthread_mutex_lock(&psci->lock);
 	if (c->state == from) {
 		c->state = to;
-		psci__event(psci, present ? PSCI_EV_PLUG : PSCI_EV_UNPLUG, cpu, cpu);
+		psci__event(psci, present ? VM_EV_PLUG : VM_EV_UNPLUG, cpu, cpu);
 	} else if (c->state != to) {
 		err = -EBUSY;
 	}
@@ -538,17 +557,6 @@ const char *psci__state_name(enum psci_cpu_state s)
 	static const char *const names[] = { "absent", "off", "on-pending", "on", "suspended" };
 
 	return (unsigned int)s < ARRAY_SIZE(names) ? names[s] : "?";
-}
-
-const char *psci__event_name(enum psci_event ev)
-{
-	static const char *const names[] = {
-		"cpu_on_request", "cpu_on_granted", "cpu_on_denied", "cpu_start", "cpu_off",
-		"suspend", "resume", "plug", "unplug", "system_off", "system_reset",
-		"system_suspend",
-	};
-
-	return (unsigned int)ev < ARRAY_SIZE(names) ? names[ev] : "?";
 }
 
 const char *psci__fn_name(u32 fid)

@@ -12,7 +12,6 @@
  * No VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the balloon is taken out of the guest's RAM (Linux's
  * MemTotal shrinks), instead of being a loan the guest takes back when it runs short.
  */
-#include "lkvm/control.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
@@ -359,7 +358,7 @@ static const char *pages_str(u64 pages, char *buf, size_t len)
  * at most RAM - 16M (clamped, with a note), at least 0 (clamped too). A target beyond RAM is an
  * error, in note.
  */
-static int balloon__target(u64 ram_size, u64 cur, enum ctl_balloon_op op, u64 bytes, u64 *target,
+static int balloon__target(u64 ram_size, u64 cur, enum balloon_op op, u64 bytes, u64 *target,
 			   char *note, size_t len)
 {
 	u64 pages = bytes / BALLOON_PAGE_SIZE + (bytes % BALLOON_PAGE_SIZE != 0);
@@ -371,7 +370,7 @@ static int balloon__target(u64 ram_size, u64 cur, enum ctl_balloon_op op, u64 by
 	*target = cur;
 	if (max > UINT32_MAX)
 		max = UINT32_MAX;
-	if (op == CTL_BALLOON_INFLATE) {
+	if (op == BALLOON_INFLATE) {
 		if (cur > ram_pages || pages > ram_pages - cur) {
 			snprintf(note, len, "balloon: inflate %s: the target would be beyond the "
 				 "guest's %s of RAM (it is %s)", pages_str(pages, a, sizeof(a)),
@@ -384,7 +383,7 @@ static int balloon__target(u64 ram_size, u64 cur, enum ctl_balloon_op op, u64 by
 			snprintf(note, len, "balloon: target clamped to %s: the guest keeps at least "
 				 "16M\n", pages_str(max, a, sizeof(a)));
 		}
-	} else if (op == CTL_BALLOON_DEFLATE) {
+	} else if (op == BALLOON_DEFLATE) {
 		*target = pages > cur ? 0 : cur - pages;
 		if (pages > cur)
 			snprintf(note, len, "balloon: target clamped to 0: it was %s\n",
@@ -422,21 +421,15 @@ static void balloon__stats(struct virtio_balloon *b, char *out, size_t len)
 	pthread_mutex_unlock(&vq->lock);
 }
 
-int virtio_balloon__request(struct kvm *kvm, const char *args, char *out, size_t len)
+int virtio_balloon__set(struct kvm *kvm, enum balloon_op op, u64 bytes, char *out, size_t len)
 {
 	char note[160] = "", t[32], a[32], r[32];
 	struct virtio_balloon *b;
 	struct virtio_dev *vdev;
-	enum ctl_balloon_op op;
-	u64 bytes, target;
+	u64 target;
 	u32 old, actual;
-	int err = ctl__parse_balloon(args, &op, &bytes);
+	int err;
 
-	if (err) {
-		snprintf(out, len, "balloon: '%.64s': %s", args, err == -ERANGE ? "size too large" :
-			 "expected inflate SIZE or deflate SIZE (as 64M, 1G; no suffix: MiB)");
-		return err;
-	}
 	vdev = virtio__find(kvm, &balloon_ops);
 	if (!vdev) {
 		snprintf(out, len, "balloon: this VM has no balloon (start it with --balloon)");

@@ -2,7 +2,6 @@
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/kvm.h"
-#include "lkvm/psci-kvm.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -91,7 +90,7 @@ int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out)
 		return -ENOMEM;
 	cpu->kvm = kvm;
 	cpu->id = id;
-	cpu->psci_check = true;
+	cpu->power_check = true;
 	cpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
 	if (cpu->fd < 0) {
 		err = -errno;
@@ -158,7 +157,8 @@ static void kvm_cpu__handle_system_event(struct kvm_cpu *cpu)
 		kvm__request_stop(cpu->kvm, VM_STOP_CRASH);
 		break;
 	case KVM_SYSTEM_EVENT_WAKEUP:
-		if (psci_kvm__wakeup(cpu))
+		/* Only lkvm's PSCI suspends vCPUs in KVM, and only it is woken so. */
+		if (!cpu->kvm->power || cpu->kvm->power->wakeup(cpu))
 			kvm__request_stop(cpu->kvm, VM_STOP_ERROR);
 		break;
 	default:
@@ -207,10 +207,10 @@ static void *kvm_cpu__thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!kvm__stopping(cpu->kvm)) {
 		kvm__wait_unpaused(cpu->kvm);
-		if (cpu->kvm->psci && cpu->psci_check) {
-			if (!psci_kvm__before_run(cpu))
+		if (cpu->kvm->power && cpu->power_check) {
+			if (!cpu->kvm->power->before_run(cpu))
 				break;
-			cpu->psci_check = false;
+			cpu->power_check = false;
 		}
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

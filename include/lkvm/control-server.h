@@ -1,6 +1,7 @@
 /*
  * The server end of the control socket, in `lkvm run`: it lives as long as lkvm, across guest
- * resets, and runs in the main thread's poll loop. Power events may be posted from any thread.
+ * resets, and runs in the main thread's poll loop as the VM's struct vm_control (kvm.h). Events
+ * may be posted from any thread; they are turned into JSON lines in the main thread.
  */
 #ifndef LKVM_CONTROL_SERVER_H
 #define LKVM_CONTROL_SERVER_H
@@ -9,8 +10,8 @@
 #include <pthread.h>
 
 #include "lkvm/control.h"
-
-struct kvm;
+#include "lkvm/events.h"
+#include "lkvm/kvm.h"
 
 #define CTL_MAX_CLIENTS	16
 #define CTL_EVENT_QUEUE	256
@@ -23,14 +24,17 @@ struct ctl_client {
 };
 
 struct ctl_server {
+	struct vm_control vc;	/* what the VM's main loop and its parts see */
 	int listen_fd;
 	int event_fd;		/* eventfd: events are queued */
 	char path[108];
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	pthread_mutex_t lock;	/* guards the event queue */
-	char *queue[CTL_EVENT_QUEUE];
+	struct ctl_event {
+		struct vm_event ev;
+		u64 dropped;	/* not 0: in place of this many events the queue had no room for */
+	} queue[CTL_EVENT_QUEUE];
 	unsigned int head, count;
-	unsigned int dropped;
 };
 
 /* Creates the socket for the VM called name. Logs and returns < 0 on error. */
@@ -38,12 +42,5 @@ int ctl_server__init(struct ctl_server *s, const char *name);
 /* Closes every connection and removes the socket. */
 void ctl_server__exit(struct ctl_server *s);
 
-/* Fills pollfds for the main loop; returns how many. */
-unsigned int ctl_server__pollfds(struct ctl_server *s, struct pollfd *fds, unsigned int max);
-/* Handles what poll found on those fds, for the running VM kvm. */
-void ctl_server__handle(struct ctl_server *s, struct kvm *kvm, const struct pollfd *fds,
-			unsigned int n);
-/* Queues one JSON event line for `lkvm events` subscribers. Any thread. */
-void ctl_server__event(struct ctl_server *s, const char *json);
 
 #endif

@@ -16,7 +16,9 @@
 #ifndef LKVM_CONTROL_H
 #define LKVM_CONTROL_H
 
+#include "lkvm/events.h"
 #include "lkvm/util.h"
+#include "lkvm/virtio-balloon.h"
 
 #define CTL_MAGIC		"LKVM"
 #define CTL_VERSION		1
@@ -57,14 +59,20 @@ int ctl__parse(const u8 *buf, size_t len, struct ctl_msg *out);
 /* Writes a message into buf (room for CTL_HDR_SIZE + len). Returns its size, or -EMSGSIZE. */
 int ctl__encode(u8 *buf, size_t size, u16 type, const char *payload, size_t len);
 
-/* What a CTL_BALLOON payload asks for. */
-enum ctl_balloon_op { CTL_BALLOON_QUERY, CTL_BALLOON_INFLATE, CTL_BALLOON_DEFLATE };
-
 /*
  * Parses a CTL_BALLOON payload: "" (the sizes only) or "inflate SIZE" / "deflate SIZE", one space
  * between, SIZE as parse_size takes it (no suffix: MiB). 0, or -EINVAL / -ERANGE.
  */
-int ctl__parse_balloon(const char *payload, enum ctl_balloon_op *op, u64 *bytes);
+int ctl__parse_balloon(const char *payload, enum balloon_op *op, u64 *bytes);
+
+/*
+ * An event as `lkvm events` prints it, one JSON object: {"time":SECONDS.MICROS,"event":NAME,
+ * "vcpu":N} plus "target":N where the event has one. And the line that says count events were
+ * lost: {"time":...,"event":"events_dropped","count":N}.
+ */
+#define CTL_EVENT_JSON_MAX	160
+void ctl__event_json(const struct vm_event *ev, char *buf, size_t len);
+void ctl__dropped_json(u64 count, char *buf, size_t len);
 
 /* Sends/receives one whole message on a blocking socket. 0, or a negative errno. */
 int ctl__send(int fd, u16 type, const char *payload);

@@ -18,7 +18,7 @@ struct kvm_cpu {
 	pthread_t thread;
 	bool thread_started;
 	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
-	bool psci_check;
+	bool power_check;
 	bool is_reset;		/* reset and not run since: CPU_ON need not reset it again */
 };
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "lkvm/config.h"
+#include "lkvm/events.h"
 #include "lkvm/fdt.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/kernel.h"
@@ -18,11 +19,40 @@ struct term;
 struct serial_dev;
 struct psci;
 struct cpu_plan;
-struct ctl_server;
+struct pollfd;
+struct vm_event;
 struct trng;
 struct smccc_rules;
 struct virtio_dev;
 struct virtio_io;
+
+/*
+ * What the main loop serves besides the VM: the control socket (control/server.c). It lives
+ * as long as lkvm, across guest resets.
+ */
+#define VM_CONTROL_MAX_FDS	24
+struct vm_control {
+	/* Fills at most max pollfds for the main loop's poll; returns how many. */
+	unsigned int (*pollfds)(struct vm_control *c, struct pollfd *fds, unsigned int max);
+	/* Handles what poll found on them, for the running VM. */
+	void (*handle)(struct vm_control *c, struct kvm *kvm, const struct pollfd *fds,
+		       unsigned int n);
+	/* An event happened (any thread, maybe under a lock): queue it, never block. */
+	void (*event)(struct vm_control *c, const struct vm_event *ev);
+};
+
+/*
+ * lkvm's own vCPU power management (--psci=user), as the vCPU threads and the run loop call it:
+ * registered by psci/psci-kvm.c, NULL when KVM runs PSCI.
+ */
+struct vcpu_power_ops {
+	/* Before the vCPU enters the guest after power_check was set: false if it must exit. */
+	bool (*before_run)(struct kvm_cpu *cpu);
+	/* KVM_SYSTEM_EVENT_WAKEUP: the suspended vCPU woke. 0, or < 0 if the VM must stop. */
+	int (*wakeup)(struct kvm_cpu *cpu);
+	/* The VM stops: wake every vCPU thread that waits to be turned on. */
+	void (*stop)(struct kvm *kvm);
+};
 
 /* Why a VM stopped; the first reason posted wins. */
 enum vm_stop {
@@ -66,8 +96,9 @@ struct kvm {
 	struct virtio_io *vio;		/* the virtio I/O thread (virtio-ioevent.h), or NULL */
 	struct hypercall_table hypercalls;
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
+	const struct vcpu_power_ops *power;	/* lkvm's PSCI, or NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
-	struct ctl_server *ctl;		/* the control socket, or NULL */
+	struct vm_control *ctl;		/* the control socket, or NULL */
 	struct trng *trng;		/* --trng=user's state, else NULL */
 	struct smccc_rules *smccc_rules;	/* --smccc's service, or NULL */
 	int guest_status;		/* LKVM_EXIT's status */
@@ -97,7 +128,7 @@ struct vm_context {
 	const struct guest_images *images;
 	struct term *term;
 	struct cpu_plan *plan;		/* NULL unless --psci=user */
-	struct ctl_server *ctl;		/* NULL if there is no control socket */
+	struct vm_control *ctl;		/* NULL if there is no control socket */
 	u64 deadline_ns;		/* --timeout, on CLOCK_MONOTONIC; 0: none */
 };
 
@@ -106,6 +137,10 @@ void kvm__destroy(struct kvm *kvm);
 
 /* Runs the VM until something stops it (sig_fd: a signalfd for SIGINT/SIGTERM/SIGHUP); returns why. */
 enum vm_stop kvm__run(struct kvm *kvm, int sig_fd);
+
+/* Posts an event (vm_event: time is set here) to the control socket, if any. Any thread. */
+void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
+		     unsigned int target);
 
 /* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why);

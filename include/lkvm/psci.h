@@ -14,6 +14,7 @@
 #include <linux/psci.h>
 #include <pthread.h>
 
+#include "lkvm/events.h"
 #include "lkvm/util.h"
 
 #define PSCI_FN_BASE		0x84000000U
@@ -84,22 +85,6 @@ enum psci_cpu_state {
 
 enum psci_suspend_type { PSCI_STANDBY, PSCI_POWERDOWN, PSCI_NR_SUSPEND_TYPES };
 
-/* Power events, for tracing and `lkvm events`. */
-enum psci_event {
-	PSCI_EV_CPU_ON_REQUEST,		/* cpu asked to start target */
-	PSCI_EV_CPU_ON_GRANTED,
-	PSCI_EV_CPU_ON_DENIED,		/* unplugged, or the policy said no */
-	PSCI_EV_CPU_START,		/* target runs its first instruction next */
-	PSCI_EV_CPU_OFF,
-	PSCI_EV_SUSPEND,
-	PSCI_EV_RESUME,
-	PSCI_EV_PLUG,
-	PSCI_EV_UNPLUG,
-	PSCI_EV_SYSTEM_OFF,
-	PSCI_EV_SYSTEM_RESET,
-	PSCI_EV_SYSTEM_SUSPEND,
-};
-
 struct psci;
 
 /* What the CPU_ON policy decides for a plugged, powered-off target. */
@@ -133,22 +118,18 @@ struct psci_ops {
 	 * come in the order of the transitions (a grant before the target's start): it must not
 	 * block, nor call into PSCI, nor take a lock that is held around a PSCI call.
 	 */
-	void (*event)(struct psci *psci, enum psci_event ev, unsigned int cpu, unsigned int target);
+	void (*event)(struct psci *psci, enum vm_event_type ev, unsigned int cpu, unsigned int target);
 };
 
-struct psci_cpu {
+/* A vCPU's PSCI state and statistics, as psci__cpu_info copies them. */
+struct psci_cpu_info {
 	u64 mpidr;
 	enum psci_cpu_state state;
-	enum psci_suspend_type suspend_type;
-	u64 entry, context_id;		/* where to start or resume: CPU_ON, powerdown suspend */
-	u64 start_delay_ns;		/* from the CPU_ON policy */
-	bool reset_pending;		/* the vCPU must reset to entry/context_id before it runs */
-	pthread_cond_t wake;		/* signalled on CPU_ON and on stop */
-	u64 suspend_since;
-	bool stat_suspend;		/* the suspend counts in the statistics */
 	u64 residency_ns[PSCI_NR_SUSPEND_TYPES];
 	u64 count[PSCI_NR_SUSPEND_TYPES];
 };
+
+struct psci_cpu;	/* psci.c's own */
 
 struct psci {
 	const struct psci_ops *ops;
@@ -168,9 +149,12 @@ struct psci_call {
 /* psci__call result: write back res[0], or the call does not return to the caller. */
 enum psci_outcome { PSCI_RETURN, PSCI_NO_RETURN };
 
-/* cpu 0 starts ON, the others OFF. Returns 0 or -ENOMEM. */
+/*
+ * cpu 0 starts ON, the others OFF, or ABSENT where present[] says so (NULL: all present).
+ * Returns 0 or -ENOMEM.
+ */
 int psci__init(struct psci *psci, const struct psci_ops *ops, unsigned int nr_cpus,
-	       const u64 *mpidrs);
+	       const u64 *mpidrs, const bool *present);
 void psci__exit(struct psci *psci);
 
 /* How many argument registers (x1..xN) the function needs: read only those. */
@@ -194,14 +178,13 @@ void psci__stop(struct psci *psci);
 
 enum psci_cpu_state psci__cpu_state(struct psci *psci, unsigned int cpu);
 /* Copies a vCPU's state and statistics, consistently. */
-void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu *out);
+void psci__cpu_info(struct psci *psci, unsigned int cpu, struct psci_cpu_info *out);
 /*
  * Plugs (ABSENT -> OFF) or unplugs (OFF -> ABSENT) a vCPU. 0 if done or already so; -EBUSY if it
  * is on, starting or suspended (the guest must offline it first).
  */
 int psci__set_present(struct psci *psci, unsigned int cpu, bool present);
 const char *psci__state_name(enum psci_cpu_state s);
-const char *psci__event_name(enum psci_event ev);
 
 const char *psci__fn_name(u32 fid);
 const char *psci__ret_name(s64 ret);

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "lkvm/util.h"
+
 struct kvm;
 
 /* The balloon's unit, whatever the guest's or the host's page size. */
@@ -19,11 +21,14 @@ struct kvm;
 int virtio_balloon__init(struct kvm *kvm);
 void virtio_balloon__exit(struct kvm *kvm);
 
+/* What `lkvm balloon` asks for: the sizes only, or a new target. */
+enum balloon_op { BALLOON_QUERY, BALLOON_INFLATE, BALLOON_DEFLATE };
+
 /*
- * Runs one CTL_BALLOON request (its payload, see control.h) on kvm's balloon: out gets the reply
+ * Moves kvm's balloon target by bytes (or only reports, for BALLOON_QUERY): out gets the reply
  * (the target and actual sizes, and what was clamped) or the error. 0 or a negative errno:
- * -ENODEV without --balloon, -EINVAL for a malformed request, -ERANGE for a target beyond RAM.
+ * -ENODEV without --balloon, -ERANGE for a target beyond RAM.
  */
-int virtio_balloon__request(struct kvm *kvm, const char *args, char *out, size_t len);
+int virtio_balloon__set(struct kvm *kvm, enum balloon_op op, u64 bytes, char *out, size_t len);
 
 #endif

@@ -192,21 +192,22 @@ END_TEST
 /* CTL_BALLOON's payload: "", or an action word, one space and a size. */
 START_TEST(balloon_payloads)
 {
-	static const struct { const char *s; enum ctl_balloon_op op; u64 bytes; } good[] = {
-		{ "", CTL_BALLOON_QUERY, 0 },
-		{ "inflate 64M", CTL_BALLOON_INFLATE, 64ULL << 20 },
-		{ "deflate 1G", CTL_BALLOON_DEFLATE, 1ULL << 30 },
-		{ "inflate 512", CTL_BALLOON_INFLATE, 512ULL << 20 },	/* no suffix: MiB */
-		{ "deflate 4096K", CTL_BALLOON_DEFLATE, 4ULL << 20 },
-		{ "inflate 0", CTL_BALLOON_INFLATE, 0 },
-		{ "inflate 2GiB", CTL_BALLOON_INFLATE, 2ULL << 30 },
+	static const struct { const char *s; enum balloon_op op; u64 bytes; } good[] = {
+		{ "", BALLOON_QUERY, 0 },
+		{ "inflate 64M", BALLOON_INFLATE, 64ULL << 20 },
+		{ "deflate 1G", BALLOON_DEFLATE, 1ULL << 30 },
+		{ "inflate 512", BALLOON_INFLATE, 512ULL << 20 },	/* no suffix: MiB */
+		{ "deflate 4096K", BALLOON_DEFLATE, 4ULL << 20 },
+		{ "inflate 0", BALLOON_INFLATE, 0 },
+		{ "inflate 2GiB", BALLOON_INFLATE, 2ULL << 30 },
 	};
 	static const char *const bad[] = {
 		"inflate", "inflate ", "deflate", "inflate  64M", " inflate 64M", "inflate 64M ",
 		"inflate -1", "inflate 64Q", "inflate 64M 1", "INFLATE 64M", "grow 64M", "64M",
-		"inflate\t64M", "inflatex 64M", "query", "deflate M",
+		"inflate\t64M", "inflatex 64M", "query", "deflate M", "inflate +1M", "inflate 0x10",
+		"inflate 1M extra", "status",
 	};
-	enum ctl_balloon_op op;
+	enum balloon_op op;
 	u64 bytes;
 
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
@@ -240,7 +241,7 @@ static void server_setup(void)
 	vm.cfg = &vm_cfg;
 	vm.nr_cpus = 3;
 	ck_assert_int_eq(ctl_server__init(&srv, "unit-vm"), 0);
-	vm.ctl = &srv;
+	vm.ctl = &srv.vc;
 }
 
 static void server_teardown(void)
@@ -255,10 +256,21 @@ static void server_teardown(void)
 static void serve(void)
 {
 	struct pollfd fds[2 + CTL_MAX_CLIENTS];
-	unsigned int n = ctl_server__pollfds(&srv, fds, 2 + CTL_MAX_CLIENTS);
+	unsigned int n = srv.vc.pollfds(&srv.vc, fds, 2 + CTL_MAX_CLIENTS);
 
 	ck_assert_int_ge(poll(fds, n, 2000), 1);
-	ctl_server__handle(&srv, &vm, fds, n);
+	srv.vc.handle(&srv.vc, &vm, fds, n);
+}
+
+/* An event line: {"time":SECONDS.MICROS, then the rest as given. */
+static void expect_event(const char *json, const char *rest)
+{
+	const char *p = json + strlen("{\"time\":");
+
+	ck_assert_msg(!strncmp(json, "{\"time\":", strlen("{\"time\":")), "%s", json);
+	p += strspn(p, "0123456789");
+	ck_assert_msg(*p == '.' && strspn(p + 1, "0123456789") == 6 && p[7] == ',', "%s", json);
+	ck_assert_str_eq(p + 8, rest);
 }
 
 static int client(void)
@@ -392,11 +404,35 @@ START_TEST(server_events)
 	serve();
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
 	ck_assert_uint_eq(m.type, CTL_OK);
-	ctl_server__event(&srv, "{\"event\":\"plug\",\"vcpu\":2}");
+	kvm__post_event(&vm, VM_EV_PLUG, 2, 2);
+	kvm__post_event(&vm, VM_EV_CPU_ON_GRANTED, 0, 2);
 	serve();
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
 	ck_assert_uint_eq(m.type, CTL_EVENT);
-	ck_assert_str_eq(m.payload, "{\"event\":\"plug\",\"vcpu\":2}");
+	expect_event(m.payload, "\"event\":\"plug\",\"vcpu\":2}");
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"cpu_on_granted\",\"vcpu\":0,\"target\":2}");
+	close(fd);
+}
+END_TEST
+
+/* A main thread far behind: what the queue cannot hold is counted, where it was lost. */
+START_TEST(server_events_dropped)
+{
+	int fd = client();
+	unsigned int got = 0;
+
+	ck_assert_int_eq(ctl__send(fd, CTL_EVENTS, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	for (unsigned int i = 0; i < CTL_EVENT_QUEUE + 99; i++)
+		kvm__post_event(&vm, VM_EV_CPU_OFF, 1, 1);
+	kvm__post_event(&vm, VM_EV_SYSTEM_OFF, 0, 0);
+	serve();
+	while (!ctl__recv(fd, &m) && !strstr(m.payload, "events_dropped"))
+		got++;
+	ck_assert_uint_eq(got, CTL_EVENT_QUEUE - 1);
+	ck_assert_ptr_nonnull(strstr(m.payload, "\"count\":101}"));
 	close(fd);
 }
 END_TEST
@@ -672,6 +708,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_name_taken);
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
+	tcase_add_test(tc, server_events_dropped);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("directory");
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);

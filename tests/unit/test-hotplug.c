@@ -166,7 +166,7 @@ START_TEST(cpu_on_against_control)
 	pthread_t t0, t1, tc;
 
 	ck_assert_int_eq(cpu_plan__init(&stress_plan, 2, NULL), 0);
-	ck_assert_int_eq(psci__init(&stress_psci, &stress_ops, 2, mpidrs), 0);
+	ck_assert_int_eq(psci__init(&stress_psci, &stress_ops, 2, mpidrs, NULL), 0);
 	vm.nr_cpus = 2;
 	vm.psci = &stress_psci;
 	vm.plan = &stress_plan;

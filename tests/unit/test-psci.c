@@ -15,14 +15,14 @@
 #define NOT_SUPPORTED ((u64)(s64)PSCI_RET_NOT_SUPPORTED)
 
 struct logged_event {
-	enum psci_event ev;
+	enum vm_event_type ev;
 	unsigned int cpu, target;
 };
 
 struct fake {
 	struct psci psci;
 	struct psci_cpu_on_verdict policy;	/* what cpu_on_policy answers */
-	int events[PSCI_EV_SYSTEM_SUSPEND + 1];
+	int events[VM_EV_NR_TYPES];
 	struct logged_event log[64];		/* the events in the order they were reported */
 	unsigned int nr_log;
 	useconds_t slow_grant_us;		/* reporting a grant takes this long */
@@ -73,11 +73,12 @@ static u64 fake_now(struct psci *p)
 	return to_fake(p)->now;
 }
 
-static void fake_event(struct psci *p, enum psci_event ev, unsigned int cpu, unsigned int target)
+static void fake_event(struct psci *p, enum vm_event_type ev, unsigned int cpu,
+		       unsigned int target)
 {
 	struct fake *f = to_fake(p);
 
-	if (ev == PSCI_EV_CPU_ON_GRANTED && f->slow_grant_us)
+	if (ev == VM_EV_CPU_ON_GRANTED && f->slow_grant_us)
 		usleep(f->slow_grant_us);
 	f->events[ev]++;
 	if (f->nr_log < ARRAY_SIZE(f->log))
@@ -97,7 +98,7 @@ static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
 	fk.policy.ret = PSCI_RET_SUCCESS;
-	ck_assert_int_eq(psci__init(&fk.psci, &fake_ops, NR_CPUS, mpidrs), 0);
+	ck_assert_int_eq(psci__init(&fk.psci, &fake_ops, NR_CPUS, mpidrs, NULL), 0);
 }
 
 static void teardown(void)
@@ -184,8 +185,8 @@ START_TEST(cpu_on_errors)
 	fk.policy.ret = PSCI_RET_DENIED;
 	ck_assert_uint_eq(call(0, on, 1, ENTRY, 0), ret(PSCI_RET_DENIED));
 	ck_assert_int_eq(psci__cpu_state(&fk.psci, 1), PSCI_STATE_OFF);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_DENIED], 1);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_GRANTED], 0);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_ON_DENIED], 1);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_ON_GRANTED], 0);
 }
 END_TEST
 
@@ -357,7 +358,7 @@ START_TEST(system_reset2_reports_caller)
 {
 	ck_assert_uint_eq(call(2, PSCI_FN64(PSCI_NR_SYSTEM_RESET2), 0, 0, 0), 0xdead);
 	ck_assert_uint_eq(fk.nr_log, 1);
-	ck_assert_int_eq(fk.log[0].ev, PSCI_EV_SYSTEM_RESET);
+	ck_assert_int_eq(fk.log[0].ev, VM_EV_SYSTEM_RESET);
 	ck_assert_uint_eq(fk.log[0].cpu, 2);
 }
 END_TEST
@@ -374,8 +375,8 @@ static void *waiting_target(void *arg)
 /* A target already waiting for CPU_ON starts after the grant is reported, however slow that is. */
 START_TEST(events_in_causal_order)
 {
-	static const enum psci_event order[] = { PSCI_EV_CPU_ON_REQUEST, PSCI_EV_CPU_ON_GRANTED,
-						 PSCI_EV_CPU_START };
+	static const enum vm_event_type order[] = { VM_EV_CPU_ON_REQUEST, VM_EV_CPU_ON_GRANTED,
+						 VM_EV_CPU_START };
 	pthread_t t;
 
 	ck_assert_int_eq(pthread_create(&t, NULL, waiting_target, NULL), 0);
@@ -386,7 +387,7 @@ START_TEST(events_in_causal_order)
 	ck_assert_uint_eq(fk.nr_log, ARRAY_SIZE(order));
 	for (unsigned int i = 0; i < ARRAY_SIZE(order); i++)
 		ck_assert_msg(fk.log[i].ev == order[i], "event %u is %s, expected %s", i,
-			      psci__event_name(fk.log[i].ev), psci__event_name(order[i]));
+			      vm_event__name(fk.log[i].ev), vm_event__name(order[i]));
 	ck_assert_uint_eq(fk.log[1].target, 1);
 }
 END_TEST
@@ -488,10 +489,10 @@ START_TEST(plug_unplug)
 	ck_assert_int_eq(psci__set_present(&fk.psci, 0, false), -EBUSY);
 	call(2, PSCI_FN(PSCI_NR_CPU_OFF), 0, 0, 0);
 	ck_assert_int_eq(psci__set_present(&fk.psci, 2, false), 0);
-	ck_assert_int_eq(fk.events[PSCI_EV_UNPLUG], 2);
-	ck_assert_int_eq(fk.events[PSCI_EV_PLUG], 1);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_ON_DENIED], 1);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 1);
+	ck_assert_int_eq(fk.events[VM_EV_UNPLUG], 2);
+	ck_assert_int_eq(fk.events[VM_EV_PLUG], 1);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_ON_DENIED], 1);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_START], 1);
 }
 END_TEST
 
@@ -507,10 +508,10 @@ START_TEST(cpu_on_delay)
 	ck_assert(reset);
 	ck_assert_uint_eq(delay, 5000000);
 	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_AFFINITY_INFO), 1, 0, 0), PSCI_AFF_ON_PENDING);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 0);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_START], 0);
 	psci__cpu_started(&fk.psci, 1);
 	ck_assert_uint_eq(call(0, PSCI_FN64(PSCI_NR_AFFINITY_INFO), 1, 0, 0), PSCI_AFF_ON);
-	ck_assert_int_eq(fk.events[PSCI_EV_CPU_START], 1);
+	ck_assert_int_eq(fk.events[VM_EV_CPU_START], 1);
 }
 END_TEST
 
