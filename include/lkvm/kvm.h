@@ -9,6 +9,7 @@
 #include "lkvm/fdt.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/kernel.h"
+#include "lkvm/memory-map.h"
 #include "lkvm/mmio.h"
 #include "lkvm/util.h"
 
@@ -110,8 +111,18 @@ enum vm_stop kvm__run(struct kvm *kvm, int sig_fd);
 /* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why);
 
-/* Guest-physical to host pointer, or NULL unless [gpa, gpa+len) is entirely in RAM. */
-void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len);
+/*
+ * Guest-physical to host pointer, or NULL unless [gpa, gpa+len) is entirely in RAM. Inline, so
+ * that the fuzz targets (which have no kvm.c) check this very code.
+ */
+static inline void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len)
+{
+	u64 off = gpa - LKVM_RAM_BASE;
+
+	if (gpa < LKVM_RAM_BASE || off > kvm->ram_size || len > kvm->ram_size - off)
+		return NULL;
+	return kvm->ram + off;
+}
 
 static inline bool kvm__stopping(struct kvm *kvm)
 {
