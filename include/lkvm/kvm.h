@@ -40,6 +40,9 @@ enum vm_stop {
 
 enum gic_version { GIC_V2 = 2, GIC_V3 = 3 };
 
+/* Device tree node generators: the GIC, the timer, the UART, the PCI bridge, each mmio slot. */
+#define KVM_MAX_FDT_GENS	(4 + LKVM_VIRTIO_MMIO_MAX)
+
 struct kvm {
 	const struct lkvm_config *cfg;
 	const struct guest_images *images;	/* kernel/initrd, loaded once, copied in per boot */
@@ -78,7 +81,7 @@ struct kvm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool paused;
-	const struct fdt_node_gen *fdt_gens[16];	/* device tree nodes from the GIC and devices */
+	const struct fdt_node_gen *fdt_gens[KVM_MAX_FDT_GENS];	/* device tree nodes */
 	unsigned int nr_fdt_gens;
 
 	u64 kaslr_seed;

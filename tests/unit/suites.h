@@ -24,6 +24,7 @@ Suite *firmware_suite(void);
 Suite *devspec_suite(void);
 Suite *ioevent_suite(void);
 Suite *p9_suite(void);
+Suite *limits_suite(void);
 
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);
