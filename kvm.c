@@ -294,14 +294,6 @@ void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu
 	kvm->ctl->event(kvm->ctl, &ev);
 }
 
-void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len)
-{
-	if (gpa < LKVM_RAM_BASE || gpa - LKVM_RAM_BASE > kvm->ram_size ||
-	    len > kvm->ram_size - (gpa - LKVM_RAM_BASE))
-		return NULL;
-	return kvm->ram + (gpa - LKVM_RAM_BASE);
-}
-
 int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)
 {
 	if (kvm->nr_fdt_gens == ARRAY_SIZE(kvm->fdt_gens))

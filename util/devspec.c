@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The limits in the messages: config.h's, whatever they become. */
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
 /* Splits "a,b,c" in place: returns the next field and moves *s past it, or NULL at the end. */
 static char *next_field(char **s)
 {
@@ -86,7 +90,7 @@ static int add_share(struct lkvm_config *cfg, const char *path, const char *tag,
 	if (overlaps(cfg, path, &st))
 		return *why = "overlaps another share (the same directory, or one inside the other)", -1;
 	if (cfg->nr_shares == MAX_SHARES)
-		return *why = "too many shared directories (at most 8)", -1;
+		return *why = "too many shared directories (at most " XSTR(MAX_SHARES) ")", -1;
 	cfg->shares[cfg->nr_shares++] = (struct share_spec){ .path = path, .tag = tag };
 	return 0;
 }
@@ -118,7 +122,7 @@ static int disk_or_dir(struct lkvm_config *cfg, char *arg, const char **why)
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return *why = "not a regular file, block device or directory", -1;
 	if (cfg->nr_disks == MAX_DISKS)
-		return *why = "too many disks (at most 8)", -1;
+		return *why = "too many disks (at most " XSTR(MAX_DISKS) ")", -1;
 	cfg->disks[cfg->nr_disks++] = d;
 	return 0;
 }
@@ -187,7 +191,7 @@ static int net(struct lkvm_config *cfg, char *arg, const char **why)
 	if (n.mode == NET_NONE)
 		return *why = NULL, -1;	/* kvmtool's way to say "no network": nothing to keep */
 	if (cfg->nr_nets == MAX_NETS)
-		return *why = "too many network devices (at most 4)", -1;
+		return *why = "too many network devices (at most " XSTR(MAX_NETS) ")", -1;
 	cfg->nets[cfg->nr_nets++] = n;
 	return 0;
 }

@@ -316,22 +316,25 @@ static void balloon__notify(struct virtio_dev *vdev, struct virtq *vq)
 }
 
 /*
- * A driver starts over with all its RAM: nothing is in the balloon, lkvm has no statistics buffer
- * (its ring is gone). The target and the last statistics stay.
+ * A driver starts over with all its RAM: nothing is in the balloon. The target and the last
+ * statistics stay; the statistics buffer goes with its queue (balloon__queue_stop).
  */
 static void balloon__reset(struct virtio_dev *vdev)
 {
 	struct virtio_balloon *b = to_balloon(vdev);
-	struct virtq *statsq = &b->vqs[BALLOON_STATSQ];
 
-	pthread_mutex_lock(&statsq->lock);
-	b->stats.held = false;
-	pthread_mutex_unlock(&statsq->lock);
 	pthread_mutex_lock(&b->lock);
 	memset(b->held, 0, (b->nr_pages + 63) / 64 * sizeof(u64));
 	b->nr_held = 0;
 	pthread_mutex_unlock(&b->lock);
 	b->actual = 0;
+}
+
+/* The statistics buffer lkvm holds was the stopped ring's: it must not go into the next one. */
+static void balloon__queue_stop(struct virtio_dev *vdev, struct virtq *vq)
+{
+	if (vq->index == BALLOON_STATSQ)
+		to_balloon(vdev)->stats.held = false;
 }
 
 static const struct virtio_dev_ops balloon_ops = {
@@ -344,6 +347,7 @@ static const struct virtio_dev_ops balloon_ops = {
 	.config_write = balloon__config_write,
 	.notify = balloon__notify,
 	.reset = balloon__reset,
+	.queue_stop = balloon__queue_stop,
 };
 
 /* --- lkvm balloon --- */

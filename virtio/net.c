@@ -73,14 +73,17 @@ struct virtio_net {
 	pthread_t worker;
 	bool worker_running;
 
-	/* The worker's alone; a reset stops it before clearing them. */
-	bool backend_gone;
+	bool backend_gone;		/* the worker's alone */
+	/*
+	 * A frame from the guest on its way to the backend, under the transmit queue's lock; and one
+	 * from the backend on its way into receive buffers, under that queue's lock. Both go when
+	 * their queue stops (net__queue_stop).
+	 */
 	bool tx_held;			/* tx_chain waits for room in the backend */
-	struct virtq_chain tx_chain;	/* under the transmit queue's lock */
+	struct virtq_chain tx_chain;
 	struct virtio_net_hdr_v1 tx_hdr;
 	struct iovec tx_iov[VIRTQ_MAX_SIZE + 1];
-	/* A frame from the backend on its way into receive buffers (under that queue's lock). */
-	struct virtq_chain rx_first;	/* its first buffer, which gets the header at the end */
+	struct virtq_chain rx_first;	/* the received frame's first buffer: its header comes last */
 	struct virtq_chain rx_chain;	/* the others */
 	struct vring_used_elem rx_used[VIRTQ_MAX_SIZE];
 	unsigned int rx_nr;		/* buffers it has filled */
@@ -332,7 +335,9 @@ static bool net__rx_deliver(struct virtio_net *net, struct virtq *vq)
 		net__rx_fill(net, c);
 		if (!mrg)
 			break;	/* it fit when we looked: the guest changed it since, its loss */
-		if (net->rx_done < net->rx_len && net->rx_nr == vq->size) {
+		/* A frame never has more buffers than the ring, nor than rx_used holds. */
+		if (net->rx_done < net->rx_len &&
+		    (net->rx_nr >= vq->size || net->rx_nr >= ARRAY_SIZE(net->rx_used))) {
 			net__warn_once(net, WARN_RX_TRUNCATED, "%zu-byte frame does not fit %u receive "
 				       "buffers: truncated", net->rx_len - NET_HDR_LEN, vq->size);
 			break;
@@ -351,13 +356,15 @@ static bool net__rx(struct virtio_net *net)
 	struct virtq *vq = &net->vqs[NET_RXQ];
 
 	for (unsigned int n = 0; n < NET_BATCH; n++) {
-		bool delivered;
+		bool have, delivered = false;
 
-		if (!net->rx_len && !net__rx_read(net))
-			return true;
 		pthread_mutex_lock(&vq->lock);
-		delivered = net__rx_deliver(net, vq);
+		have = net->rx_len || net__rx_read(net);
+		if (have)
+			delivered = net__rx_deliver(net, vq);
 		pthread_mutex_unlock(&vq->lock);
+		if (!have)
+			return true;	/* the backend has no more */
 		if (!delivered)
 			return false;
 	}
@@ -442,15 +449,31 @@ static void net__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsi
 	memcpy(data, cfg + offset, len);
 }
 
-/* The worker goes, and with it whatever it held of the old rings; a new one waits for kicks. */
+/*
+ * The worker goes, and with it what it was doing with the old rings; a new one waits for kicks.
+ * The frames it held go when the core stops the queues (net__queue_stop).
+ */
 static void net__reset(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = to_net(vdev);
 
 	net__stop_worker(net);
-	net->tx_held = false;
-	net__rx_forget(net);
 	net__start_worker(net);
+}
+
+/*
+ * The queue's chains are the driver's again: a frame half delivered into receive buffers is
+ * dropped (the ring that comes next may be smaller than the buffers it took), and a frame held
+ * for the backend is not sent, its head not pushed into a ring that never had it.
+ */
+static void net__queue_stop(struct virtio_dev *vdev, struct virtq *vq)
+{
+	struct virtio_net *net = to_net(vdev);
+
+	if (vq->index == NET_RXQ)
+		net__rx_forget(net);
+	else
+		net->tx_held = false;
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -462,6 +485,7 @@ static const struct virtio_dev_ops net_ops = {
 	.config_read = net__config_read,
 	.notify = net__notify,
 	.reset = net__reset,
+	.queue_stop = net__queue_stop,
 };
 
 /* --- the tap --- */

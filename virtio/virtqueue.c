@@ -278,6 +278,8 @@ void virtq__disable(struct virtq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->last_avail_idx = vq->used_idx = vq->signalled_used = 0;
+	if (vq->dev->ops->queue_stop)
+		vq->dev->ops->queue_stop(vq->dev, vq);
 	pthread_mutex_unlock(&vq->lock);
 }
 

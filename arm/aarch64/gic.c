@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define GIC_NR_IRQS	128	/* 32 private + 96 SPIs: plenty for lkvm's devices */
+#define GIC_NR_IRQS	(32 + LKVM_NR_SPIS)	/* 32 private, then the memory map's SPIs */
 #define GICV2_MAX_CPUS	8
 
 static int gic__attr(int fd, u32 group, u64 attr, const void *val)

@@ -2,6 +2,7 @@
 #ifndef LKVM_CONFIG_H
 #define LKVM_CONFIG_H
 
+#include "lkvm/memory-map.h"
 #include "lkvm/util.h"
 
 enum console_type { CONSOLE_SERIAL, CONSOLE_VIRTIO };
@@ -24,6 +25,14 @@ struct smccc_rule {
 #define MAX_DISKS	8
 #define MAX_SHARES	8
 #define MAX_NETS	4
+/*
+ * The most virtio devices the options ask for: the above, --rng, --balloon and --console virtio.
+ * Each takes a virtio-mmio slot or a PCI device number, and an SPI either way: any command line
+ * the parsers accept fits either transport, so no limit is first met while the VM is built.
+ */
+#define MAX_VIRTIO_DEVS	(MAX_DISKS + MAX_SHARES + MAX_NETS + 3)
+_Static_assert(MAX_VIRTIO_DEVS <= LKVM_VIRTIO_MMIO_MAX, "more virtio devices than mmio slots");
+_Static_assert(MAX_VIRTIO_DEVS <= LKVM_PCI_MAX_DEVS, "more virtio devices than PCI slots");
 
 /* -d FILE[,ro][,direct]: a virtio-blk disk. */
 struct disk_spec {

@@ -10,6 +10,7 @@
 #include "lkvm/fdt.h"
 #include "lkvm/hypercall.h"
 #include "lkvm/kernel.h"
+#include "lkvm/memory-map.h"
 #include "lkvm/mmio.h"
 #include "lkvm/util.h"
 
@@ -69,6 +70,9 @@ enum vm_stop {
 
 enum gic_version { GIC_V2 = 2, GIC_V3 = 3 };
 
+/* Device tree node generators: the GIC, the timer, the UART, the PCI bridge, each mmio slot. */
+#define KVM_MAX_FDT_GENS	(4 + LKVM_VIRTIO_MMIO_MAX)
+
 struct kvm {
 	const struct lkvm_config *cfg;
 	const struct guest_images *images;	/* kernel/initrd, loaded once, copied in per boot */
@@ -108,7 +112,7 @@ struct kvm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool paused;
-	const struct fdt_node_gen *fdt_gens[16];	/* device tree nodes from the GIC and devices */
+	const struct fdt_node_gen *fdt_gens[KVM_MAX_FDT_GENS];	/* device tree nodes */
 	unsigned int nr_fdt_gens;
 
 	u64 kaslr_seed;
@@ -145,8 +149,18 @@ void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu
 /* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why);
 
-/* Guest-physical to host pointer, or NULL unless [gpa, gpa+len) is entirely in RAM. */
-void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len);
+/*
+ * Guest-physical to host pointer, or NULL unless [gpa, gpa+len) is entirely in RAM. Inline, so
+ * that the fuzz targets (which have no kvm.c) check this very code.
+ */
+static inline void *kvm__gpa_to_host(struct kvm *kvm, u64 gpa, u64 len)
+{
+	u64 off = gpa - LKVM_RAM_BASE;
+
+	if (gpa < LKVM_RAM_BASE || off > kvm->ram_size || len > kvm->ram_size - off)
+		return NULL;
+	return kvm->ram + off;
+}
 
 static inline bool kvm__stopping(struct kvm *kvm)
 {

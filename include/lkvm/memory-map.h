@@ -79,8 +79,10 @@
 #define LKVM_FDT_MAX_SIZE	0x200000ULL
 
 /* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
+#define LKVM_NR_SPIS		96	/* what the GIC is given: every SPI below is one of them */
 #define LKVM_UART_SPI		0
 #define LKVM_VIRTIO_SPI_BASE	16	/* virtio-mmio device n uses SPI 16 + n */
 #define LKVM_PCI_SPI_BASE	(LKVM_VIRTIO_SPI_BASE + LKVM_VIRTIO_MMIO_MAX)	/* PCI device n: INTA */
+_Static_assert(LKVM_PCI_SPI_BASE + LKVM_PCI_MAX_DEVS <= LKVM_NR_SPIS, "more SPIs than the GIC has");
 
 #endif

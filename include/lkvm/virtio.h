@@ -94,6 +94,12 @@ struct virtio_dev_ops {
 	 * each vq->lock): no queue work may still be in flight when it returns. May be NULL.
 	 */
 	void (*reset)(struct virtio_dev *dev);
+	/*
+	 * Queue vq stopped (QueueReady 0, or a device reset after reset above), under dev->lock and
+	 * vq->lock: its chains are the driver's again, to reuse in new rings of another size. The
+	 * device lets go of whatever it still holds of them, undone. May be NULL.
+	 */
+	void (*queue_stop)(struct virtio_dev *dev, struct virtq *vq);
 };
 
 /*
@@ -165,7 +171,10 @@ static inline bool virtio_dev__has_feature(const struct virtio_dev *dev, unsigne
 
 /* QueueReady 1: validates what the driver set up and starts the queue. Under dev->lock. */
 int virtq__enable(struct virtq *vq);
-/* QueueReady 0 or device reset: stops the queue and forgets its setup. Under dev->lock. */
+/*
+ * QueueReady 0 or device reset: stops the queue, forgets its setup, and has the device drop what
+ * it held of it (ops->queue_stop). Under dev->lock.
+ */
 void virtq__disable(struct virtq *vq);
 
 /*

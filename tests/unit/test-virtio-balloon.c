@@ -478,6 +478,29 @@ START_TEST(stats_buffer_forgotten_at_reset)
 }
 END_TEST
 
+/* QueueReady 0 takes the ring away too, without a reset: the held buffer goes with it. */
+START_TEST(stats_buffer_forgotten_when_the_queue_stops)
+{
+	static const u16 tag = VIRTIO_BALLOON_S_MEMFREE;
+	static const u64 val = 4096;
+
+	driver_init_with(true);
+	vdrv__desc(&t.v, STATQ, 0, BUF, stats_at(BUF, &tag, &val, 1), 0, 0);
+	vdrv__post(&t.v, STATQ, 0);
+	vdrv__stop_queue(&t.v, STATQ);
+	vdrv__setup_queue(&t.v, STATQ);
+	ck_assert_int_eq(request(""), 0);
+	expect_out("free 4K");
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 0);
+	/* The new ring's buffer is held and given back as before. */
+	vdrv__desc(&t.v, STATQ, 1, BUF, stats_at(BUF, &tag, &val, 1), 0, 0);
+	vdrv__post(&t.v, STATQ, 1);
+	ck_assert_int_eq(request(""), 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->idx, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, STATQ)->ring[0].id, 1);
+}
+END_TEST
+
 /* --- lkvm balloon's arithmetic: 64M of RAM, of which the guest keeps at least 16M --- */
 
 START_TEST(target_inflate_deflate)
@@ -554,6 +577,7 @@ Suite *virtio_balloon_suite(void)
 	tcase_add_test(dev, stats_kept_until_asked);
 	tcase_add_test(dev, stats_hostile_buffers);
 	tcase_add_test(dev, stats_buffer_forgotten_at_reset);
+	tcase_add_test(dev, stats_buffer_forgotten_when_the_queue_stops);
 	suite_add_tcase(s, dev);
 
 	tcase_add_checked_fixture(target, setup, teardown);

@@ -507,6 +507,83 @@ START_TEST(reset_and_again)
 }
 END_TEST
 
+/*
+ * QueueReady 0 takes the receive queue away without a reset: a frame half delivered into its
+ * buffers goes with it, and the queue set up again (smaller: 200 buffers were more than the new
+ * ring has) gets the next frame whole, from its first buffer on.
+ */
+START_TEST(rx_queue_stop_drops_a_half_delivered_frame)
+{
+	t.v.qsize = 256;
+	driver_init();
+	for (u16 i = 0; i < 200; i++) {
+		vdrv__desc(&t.v, RXQ, i, RXBUF + i * 16u, 16, F_WRITE, 0);
+		vdrv__offer(&t.v, RXQ, i);
+	}
+	vdrv__notify(&t.v, RXQ);
+	peer_send(60000, 1);		/* 200 buffers take 3188 bytes of it */
+	vdrv__wait_taken(&t.v, RXQ);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, RXQ), 0);
+	vdrv__stop_queue(&t.v, RXQ);
+	t.v.qsize = QSIZE;
+	vdrv__setup_queue(&t.v, RXQ);
+	for (u16 i = 0; i < QSIZE; i++) {
+		vdrv__desc(&t.v, RXQ, i, RXBUF + 0x10000 + i * 0x1000u, 2048, F_WRITE, 0);
+		vdrv__offer(&t.v, RXQ, i);
+	}
+	vdrv__notify(&t.v, RXQ);
+	peer_send(100, 7);
+	vdrv__wait_used(&t.v, RXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].id, 0);
+	ck_assert_uint_eq(vdrv__used(&t.v, RXQ)->ring[0].len, HDR + 100);
+	ck_assert_uint_eq(num_buffers(RXBUF + 0x10000), 1);
+	ck_assert(has_pattern(vdrv__host(&t.v, RXBUF + 0x10000 + HDR), 100, 7));
+	ck_assert_uint_eq(vdrv__rd(&t.v, VIRTIO_MMIO_STATUS), VDRV_S_ALL);
+}
+END_TEST
+
+/*
+ * QueueReady 0 on the transmit queue while the backend is full: the frame held for it was the old
+ * ring's, its head must not come back in the new one.
+ */
+START_TEST(tx_queue_stop_forgets_a_held_frame)
+{
+	int sndbuf = 4096;
+	u8 got[2048];
+	u16 posted = 0, used = (u16)-1;
+
+	driver_init();
+	ck_assert_int_eq(setsockopt(t.dev_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	memset(vdrv__host(&t.v, TXBUF), 0, HDR + 1000);
+	for (unsigned int i = 0; i < QSIZE; i++)
+		vdrv__desc(&t.v, TXQ, i, TXBUF, HDR + 1000, 0, 0);
+	/* Frames until the backend is full and the ring stays full: the worker holds one. */
+	while (used != vdrv__used_idx(&t.v, TXQ)) {
+		used = vdrv__used_idx(&t.v, TXQ);
+		while ((u16)(posted - vdrv__used_idx(&t.v, TXQ)) < QSIZE) {
+			vdrv__post(&t.v, TXQ, (u16)(posted % QSIZE));
+			posted++;
+		}
+		vdrv__msleep(200);
+	}
+	vdrv__stop_queue(&t.v, TXQ);
+	vdrv__setup_queue(&t.v, TXQ);
+	while (peer_recv(got, sizeof(got), 200) > 0)
+		;
+	memset(vdrv__host(&t.v, TXBUF + 0x10000), 0, HDR);
+	fill_pattern(vdrv__host(&t.v, TXBUF + 0x10000 + HDR), 60, 0xab);
+	vdrv__desc(&t.v, TXQ, 3, TXBUF + 0x10000, HDR + 60, 0, 0);
+	vdrv__post(&t.v, TXQ, 3);
+	ck_assert_int_eq(peer_recv(got, sizeof(got), 5000), HDR + 60);
+	ck_assert(has_pattern(got + HDR, 60, 0xab));
+	vdrv__wait_used(&t.v, TXQ, 1);
+	ck_assert_uint_eq(vdrv__used(&t.v, TXQ)->ring[0].id, 3);
+	vdrv__msleep(100);
+	ck_assert_uint_eq(vdrv__used_idx(&t.v, TXQ), 1);
+	ck_assert_int_eq(peer_recv(got, sizeof(got), 100), -1);
+}
+END_TEST
+
 START_TEST(backend_hangup_drops_frames)
 {
 	struct timespec a, b;
@@ -557,6 +634,8 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(dev, identity);
 	tcase_add_test(dev, no_device_without_the_option);
 	tcase_add_test(dev, reset_and_again);
+	tcase_add_test(dev, rx_queue_stop_drops_a_half_delivered_frame);
+	tcase_add_test(dev, tx_queue_stop_forgets_a_held_frame);
 	tcase_add_test(dev, backend_hangup_drops_frames);
 	tcase_add_test(dev, exit_with_frames_in_flight);
 	suite_add_tcase(s, dev);

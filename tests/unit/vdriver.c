@@ -134,6 +134,13 @@ void vdrv__setup_queue(struct vdrv *v, unsigned int q)
 	ck_assert_uint_eq(vdrv__rd(v, VIRTIO_MMIO_QUEUE_READY), 1);
 }
 
+void vdrv__stop_queue(struct vdrv *v, unsigned int q)
+{
+	vdrv__wr(v, VIRTIO_MMIO_QUEUE_SEL, q);
+	vdrv__wr(v, VIRTIO_MMIO_QUEUE_READY, 0);
+	ck_assert_uint_eq(vdrv__rd(v, VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
 void vdrv__driver_ok(struct vdrv *v)
 {
 	vdrv__wr(v, VIRTIO_MMIO_STATUS, VDRV_S_ALL);
@@ -177,6 +184,11 @@ u16 vdrv__used_idx(struct vdrv *v, unsigned int q)
 	return __atomic_load_n(&vdrv__used(v, q)->idx, __ATOMIC_ACQUIRE);
 }
 
+u16 vdrv__avail_event(struct vdrv *v, unsigned int q)
+{
+	return __atomic_load_n((u16 *)(void *)&vdrv__used(v, q)->ring[v->qsize], __ATOMIC_ACQUIRE);
+}
+
 void vdrv__offer(struct vdrv *v, unsigned int q, u16 head)
 {
 	struct vring_avail *avail = vdrv__avail(v, q);
@@ -202,6 +214,14 @@ void vdrv__wait_used(struct vdrv *v, unsigned int q, u16 idx)
 		vdrv__msleep(1);
 	ck_assert_msg(vdrv__used_idx(v, q) == idx, "used->idx of queue %u is %u, expected %u", q,
 		      vdrv__used_idx(v, q), idx);
+}
+
+void vdrv__wait_taken(struct vdrv *v, unsigned int q)
+{
+	for (unsigned int i = 0; i < v->wait_ms && vdrv__avail_event(v, q) != v->avail_idx[q]; i++)
+		vdrv__msleep(1);
+	ck_assert_msg(vdrv__avail_event(v, q) == v->avail_idx[q], "the device took %u chains of "
+		      "queue %u, not all %u", vdrv__avail_event(v, q), q, v->avail_idx[q]);
 }
 
 static bool needs_reset(struct vdrv *v)

@@ -83,6 +83,11 @@ void vdrv__negotiate(struct vdrv *v, u64 features);
  * avail index 0 (a new driver, new rings); checks it was not ready before and is after.
  */
 void vdrv__setup_queue(struct vdrv *v, unsigned int q);
+/*
+ * QueueReady 0 on queue q, as Linux's virtio-mmio does when it deletes a queue, without a device
+ * reset; checks that it reads back 0. vdrv__setup_queue starts it again, with new rings.
+ */
+void vdrv__stop_queue(struct vdrv *v, unsigned int q);
 /* Sets DRIVER_OK; checks the device took it. */
 void vdrv__driver_ok(struct vdrv *v);
 /* All three: what a driver does to bring the device up, with queues 0 .. v->nr_queues - 1. */
@@ -100,6 +105,8 @@ struct vring_avail *vdrv__avail(struct vdrv *v, unsigned int q);
 struct vring_used *vdrv__used(struct vdrv *v, unsigned int q);
 /* The used index of queue q, as the driver reads it (acquire: the device may be a thread). */
 u16 vdrv__used_idx(struct vdrv *v, unsigned int q);
+/* The avail_event field of queue q (VIRTIO_RING_F_EVENT_IDX): the device's last avail index. */
+u16 vdrv__avail_event(struct vdrv *v, unsigned int q);
 /* Makes the chain at head available on queue q, without a notification. */
 void vdrv__offer(struct vdrv *v, unsigned int q, u16 head);
 void vdrv__notify(struct vdrv *v, unsigned int q);
@@ -110,6 +117,8 @@ void vdrv__post(struct vdrv *v, unsigned int q, u16 head);
 
 /* Waits up to v->wait_ms until the used index of q is idx; checks it got there. */
 void vdrv__wait_used(struct vdrv *v, unsigned int q, u16 idx);
+/* Waits up to v->wait_ms until the device has taken every chain offered on q (EVENT_IDX). */
+void vdrv__wait_taken(struct vdrv *v, unsigned int q);
 /* Waits up to v->wait_ms until the device sets NEEDS_RESET; checks it did. */
 void vdrv__wait_needs_reset(struct vdrv *v);
 /* Posts head on q and waits until the device used it; checks the entry is head's. */
