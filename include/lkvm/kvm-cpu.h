@@ -33,7 +33,10 @@ int kvm_cpu__reset(struct kvm_cpu *cpu);
 int kvm_cpu__enter_at(struct kvm_cpu *cpu, u64 pc, u64 x0);
 
 int kvm_cpu__start(struct kvm_cpu *cpu);
-/* Makes the vCPU leave KVM_RUN and its thread return; then joins it. */
+/*
+ * Makes the vCPU leave KVM_RUN (or not enter it) once: its thread then looks again at why it
+ * should not run (the VM stops or pauses). kvm_cpu__join waits for the thread to end.
+ */
 void kvm_cpu__kick(struct kvm_cpu *cpu);
 void kvm_cpu__join(struct kvm_cpu *cpu);
 

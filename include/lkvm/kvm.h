@@ -125,7 +125,6 @@ struct kvm {
 	unsigned int nr_init_done;
 };
 
-/* Builds a VM from the configuration, ready to run; logs and returns an error otherwise. */
 /* What outlives one VM: a guest reset makes a new struct kvm from the same context. */
 struct vm_context {
 	const struct lkvm_config *cfg;
@@ -136,6 +135,10 @@ struct vm_context {
 	u64 deadline_ns;		/* --timeout, on CLOCK_MONOTONIC; 0: none */
 };
 
+/*
+ * Builds a VM from the context: RAM, vCPUs, every registered part (init.h) in level order, the
+ * guest images and the device tree. Ready to run; logs and returns an error otherwise.
+ */
 int kvm__create(struct kvm *kvm, const struct vm_context *ctx);
 void kvm__destroy(struct kvm *kvm);
 

@@ -39,7 +39,6 @@ run_test_both limits-max limits_max
 # One more of any kind is refused before anything starts: a usage error, one line.
 limits_one_more() {
 	: >"$T/disk"
-	mkdir -p "$T/share"
 	_args=
 	for _i in 0 1 2 3 4 5 6 7 8; do
 		_args="$_args -d $T/disk"
@@ -49,11 +48,12 @@ limits_one_more() {
 	expect_error "^lkvm: -d $T/disk: too many disks \(at most 8\)\$"
 	_args=
 	for _i in 0 1 2 3 4 5 6 7 8; do
-		_args="$_args --9p $T/share,tag$_i"
+		mkdir -p "$T/share$_i"	# shares may not overlap
+		_args="$_args --9p $T/share$_i,tag$_i"
 	done
 	lk_run 60 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" $_args -p "-- true"
 	expect_rc 2
-	expect_error "^lkvm: --9p $T/share,tag8: too many shared directories \(at most 8\)\$"
+	expect_error "^lkvm: --9p $T/share8,tag8: too many shared directories \(at most 8\)\$"
 	lk_run 60 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -n mode=tap -n mode=tap -n mode=tap \
 		-n mode=tap -n mode=tap -p "-- true"
 	expect_rc 2
