@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_RAM (256ULL << 20)
@@ -446,7 +445,6 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 {
 	struct vm_context ctx = { .cfg = cfg, .images = img };
 	struct cpu_plan plan;
-	struct timespec now;
 	struct ctl_server ctl;
 	int code;
 
@@ -463,10 +461,8 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 		return LKVM_EXIT_ERROR;
 	}
 	ctx.ctl = &ctl.vc;
-	if (cfg->timeout) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ctx.deadline_ns = ((u64)now.tv_sec + cfg->timeout) * 1000000000ULL + (u64)now.tv_nsec;
-	}
+	if (cfg->timeout)
+		ctx.deadline_ns = clock__now_ns() + (u64)cfg->timeout * 1000000000ULL;
 	code = run_vm(&ctx, sig_fd);
 	ctl_server__exit(&ctl);
 	if (ctx.plan)

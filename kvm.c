@@ -325,13 +325,11 @@ int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 static int kvm__poll_timeout(struct kvm *kvm, bool want_input)
 {
 	int ms = want_input || kvm->term->in_eof ? -1 : 10;
-	struct timespec ts;
 	u64 now;
 
 	if (!kvm->deadline_ns)
 		return ms;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	now = clock__now_ns();
 	if (now >= kvm->deadline_ns) {
 		kvm__request_stop(kvm, VM_STOP_TIMEOUT);
 		return 0;

@@ -13,23 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static u16 get_le16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-static void put_le16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void put_le32(u8 *p, u32 v)
-{
-	put_le16(p, (u16)v);
-	put_le16(p + 2, (u16)(v >> 16));
-}
-
 static bool valid_type(u16 t)
 {
 	return (t >= CTL_INFO && t < CTL_NR_REQUESTS) || t == CTL_OK || t == CTL_ERROR ||

@@ -157,21 +157,6 @@ static void pci__header_write(struct pci_dev *pdev, u32 reg, u32 val, u32 mask)
 
 /* --- config space --- */
 
-static void put_le(u8 *data, u32 val, unsigned int len)
-{
-	for (unsigned int i = 0; i < len; i++)
-		data[i] = (u8)(val >> (8 * i));
-}
-
-static u32 get_le(const u8 *data, unsigned int len)
-{
-	u32 val = 0;
-
-	for (unsigned int i = 0; i < len; i++)
-		val |= (u32)data[i] << (8 * i);
-	return val;
-}
-
 /* Under the bus lock: reg is within the function's 4K, len 1, 2 or 4 and aligned. */
 static void pci__cfg_read(struct pci_dev *pdev, u32 reg, u8 *data, unsigned int len)
 {

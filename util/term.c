@@ -28,18 +28,13 @@ static bool term__stalled(struct term *t)
 	return t->stalled;
 }
 
-/* Waits on out_cond for at most ms milliseconds. */
+/* Waits on out_cond (a CLOCK_MONOTONIC one) for at most ms milliseconds. */
 static void term__wait(struct term *t, unsigned int ms)
 {
-	struct timespec ts;
+	u64 at = clock__now_ns() + (u64)ms * 1000000;
+	struct timespec ts = { .tv_sec = (time_t)(at / 1000000000),
+			       .tv_nsec = (long)(at % 1000000000) };
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_cond_timedwait(&t->out_cond, &t->out_lock, &ts);
 }
 
@@ -103,13 +98,18 @@ static void *term__writer(void *arg)
 static int term__start_writer(struct term *t)
 {
 	struct sigaction sa = { .sa_handler = term__wake_handler };	/* no SA_RESTART */
+	pthread_condattr_t attr;
 	int err;
 
 	t->out = malloc(TERM_OUT_SIZE);
 	if (!t->out)
 		return -ENOMEM;
 	pthread_mutex_init(&t->out_lock, NULL);
-	pthread_cond_init(&t->out_cond, NULL);
+	/* term__wait's deadlines are on clock__now_ns()'s clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->out_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(TERM_WAKE_SIG, &sa, NULL))
 		return -errno;

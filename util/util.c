@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +56,29 @@ void pr_err(const char *fmt, ...)
 unsigned int log__errors(void)
 {
 	return errors_logged;
+}
+
+bool log__first(_Atomic unsigned int *count, unsigned int n)
+{
+	unsigned int seen = atomic_load(count);
+
+	/* Compare and swap, not an add: a count that stopped at n stays there. */
+	while (seen < n) {
+		if (atomic_compare_exchange_weak(count, &seen, seen + 1))
+			return true;
+	}
+	return false;
+}
+
+void pr_warn_once(_Atomic unsigned int *count, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log__first(count, 1))
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 DEFINE_LOG(pr_warn, LOG_WARNING, "warning: ")
@@ -206,6 +231,23 @@ int write_all(int fd, const void *buf, size_t len)
 				continue;
 			return -errno;
 		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int random__fill(void *buf, size_t len)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
 	}

@@ -694,12 +694,6 @@ static u8 dtype_qid(unsigned char t)
 	return t == DT_DIR ? P9_QTDIR : t == DT_LNK ? P9_QTSYMLINK : P9_QTFILE;
 }
 
-static void put_le(u8 *p, u64 v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
 /* One entry: qid[13] offset[8] type[1] name[s]; false if it does not fit. */
 static bool pack_dirent(u8 *buf, u32 count, u32 *len, const struct linux_dirent64 *d)
 {
@@ -709,11 +703,11 @@ static bool pack_dirent(u8 *buf, u32 count, u32 *len, const struct linux_dirent6
 	if (nlen > 0xffff || 24 + nlen > count - *len)
 		return false;
 	p[0] = dtype_qid(d->d_type);
-	put_le(p + 1, 0, 4);
-	put_le(p + 5, d->d_ino, 8);
-	put_le(p + 13, (u64)d->d_off, 8);
+	put_le32(p + 1, 0);
+	put_le64(p + 5, d->d_ino);
+	put_le64(p + 13, (u64)d->d_off);
 	p[21] = d->d_type;
-	put_le(p + 22, nlen, 2);
+	put_le16(p + 22, (u16)nlen);
 	memcpy(p + 24, d->d_name, nlen);
 	*len += (u32)(24 + nlen);
 	return true;

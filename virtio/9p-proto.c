@@ -53,11 +53,8 @@ static const u8 *take(struct p9_in *in, size_t n)
 static u64 get_n(struct p9_in *in, unsigned int bytes)
 {
 	const u8 *p = take(in, bytes);
-	u64 v = 0;
 
-	for (unsigned int i = 0; p && i < bytes; i++)
-		v |= (u64)p[i] << (8 * i);
-	return v;
+	return p ? get_le(p, bytes) : 0;
 }
 
 static u8 get8(struct p9_in *in) { return (u8)get_n(in, 1); }
@@ -105,8 +102,8 @@ static void put_n(struct p9_out *out, u64 v, unsigned int bytes)
 {
 	u8 *p = room(out, bytes);
 
-	for (unsigned int i = 0; p && i < bytes; i++)
-		p[i] = (u8)(v >> (8 * i));
+	if (p)
+		put_le(p, v, bytes);
 }
 
 static void put8(struct p9_out *out, u8 v) { put_n(out, v, 1); }

@@ -11,11 +11,13 @@
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/p9.h"
+#include "lkvm/virtio-worker.h"
 #include "lkvm/virtio.h"
 
 #include <errno.h>
 #include <linux/virtio_9p.h>
 #include <linux/virtio_ids.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -26,11 +28,7 @@ struct virtio_9p {
 	struct p9_server srv;		/* under vq.lock */
 	u8 config[2 + SHARE_TAG_MAX];	/* tag_len (le16), tag: fixed from init on */
 	u32 config_size;
-
-	pthread_t thread;
-	pthread_mutex_t lock;		/* pending, stop */
-	pthread_cond_t cond;
-	bool pending, stop;
+	struct worker worker;
 
 	/* The worker's, under vq.lock: a chain is 4K, the buffers msize each. */
 	struct virtq_chain chain;
@@ -53,8 +51,9 @@ static void virtio_9p__config_read(struct virtio_dev *vdev, u32 offset, u8 *data
 		       len < p9->config_size - offset ? len : p9->config_size - offset);
 }
 
-static void virtio_9p__serve_one(struct virtio_9p *p9, struct virtq_chain *c)
+static void virtio_9p__serve_one(struct worker *w, struct virtq_chain *c)
 {
+	struct virtio_9p *p9 = container_of(w, struct virtio_9p, worker);
 	size_t req_len = virtq_chain__from_guest(c, 0, p9->req, P9_MAX_MSIZE);
 	size_t cap = c->in_len < P9_MAX_MSIZE ? c->in_len : P9_MAX_MSIZE;
 	size_t len = p9__handle(&p9->srv, p9->req, req_len, p9->resp, cap);
@@ -63,51 +62,16 @@ static void virtio_9p__serve_one(struct virtio_9p *p9, struct virtq_chain *c)
 	virtq__push(&p9->vq, c->head, (u32)len);
 }
 
-/* Drains the queue; vq.lock also keeps a reset from running while a request is in flight. */
-static void virtio_9p__serve(struct virtio_9p *p9)
-{
-	struct virtq *vq = &p9->vq;
-
-	pthread_mutex_lock(&vq->lock);
-	while (virtq__pop(vq, &p9->chain) > 0) {
-		virtio_9p__serve_one(p9, &p9->chain);
-		virtq__signal(vq);
-	}
-	virtq__signal(vq);
-	pthread_mutex_unlock(&vq->lock);
-}
-
-static void *virtio_9p__worker(void *arg)
-{
-	struct virtio_9p *p9 = arg;
-
-	pthread_mutex_lock(&p9->lock);
-	for (;;) {
-		while (!p9->pending && !p9->stop)
-			pthread_cond_wait(&p9->cond, &p9->lock);
-		if (p9->stop)
-			break;
-		p9->pending = false;
-		pthread_mutex_unlock(&p9->lock);
-		virtio_9p__serve(p9);
-		pthread_mutex_lock(&p9->lock);
-	}
-	pthread_mutex_unlock(&p9->lock);
-	return NULL;
-}
-
 static void virtio_9p__notify(struct virtio_dev *vdev, struct virtq *vq)
 {
-	struct virtio_9p *p9 = to_9p(vdev);
-
 	(void)vq;
-	pthread_mutex_lock(&p9->lock);
-	p9->pending = true;
-	pthread_cond_signal(&p9->cond);
-	pthread_mutex_unlock(&p9->lock);
+	worker__kick(&to_9p(vdev)->worker, WORKER_KICK);
 }
 
-/* A new driver starts a new session: the old one's fids go. */
+/*
+ * A new driver starts a new session: the old one's fids go. The worker serves each request under
+ * vq.lock, so none is in flight.
+ */
 static void virtio_9p__reset(struct virtio_dev *vdev)
 {
 	struct virtio_9p *p9 = to_9p(vdev);
@@ -149,28 +113,21 @@ static unsigned int virtio_9p__fid_budget(unsigned int nr_shares)
 	return budget < 64 ? 64 : budget > P9_MAX_FIDS ? P9_MAX_FIDS : (unsigned int)budget;
 }
 
+/* After worker__init. */
 static void virtio_9p__free(struct virtio_9p *p9)
 {
+	worker__destroy(&p9->worker);
 	free(p9->req);
 	free(p9->resp);
-	pthread_cond_destroy(&p9->cond);
-	pthread_mutex_destroy(&p9->lock);
 	free(p9);
 }
 
-static void virtio_9p__stop(struct virtio_9p *p9)
-{
-	pthread_mutex_lock(&p9->lock);
-	p9->stop = true;
-	pthread_cond_signal(&p9->cond);
-	pthread_mutex_unlock(&p9->lock);
-	pthread_join(p9->thread, NULL);
-}
-
-static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsigned int max_fids)
+static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsigned int index,
+			  unsigned int max_fids)
 {
 	size_t tag_len = strlen(share->tag);
 	struct virtio_9p *p9;
+	char name[32];	/* the thread's name: worker__init keeps 15 characters */
 	int err;
 
 	if (!tag_len || tag_len > SHARE_TAG_MAX) {
@@ -182,8 +139,12 @@ static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsig
 		pr_err("virtio-9p: out of memory");
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&p9->lock, NULL);
-	pthread_cond_init(&p9->cond, NULL);
+	snprintf(name, sizeof(name), "lkvm-9p%u", index);
+	err = worker__init_queue(&p9->worker, name, &p9->vq, &p9->chain, virtio_9p__serve_one);
+	if (err) {
+		free(p9);
+		return err;
+	}
 	p9->req = malloc(P9_MAX_MSIZE);
 	p9->resp = malloc(P9_MAX_MSIZE);
 	if (!p9->req || !p9->resp) {
@@ -203,14 +164,12 @@ static int virtio_9p__new(struct kvm *kvm, const struct share_spec *share, unsig
 	}
 	p9->srv.max_fids = max_fids;
 	virtio_dev__init(&p9->vdev, kvm, &virtio_9p_ops, &p9->vq, 1);
-	err = -pthread_create(&p9->thread, NULL, virtio_9p__worker, p9);
-	if (err) {
-		pr_err("virtio-9p: cannot start its thread: %s", strerror(-err));
-	} else {
+	err = worker__start(&p9->worker);
+	if (!err) {
 		err = virtio__attach(kvm, &p9->vdev);
 		if (!err)
 			return 0;
-		virtio_9p__stop(p9);
+		worker__stop(&p9->worker);
 	}
 	virtio_dev__destroy(&p9->vdev);
 	p9__destroy(&p9->srv);
@@ -227,7 +186,7 @@ int virtio_9p__init(struct kvm *kvm)
 		return 0;
 	max_fids = virtio_9p__fid_budget(kvm->cfg->nr_shares);
 	for (unsigned int i = 0; i < kvm->cfg->nr_shares; i++) {
-		err = virtio_9p__new(kvm, &kvm->cfg->shares[i], max_fids);
+		err = virtio_9p__new(kvm, &kvm->cfg->shares[i], i, max_fids);
 		if (err) {
 			virtio_9p__exit(kvm);
 			return err;
@@ -244,7 +203,7 @@ void virtio_9p__exit(struct kvm *kvm)
 		struct virtio_9p *p9 = to_9p(vdev);
 
 		/* The worker first: it may still be signalling through the transport. */
-		virtio_9p__stop(p9);
+		worker__stop(&p9->worker);
 		virtio__detach(vdev);
 		virtio_dev__destroy(vdev);
 		p9__destroy(&p9->srv);

@@ -22,12 +22,10 @@
 #include <inttypes.h>
 #include <linux/virtio_balloon.h>
 #include <linux/virtio_ids.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { BALLOON_INFLATEQ, BALLOON_DEFLATEQ, BALLOON_STATSQ, BALLOON_NR_QUEUES };
@@ -64,7 +62,7 @@ struct balloon_stats {
 	u16 head;
 	u32 seen;			/* a bit per tag the guest sent */
 	u64 val[NR_STATS];
-	u64 when_ns;			/* CLOCK_MONOTONIC; 0: none yet */
+	u64 when_ns;			/* clock__now_ns(); 0: none yet */
 };
 
 struct virtio_balloon {
@@ -86,33 +84,13 @@ struct virtio_balloon {
 	/* 4K pages per host page: a host page goes back once all of them are held. 0: never. */
 	u64 host_group;
 
-	_Atomic bool warned_pfn, warned_len, warned_config, warned_madvise, warned_stats;
+	/* A guest can repeat its mistakes forever: each kind reaches the log once. */
+	_Atomic unsigned int warned_pfn, warned_len, warned_config, warned_madvise, warned_stats;
 };
 
 static struct virtio_balloon *to_balloon(struct virtio_dev *vdev)
 {
 	return container_of(vdev, struct virtio_balloon, vdev);
-}
-
-/* A guest can repeat its mistakes forever: each kind reaches the log once. */
-static void balloon__warn(_Atomic bool *once, const char *fmt, ...) PRINTF_FMT(2, 3);
-static void balloon__warn(_Atomic bool *once, const char *fmt, ...)
-{
-	char why[200];
-	va_list ap;
-
-	if (atomic_exchange(once, true))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	pr_warn("virtio-balloon: %s", why);
-}
-
-static void put_le32(u8 *p, u32 v)
-{
-	for (unsigned int i = 0; i < 4; i++)
-		p[i] = (u8)(v >> (8 * i));
 }
 
 /* --- config space --- */
@@ -139,8 +117,8 @@ static void balloon__config_write(struct virtio_dev *vdev, u32 offset, const u8 
 
 	if (offset < BALLOON_ACTUAL || offset > BALLOON_CONFIG_SIZE ||
 	    len > BALLOON_CONFIG_SIZE - offset) {
-		balloon__warn(&b->warned_config, "config write of %u bytes at %u: only actual "
-			      "(bytes 4-7) is the driver's: ignored", len, offset);
+		pr_warn_once(&b->warned_config, "virtio-balloon: config write of %u bytes at %u: "
+			     "only actual (bytes 4-7) is the driver's: ignored", len, offset);
 		return;
 	}
 	put_le32(actual, b->actual);
@@ -174,8 +152,8 @@ static void balloon__release(struct virtio_balloon *b, const struct balloon_run 
 
 	if (run->first != run->end &&
 	    madvise(start, (run->end - run->first) * BALLOON_PAGE_SIZE, MADV_DONTNEED))
-		balloon__warn(&b->warned_madvise, "madvise: %s: pages stay allocated",
-			      strerror(errno));
+		pr_warn_once(&b->warned_madvise, "virtio-balloon: madvise: %s: pages stay allocated",
+			     strerror(errno));
 }
 
 /* The host page around 4K page i, if every 4K page of it is in the balloon now. */
@@ -201,8 +179,8 @@ static void balloon__page(struct virtio_balloon *b, u32 pfn, bool inflate, struc
 	u64 gpa = (u64)pfn << VIRTIO_BALLOON_PFN_SHIFT, i;
 
 	if (!kvm__gpa_to_host(b->vdev.kvm, gpa, BALLOON_PAGE_SIZE)) {
-		balloon__warn(&b->warned_pfn, "%s: PFN 0x%" PRIx32 " (0x%" PRIx64 ") is not in guest "
-			      "RAM: skipped", inflate ? "inflate" : "deflate", pfn, gpa);
+		pr_warn_once(&b->warned_pfn, "virtio-balloon: %s: PFN 0x%" PRIx32 " (0x%" PRIx64 ") "
+			     "is not in guest RAM: skipped", inflate ? "inflate" : "deflate", pfn, gpa);
 		return;
 	}
 	i = (gpa - LKVM_RAM_BASE) / BALLOON_PAGE_SIZE;
@@ -226,9 +204,9 @@ static void balloon__chain(struct virtio_balloon *b, const struct virtq_chain *c
 	u8 raw[BALLOON_BATCH * 4];
 
 	if (whole != c->out_len)
-		balloon__warn(&b->warned_len, "%s: a buffer of %zu bytes is no whole number of PFNs: "
-			      "its last %zu bytes ignored", inflate ? "inflate" : "deflate",
-			      c->out_len, c->out_len - whole);
+		pr_warn_once(&b->warned_len, "virtio-balloon: %s: a buffer of %zu bytes is no whole "
+			     "number of PFNs: its last %zu bytes ignored",
+			     inflate ? "inflate" : "deflate", c->out_len, c->out_len - whole);
 	pthread_mutex_lock(&b->lock);
 	for (size_t off = 0; off < whole; off += sizeof(raw)) {
 		size_t n = virtq_chain__from_guest(c, off, raw, whole - off < sizeof(raw) ?
@@ -242,14 +220,6 @@ static void balloon__chain(struct virtio_balloon *b, const struct virtq_chain *c
 	pthread_mutex_unlock(&b->lock);
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
-}
-
 /* A statistics buffer: tagged values; unknown tags and a trailing partial entry are ignored. */
 static void balloon__read_stats(struct virtio_balloon *b, const struct virtq_chain *c)
 {
@@ -258,18 +228,18 @@ static void balloon__read_stats(struct virtio_balloon *b, const struct virtq_cha
 	size_t n = virtq_chain__from_guest(c, 0, raw, sizeof(raw));
 
 	if (c->out_len % STAT_SIZE || c->out_len > sizeof(raw))
-		balloon__warn(&b->warned_stats, "stats: a buffer of %zu bytes is not 1 to %u "
-			      "entries of %u bytes: the rest ignored", c->out_len, STATS_MAX,
-			      STAT_SIZE);
+		pr_warn_once(&b->warned_stats, "virtio-balloon: stats: a buffer of %zu bytes is not 1 "
+			     "to %u entries of %u bytes: the rest ignored", c->out_len, STATS_MAX,
+			     STAT_SIZE);
 	for (size_t off = 0; off + STAT_SIZE <= n; off += STAT_SIZE) {
-		u16 tag = (u16)(raw[off] | raw[off + 1] << 8);
+		u16 tag = get_le16(raw + off);
 
 		if (tag < NR_STATS) {
 			st->val[tag] = get_le64(raw + off + 2);
 			st->seen |= 1U << tag;
 		}
 	}
-	st->when_ns = now_ns();
+	st->when_ns = clock__now_ns();
 }
 
 /*
@@ -409,7 +379,7 @@ static void balloon__stats(struct virtio_balloon *b, char *out, size_t len)
 	pthread_mutex_lock(&vq->lock);
 	if (st->when_ns && n < len)
 		n += (size_t)snprintf(out + n, len - n, "\nguest stats (%" PRIu64 "s old):",
-				      (u64)((now_ns() - st->when_ns) / 1000000000ULL));
+				      (u64)((clock__now_ns() - st->when_ns) / 1000000000ULL));
 	for (unsigned int i = 0; i < NR_STATS && n < len; i++) {
 		if (!(st->seen & (1U << i)))
 			continue;

@@ -9,6 +9,7 @@
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/virtio-blk.h"
+#include "lkvm/virtio-worker.h"
 #include "lkvm/virtio.h"
 
 #include <endian.h>
@@ -55,21 +56,13 @@ struct virtio_blk {
 	struct virtq vq;
 	struct blk_image img;
 	struct virtio_blk_config config;	/* little-endian, as the guest reads it */
-	unsigned int index;
-
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t lock;		/* the conditions and flags below */
-	pthread_cond_t wake, idle;
-	bool pending;			/* notified since the thread last looked */
-	bool busy;			/* the thread is draining the queue */
-	bool stop;
+	struct worker worker;		/* the disk's I/O thread */
 
 	/* The I/O thread's, under vq.lock; not on its stack (4K each). */
 	struct virtq_chain chain;
 	struct iovec data[VIRTQ_MAX_SIZE];
 	u8 *bounce;			/* BLK_BOUNCE_SIZE, aligned: direct only */
-	bool io_warned;
+	_Atomic unsigned int io_warned;
 };
 
 static struct virtio_blk *to_blk(struct virtio_dev *vdev)
@@ -258,10 +251,8 @@ fail:
 /* The first host I/O error of a disk is logged; the guest hears of each one. */
 static u8 blk__io_error(struct virtio_blk *blk, const char *what, u64 sector, int err)
 {
-	if (!blk->io_warned)
-		pr_warn("virtio-blk: %s: %s at sector %" PRIu64 ": %s", blk->img.path, what, sector,
-			strerror(-err));
-	blk->io_warned = true;
+	pr_warn_once(&blk->io_warned, "virtio-blk: %s: %s at sector %" PRIu64 ": %s", blk->img.path,
+		     what, sector, strerror(-err));
 	return VIRTIO_BLK_S_IOERR;
 }
 
@@ -471,8 +462,9 @@ static u8 blk__request(struct virtio_blk *blk, const struct virtq_chain *c, u32 
  * One chain: the header is copied out before it is looked at; the status goes into the last
  * byte of the last device-writable buffer. A chain without one cannot be answered at all.
  */
-static void blk__handle(struct virtio_blk *blk, struct virtq_chain *c)
+static void blk__handle(struct worker *w, struct virtq_chain *c)
 {
+	struct virtio_blk *blk = container_of(w, struct virtio_blk, worker);
 	struct virtio_blk_outhdr hdr;
 	const struct iovec *last;
 	u8 status = VIRTIO_BLK_S_IOERR;
@@ -494,66 +486,22 @@ static void blk__handle(struct virtio_blk *blk, struct virtq_chain *c)
 
 /* --- the I/O thread --- */
 
-static void blk__drain(struct virtio_blk *blk)
-{
-	struct virtq *vq = &blk->vq;
-
-	/* Under vq->lock throughout: a queue reset waits for the request in hand. */
-	pthread_mutex_lock(&vq->lock);
-	while (virtq__pop(vq, &blk->chain) > 0) {
-		blk__handle(blk, &blk->chain);
-		virtq__signal(vq);
-	}
-	pthread_mutex_unlock(&vq->lock);
-}
-
-static void *blk__thread(void *arg)
-{
-	struct virtio_blk *blk = arg;
-
-	pthread_mutex_lock(&blk->lock);
-	for (;;) {
-		while (!blk->pending && !blk->stop)
-			pthread_cond_wait(&blk->wake, &blk->lock);
-		if (blk->stop)
-			break;
-		blk->pending = false;
-		blk->busy = true;
-		pthread_mutex_unlock(&blk->lock);
-		blk__drain(blk);
-		pthread_mutex_lock(&blk->lock);
-		blk->busy = false;
-		pthread_cond_broadcast(&blk->idle);
-	}
-	pthread_mutex_unlock(&blk->lock);
-	return NULL;
-}
-
 /* On a vCPU thread: the I/O thread does the work. */
 static void blk__notify(struct virtio_dev *vdev, struct virtq *vq)
 {
-	struct virtio_blk *blk = to_blk(vdev);
-
 	(void)vq;	/* the only one */
-	pthread_mutex_lock(&blk->lock);
-	blk->pending = true;
-	pthread_cond_signal(&blk->wake);
-	pthread_mutex_unlock(&blk->lock);
+	worker__kick(&to_blk(vdev)->worker, WORKER_KICK);
 }
 
 /*
- * Device reset: whatever the thread is doing finishes first. Work it starts later, on a
- * notification racing with the reset, finds the queue stopped (virtq__disable takes vq->lock).
+ * Device reset: whatever the thread is doing finishes first, and a notification it has not taken
+ * is forgotten. Work it starts later, on a notification racing with the reset, takes vq->lock for
+ * each request, as the core's queue reset after this does: once that is done, it finds the queue
+ * stopped.
  */
 static void blk__reset(struct virtio_dev *vdev)
 {
-	struct virtio_blk *blk = to_blk(vdev);
-
-	pthread_mutex_lock(&blk->lock);
-	blk->pending = false;
-	while (blk->busy)
-		pthread_cond_wait(&blk->idle, &blk->lock);
-	pthread_mutex_unlock(&blk->lock);
+	worker__wait_idle(&to_blk(vdev)->worker);
 }
 
 static void blk__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsigned int len)
@@ -604,25 +552,10 @@ static void blk__config_init(struct virtio_blk *blk)
 	c->write_zeroes_may_unmap = 1;
 }
 
-static void blk__stop_thread(struct virtio_blk *blk)
-{
-	if (!blk->thread_started)
-		return;
-	pthread_mutex_lock(&blk->lock);
-	blk->stop = true;
-	pthread_cond_signal(&blk->wake);
-	pthread_mutex_unlock(&blk->lock);
-	pthread_join(blk->thread, NULL);
-	blk->thread_started = false;
-}
-
 /* What blk__add set up, after the image is open; not attached (any more). */
 static void blk__free(struct virtio_blk *blk)
 {
-	blk__stop_thread(blk);
-	pthread_cond_destroy(&blk->idle);
-	pthread_cond_destroy(&blk->wake);
-	pthread_mutex_destroy(&blk->lock);
+	worker__destroy(&blk->worker);
 	virtio_dev__destroy(&blk->vdev);
 	close(blk->img.fd);	/* and with it the lock */
 	free(blk->bounce);
@@ -631,9 +564,6 @@ static void blk__free(struct virtio_blk *blk)
 
 static int blk__start(struct virtio_blk *blk)
 {
-	char name[16];
-	int err;
-
 	if (blk->img.direct) {
 		blk->bounce = aligned_alloc(blk->img.align > SZ_4K ? blk->img.align : SZ_4K,
 					    BLK_BOUNCE_SIZE);
@@ -642,38 +572,34 @@ static int blk__start(struct virtio_blk *blk)
 			return -ENOMEM;
 		}
 	}
-	err = pthread_create(&blk->thread, NULL, blk__thread, blk);
-	if (err) {
-		pr_err("%s: cannot start an I/O thread: %s", blk->img.path, strerror(err));
-		return -err;
-	}
-	blk->thread_started = true;
-	snprintf(name, sizeof(name), "lkvm-blk%u", blk->index);
-	pthread_setname_np(blk->thread, name);
-	return 0;
+	return worker__start(&blk->worker);
 }
 
 static int blk__add(struct kvm *kvm, unsigned int index)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	char name[32];	/* the thread's name: worker__init keeps 15 characters */
 	int err;
 
 	if (!blk) {
 		pr_err("virtio-blk: out of memory");
 		return -ENOMEM;
 	}
-	blk->index = index;
 	err = blk__open(&blk->img, kvm->cfg, index);
 	if (err) {
+		free(blk);
+		return err;
+	}
+	snprintf(name, sizeof(name), "lkvm-blk%u", index);
+	err = worker__init_queue(&blk->worker, name, &blk->vq, &blk->chain, blk__handle);
+	if (err) {
+		close(blk->img.fd);
 		free(blk);
 		return err;
 	}
 	virtio_dev__init(&blk->vdev, kvm, &blk_ops, &blk->vq, 1);
 	blk->vdev.device_features = blk__features(&blk->img);
 	blk__config_init(blk);
-	pthread_mutex_init(&blk->lock, NULL);
-	pthread_cond_init(&blk->wake, NULL);
-	pthread_cond_init(&blk->idle, NULL);
 	err = blk__start(blk);
 	if (!err)
 		err = virtio__attach(kvm, &blk->vdev);
@@ -703,7 +629,7 @@ void virtio_blk__exit(struct kvm *kvm)
 		struct virtio_blk *blk = to_blk(vdev);
 
 		/* The thread may still signal the guest through the transport: it goes first. */
-		blk__stop_thread(blk);
+		worker__stop(&blk->worker);
 		virtio__detach(vdev);
 		blk__free(blk);
 	}

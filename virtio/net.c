@@ -14,6 +14,7 @@
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/virtio-net.h"
+#include "lkvm/virtio-worker.h"
 #include "lkvm/virtio.h"
 
 #include <endian.h>
@@ -25,11 +26,9 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -41,13 +40,9 @@ enum { NET_RXQ, NET_TXQ, NET_NR_QUEUES };
 /* mac and status; the other fields exist only with features we do not offer. */
 #define NET_CONFIG_SIZE	offsetof(struct virtio_net_config, max_virtqueue_pairs)
 
-/* Frames one direction moves before the worker looks at the other: neither starves. */
-#define NET_BATCH	64
-
-/* What the worker is asked to do, in net->pending. */
+/* The worker's kicks. It moves WORKER_BATCH frames one way, then the other: neither starves. */
 #define NET_KICK_RX	1u	/* the driver added receive buffers */
 #define NET_KICK_TX	2u	/* the driver has frames to send */
-#define NET_STOP	4u
 
 /* Each kind of misbehaviour is reported once per device. */
 enum net_warning {
@@ -59,6 +54,7 @@ enum net_warning {
 	WARN_RX_OFFLOAD,
 	WARN_RX_TRUNCATED,
 	WARN_BACKEND,
+	NET_NR_WARNINGS
 };
 
 struct virtio_net {
@@ -67,13 +63,13 @@ struct virtio_net {
 	u8 mac[ETH_ALEN];
 	char ifname[IFNAMSIZ];		/* for messages */
 	int fd;				/* the backend: a tap, or a socket in tests */
-	int wake_fd;			/* eventfd: pending has news */
-	_Atomic unsigned int pending;
-	_Atomic unsigned int warned;	/* 1 << enum net_warning */
-	pthread_t worker;
-	bool worker_running;
+	_Atomic unsigned int warned[NET_NR_WARNINGS];
+	struct worker worker;		/* waits on fd too */
 
-	bool backend_gone;		/* the worker's alone */
+	/* The worker's alone. */
+	bool backend_gone;
+	bool rx_on;			/* the guest has receive buffers: read the backend */
+	bool tx_blocked;		/* the backend had no room: wait for POLLOUT */
 	/*
 	 * A frame from the guest on its way to the backend, under the transmit queue's lock; and one
 	 * from the backend on its way into receive buffers, under that queue's lock. Both go when
@@ -96,33 +92,12 @@ static struct virtio_net *to_net(struct virtio_dev *vdev)
 	return container_of(vdev, struct virtio_net, vdev);
 }
 
-static void net__warn_once(struct virtio_net *net, enum net_warning w, const char *fmt, ...)
-	PRINTF_FMT(3, 4);
-static void net__warn_once(struct virtio_net *net, enum net_warning w, const char *fmt, ...)
-{
-	char why[160];
-	va_list ap;
-
-	if (atomic_fetch_or(&net->warned, 1u << w) & (1u << w))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	pr_warn("virtio-net: %s: %s", net->ifname, why);
-}
-
 /* POLLERR, POLLHUP, EOF or a read error: a deleted tap, or a closed socket. */
 static void net__backend_gone(struct virtio_net *net, const char *why)
 {
 	net->backend_gone = true;
-	net__warn_once(net, WARN_BACKEND, "%s: the network is down for the guest", why);
-}
-
-/* Asks the worker to do what (NET_*). */
-static void net__wake(struct virtio_net *net, unsigned int what)
-{
-	atomic_fetch_or(&net->pending, what);
-	eventfd_write(net->wake_fd, 1);
+	pr_warn_once(&net->warned[WARN_BACKEND], "virtio-net: %s: %s: the network is down for the "
+		     "guest", net->ifname, why);
 }
 
 /* --- transmit --- */
@@ -138,26 +113,28 @@ static unsigned int net__tx_prepare(struct virtio_net *net, const struct virtq_c
 	unsigned int n = 1;
 
 	if (c->nr_in) {
-		net__warn_once(net, WARN_TX_WRITABLE, "transmit request with a device-writable "
-			       "buffer: dropped");
+		pr_warn_once(&net->warned[WARN_TX_WRITABLE], "virtio-net: %s: transmit request with "
+			     "a device-writable buffer: dropped", net->ifname);
 		return 0;
 	}
 	if (c->out_len < NET_HDR_LEN) {
-		net__warn_once(net, WARN_TX_SHORT, "transmit request of %zu bytes, shorter than the "
-			       "%zu-byte header: dropped", c->out_len, NET_HDR_LEN);
+		pr_warn_once(&net->warned[WARN_TX_SHORT], "virtio-net: %s: transmit request of %zu "
+			     "bytes, shorter than the %zu-byte header: dropped", net->ifname,
+			     c->out_len, NET_HDR_LEN);
 		return 0;
 	}
 	if (c->out_len - NET_HDR_LEN > NET_FRAME_MAX) {
-		net__warn_once(net, WARN_TX_BIG, "transmit frame of %zu bytes, more than %u: dropped",
-			       c->out_len - NET_HDR_LEN, NET_FRAME_MAX);
+		pr_warn_once(&net->warned[WARN_TX_BIG], "virtio-net: %s: transmit frame of %zu bytes, "
+			     "more than %u: dropped", net->ifname, c->out_len - NET_HDR_LEN,
+			     NET_FRAME_MAX);
 		return 0;
 	}
 	virtq_chain__from_guest(c, 0, &net->tx_hdr, NET_HDR_LEN);
 	/* No checksum or segmentation offload was offered: the frame must be complete. */
 	if (net->tx_hdr.flags || net->tx_hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		net__warn_once(net, WARN_TX_OFFLOAD, "transmit header asks for an offload that was not "
-			       "negotiated (flags 0x%x, gso_type 0x%x): dropped", net->tx_hdr.flags,
-			       net->tx_hdr.gso_type);
+		pr_warn_once(&net->warned[WARN_TX_OFFLOAD], "virtio-net: %s: transmit header asks for "
+			     "an offload that was not negotiated (flags 0x%x, gso_type 0x%x): dropped",
+			     net->ifname, net->tx_hdr.flags, net->tx_hdr.gso_type);
 		return 0;
 	}
 	net->tx_iov[0] = (struct iovec){ .iov_base = &net->tx_hdr, .iov_len = NET_HDR_LEN };
@@ -193,7 +170,7 @@ static bool net__tx_one(struct virtio_net *net, const struct virtq_chain *c)
 }
 
 /*
- * Sends the frames the guest has queued, NET_BATCH at most (the worker comes back for more);
+ * Sends the frames the guest has queued, WORKER_BATCH at most (the worker comes back for more);
  * true if the backend is full and holds one back.
  */
 static bool net__tx(struct virtio_net *net)
@@ -203,8 +180,8 @@ static bool net__tx(struct virtio_net *net)
 
 	pthread_mutex_lock(&vq->lock);
 	for (unsigned int n = 0;; n++) {
-		if (n == NET_BATCH) {
-			net__wake(net, NET_KICK_TX);
+		if (n == WORKER_BATCH) {
+			worker__kick(&net->worker, NET_KICK_TX);
 			break;
 		}
 		if (!net->tx_held && virtq__pop(vq, &net->tx_chain) <= 0)
@@ -239,14 +216,15 @@ static bool net__rx_valid(struct virtio_net *net, size_t len)
 		return false;
 	}
 	if (len > NET_HDR_LEN + NET_FRAME_MAX) {
-		net__warn_once(net, WARN_RX_BIG, "frame of more than %u bytes from the backend: "
-			       "dropped", NET_FRAME_MAX);
+		pr_warn_once(&net->warned[WARN_RX_BIG], "virtio-net: %s: frame of more than %u bytes "
+			     "from the backend: dropped", net->ifname, NET_FRAME_MAX);
 		return false;
 	}
 	/* The tap has no offloads (TUNSETOFFLOAD 0), so this is not from a tap set up by us. */
 	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		net__warn_once(net, WARN_RX_OFFLOAD, "segmentation offload frame from the backend "
-			       "(gso_type 0x%x): dropped", hdr->gso_type);
+		pr_warn_once(&net->warned[WARN_RX_OFFLOAD], "virtio-net: %s: segmentation offload "
+			     "frame from the backend (gso_type 0x%x): dropped", net->ifname,
+			     hdr->gso_type);
 		return false;
 	}
 	return true;
@@ -338,8 +316,9 @@ static bool net__rx_deliver(struct virtio_net *net, struct virtq *vq)
 		/* A frame never has more buffers than the ring, nor than rx_used holds. */
 		if (net->rx_done < net->rx_len &&
 		    (net->rx_nr >= vq->size || net->rx_nr >= ARRAY_SIZE(net->rx_used))) {
-			net__warn_once(net, WARN_RX_TRUNCATED, "%zu-byte frame does not fit %u receive "
-				       "buffers: truncated", net->rx_len - NET_HDR_LEN, vq->size);
+			pr_warn_once(&net->warned[WARN_RX_TRUNCATED], "virtio-net: %s: %zu-byte frame "
+				     "does not fit %u receive buffers: truncated", net->ifname,
+				     net->rx_len - NET_HDR_LEN, vq->size);
 			break;
 		}
 	}
@@ -348,14 +327,14 @@ static bool net__rx_deliver(struct virtio_net *net, struct virtq *vq)
 }
 
 /*
- * Moves frames from the backend to the guest, NET_BATCH at most (poll says if there are more);
+ * Moves frames from the backend to the guest, WORKER_BATCH at most (poll says if there are more);
  * false once the guest's buffers run out.
  */
 static bool net__rx(struct virtio_net *net)
 {
 	struct virtq *vq = &net->vqs[NET_RXQ];
 
-	for (unsigned int n = 0; n < NET_BATCH; n++) {
+	for (unsigned int n = 0; n < WORKER_BATCH; n++) {
 		bool have, delivered = false;
 
 		pthread_mutex_lock(&vq->lock);
@@ -373,61 +352,27 @@ static bool net__rx(struct virtio_net *net)
 
 /* --- the worker --- */
 
-static void *net__worker(void *arg)
+/* The backend's events the worker waits for, besides kicks: errors and hangups always. */
+static void net__wait_for(struct virtio_net *net)
 {
-	struct virtio_net *net = arg;
-	bool rx_on = false, tx_blocked = false;
-	eventfd_t count;
-
-	for (;;) {
-		struct pollfd fds[2] = {
-			{ .fd = net->wake_fd, .events = POLLIN },
-			{ .fd = net->backend_gone ? -1 : net->fd,
-			  .events = (short)((rx_on ? POLLIN : 0) | (tx_blocked ? POLLOUT : 0)) },
-		};
-		unsigned int todo;
-		short ev;
-
-		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-			pr_err("virtio-net: %s: poll: %s", net->ifname, strerror(errno));
-			break;
-		}
-		eventfd_read(net->wake_fd, &count);
-		todo = atomic_exchange(&net->pending, 0);
-		ev = fds[1].revents;
-		if (todo & NET_STOP)
-			break;
-		if (ev & (POLLERR | POLLHUP | POLLNVAL))
-			net__backend_gone(net, "the backend hung up");
-		if ((todo & NET_KICK_TX) || (ev & POLLOUT) || net->backend_gone)
-			tx_blocked = net__tx(net);
-		if (todo & NET_KICK_RX)
-			rx_on = true;
-		if (rx_on && ((todo & NET_KICK_RX) || (ev & POLLIN)))
-			rx_on = net__rx(net);
-	}
-	return NULL;
+	net->worker.fd = net->backend_gone ? -1 : net->fd;
+	net->worker.events = (short)((net->rx_on ? POLLIN : 0) | (net->tx_blocked ? POLLOUT : 0));
 }
 
-static int net__start_worker(struct virtio_net *net)
+/* What the driver asked for and what the backend has room or frames for; then what to wait for. */
+static void net__run(struct worker *w, unsigned int kicks, short ev)
 {
-	int err;
+	struct virtio_net *net = container_of(w, struct virtio_net, worker);
 
-	atomic_fetch_and(&net->pending, ~NET_STOP);
-	err = pthread_create(&net->worker, NULL, net__worker, net);
-	net->worker_running = !err;
-	if (err)
-		pr_err("virtio-net: %s: cannot start its thread: %s", net->ifname, strerror(err));
-	return -err;
-}
-
-static void net__stop_worker(struct virtio_net *net)
-{
-	if (!net->worker_running)
-		return;
-	net__wake(net, NET_STOP);
-	pthread_join(net->worker, NULL);
-	net->worker_running = false;
+	if (ev & (POLLERR | POLLHUP | POLLNVAL))
+		net__backend_gone(net, "the backend hung up");
+	if ((kicks & NET_KICK_TX) || (ev & POLLOUT) || net->backend_gone)
+		net->tx_blocked = net__tx(net);
+	if (kicks & NET_KICK_RX)
+		net->rx_on = true;
+	if (net->rx_on && ((kicks & NET_KICK_RX) || (ev & POLLIN)))
+		net->rx_on = net__rx(net);
+	net__wait_for(net);
 }
 
 /* --- device ops --- */
@@ -435,7 +380,7 @@ static void net__stop_worker(struct virtio_net *net)
 /* On a vCPU thread: only wakes the worker. */
 static void net__notify(struct virtio_dev *vdev, struct virtq *vq)
 {
-	net__wake(to_net(vdev), vq->index == NET_RXQ ? NET_KICK_RX : NET_KICK_TX);
+	worker__kick(&to_net(vdev)->worker, vq->index == NET_RXQ ? NET_KICK_RX : NET_KICK_TX);
 }
 
 static void net__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsigned int len)
@@ -457,8 +402,10 @@ static void net__reset(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = to_net(vdev);
 
-	net__stop_worker(net);
-	net__start_worker(net);
+	worker__stop(&net->worker);
+	net->rx_on = net->tx_blocked = false;
+	net__wait_for(net);
+	worker__start(&net->worker);
 }
 
 /*
@@ -534,10 +481,10 @@ fail:
 
 /* --- devices --- */
 
+/* After worker__init. */
 static void net__free(struct virtio_net *net)
 {
-	net__stop_worker(net);
-	close(net->wake_fd);
+	worker__destroy(&net->worker);
 	close(net->fd);
 	virtio_dev__destroy(&net->vdev);
 	free(net);
@@ -546,6 +493,7 @@ static void net__free(struct virtio_net *net)
 int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const char *name)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
+	char tname[32];	/* the thread's name: worker__init keeps 15 characters */
 	int err;
 
 	if (!net || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
@@ -559,16 +507,16 @@ int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const 
 	memcpy(net->mac, spec->guest_mac, ETH_ALEN);
 	snprintf(net->ifname, sizeof(net->ifname), "%s", name);
 	net->fd = fd;
-	net->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (net->wake_fd < 0) {
-		err = -errno;
-		pr_err("virtio-net: %s: eventfd: %s", name, strerror(errno));
+	snprintf(tname, sizeof(tname), "lkvm-%s", name);
+	err = worker__init(&net->worker, tname, net__run);
+	if (err) {
 		close(fd);
 		virtio_dev__destroy(&net->vdev);
 		free(net);
 		return err;
 	}
-	err = net__start_worker(net);
+	net__wait_for(net);
+	err = worker__start(&net->worker);
 	if (!err)
 		err = virtio__attach(kvm, &net->vdev);
 	if (err)
@@ -604,7 +552,7 @@ void virtio_net__exit(struct kvm *kvm)
 	struct virtio_dev *vdev;
 
 	while ((vdev = virtio__find(kvm, &net_ops))) {
-		net__stop_worker(to_net(vdev));	/* it signals through the transport */
+		worker__stop(&to_net(vdev)->worker);	/* it signals through the transport */
 		virtio__detach(vdev);
 		net__free(to_net(vdev));
 	}

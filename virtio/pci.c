@@ -63,21 +63,6 @@ static struct virtio_pci *to_vp(struct pci_dev *pdev)
 	return container_of(pdev, struct virtio_pci, pdev);
 }
 
-static void put_le(u8 *p, u64 val, unsigned int len)
-{
-	for (unsigned int i = 0; i < len; i++)
-		p[i] = (u8)(val >> (8 * i));
-}
-
-static u64 get_le(const u8 *p, unsigned int len)
-{
-	u64 val = 0;
-
-	for (unsigned int i = 0; i < len; i++)
-		val |= (u64)p[i] << (8 * i);
-	return val;
-}
-
 /* --- interrupt: INTx, the bus's, with the ISR as its status --- */
 
 static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)

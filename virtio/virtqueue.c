@@ -53,21 +53,6 @@ u64 virtio_dev__host_features(const struct virtio_dev *dev)
 	return dev->device_features | VIRTIO_CORE_FEATURES;
 }
 
-/* A guest can repeat its mistakes forever: only the first one reaches the log. */
-static void virtio_dev__warn(struct virtio_dev *dev, const char *fmt, ...) PRINTF_FMT(2, 3);
-static void virtio_dev__warn(struct virtio_dev *dev, const char *fmt, ...)
-{
-	char why[200];
-	va_list ap;
-
-	if (atomic_exchange(&dev->warned, true))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	pr_warn("%s: %s", dev->ops->name, why);
-}
-
 void virtio_dev__fail(struct virtio_dev *dev, const char *fmt, ...)
 {
 	u32 old = atomic_fetch_or(&dev->status, VIRTIO_CONFIG_S_NEEDS_RESET);
@@ -77,7 +62,7 @@ void virtio_dev__fail(struct virtio_dev *dev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	virtio_dev__warn(dev, "%s: device needs reset", why);
+	pr_warn_once(&dev->warned, "%s: %s: device needs reset", dev->ops->name, why);
 	/* The spec wants a config interrupt for NEEDS_RESET, once the driver is listening. */
 	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET) && (old & VIRTIO_CONFIG_S_DRIVER_OK))
 		dev->transport->ops->signal_config(dev->transport);
@@ -106,12 +91,13 @@ static bool virtio_dev__accept_features(struct virtio_dev *dev)
 	u64 extra = dev->driver_features & ~virtio_dev__host_features(dev);
 
 	if (extra) {
-		virtio_dev__warn(dev, "driver wants features 0x%" PRIx64 " the device does not offer",
-				 extra);
+		pr_warn_once(&dev->warned, "%s: driver wants features 0x%" PRIx64 " the device does "
+			     "not offer", dev->ops->name, extra);
 		return false;
 	}
 	if (!(dev->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
-		virtio_dev__warn(dev, "driver refused VIRTIO_F_VERSION_1: legacy drivers are not supported");
+		pr_warn_once(&dev->warned, "%s: driver refused VIRTIO_F_VERSION_1: legacy drivers are "
+			     "not supported", dev->ops->name);
 		return false;
 	}
 	dev->features = dev->driver_features;

@@ -9,29 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
-
-static int boot__random(void *buf, size_t len)
-{
-	u8 *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0) {
-			int err = -errno;
-
-			if (err == -EINTR)
-				continue;
-			pr_err("getrandom: %s", strerror(-err));
-			return err;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Without an initrd the guest boots from what lkvm has: -d DIR over 9p, else the first disk. */
 static const char *boot__root(const struct lkvm_config *cfg)
@@ -102,11 +80,13 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 	}
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		mpidrs[i] = kvm->cpus[i]->mpidr;
-	err = boot__random(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));
+	err = random__fill(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));
 	if (!err)
-		err = boot__random(kvm->rng_seed, sizeof(kvm->rng_seed));
-	if (err)
+		err = random__fill(kvm->rng_seed, sizeof(kvm->rng_seed));
+	if (err) {
+		pr_err("getrandom: %s", strerror(-err));
 		goto out;
+	}
 	d.kaslr_seed = kvm->kaslr_seed;
 	err = fdt__build(&d, fdt, LKVM_FDT_MAX_SIZE);
 	if (err) {

@@ -47,6 +47,14 @@ void pr_debug(const char *fmt, ...) PRINTF_FMT(1, 2);
 void pr_trace(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* How many errors pr_err has logged: a caller tells whether a failure it saw was reported. */
 unsigned int log__errors(void);
+/*
+ * For a message that a guest (or a loop) can cause without end: true the first n times it is
+ * called on *count (zero at first), false ever after. The count stops at n, so it never wraps
+ * round to print again. Thread-safe.
+ */
+bool log__first(_Atomic unsigned int *count, unsigned int n);
+/* pr_warn the first time only, on *count: one counter per kind of message (or per device). */
+void pr_warn_once(_Atomic unsigned int *count, const char *fmt, ...) PRINTF_FMT(2, 3);
 int log_level__parse(const char *s, enum log_level *out);
 
 /* Parses "512", "512M", "2G", "1024K"...; no suffix means MiB, as in kvmtool. 0 on success. */
@@ -63,15 +71,33 @@ u64 clock__now_ns(void);
 
 /* write(2) until done or a real error. */
 int write_all(int fd, const void *buf, size_t len);
+/* Fills buf from getrandom(2), through signals and short reads: 0, or -errno (not logged). */
+int random__fill(void *buf, size_t len);
 
-static inline u32 get_le32(const u8 *p)
+/*
+ * Little-endian fields in byte buffers (wire formats, config spaces), at any alignment. len is
+ * 1 to 8: get_le reads that many bytes, put_le writes val's low len bytes.
+ */
+static inline u64 get_le(const u8 *p, unsigned int len)
 {
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+	u64 val = 0;
+
+	for (unsigned int i = 0; i < len; i++)
+		val |= (u64)p[i] << (8 * i);
+	return val;
 }
 
-static inline u64 get_le64(const u8 *p)
+static inline void put_le(u8 *p, u64 val, unsigned int len)
 {
-	return get_le32(p) | (u64)get_le32(p + 4) << 32;
+	for (unsigned int i = 0; i < len; i++)
+		p[i] = (u8)(val >> (8 * i));
 }
+
+static inline u16 get_le16(const u8 *p) { return (u16)get_le(p, 2); }
+static inline u32 get_le32(const u8 *p) { return (u32)get_le(p, 4); }
+static inline u64 get_le64(const u8 *p) { return get_le(p, 8); }
+static inline void put_le16(u8 *p, u16 val) { put_le(p, val, 2); }
+static inline void put_le32(u8 *p, u32 val) { put_le(p, val, 4); }
+static inline void put_le64(u8 *p, u64 val) { put_le(p, val, 8); }
 
 #endif

@@ -129,7 +129,7 @@ struct virtio_dev {
 	u64 driver_features;		/* as the driver writes them */
 	u64 features;			/* accepted at FEATURES_OK */
 	_Atomic u32 config_generation;
-	_Atomic bool warned;		/* a misbehaving driver is reported once */
+	_Atomic unsigned int warned;	/* a misbehaving driver is reported once */
 	struct virtio_dev *next;	/* the VM's attached devices */
 };
 

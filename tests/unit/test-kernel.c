@@ -12,12 +12,6 @@
 #define HDR_SIZE 64
 #define RAM_BASE LKVM_RAM_BASE
 
-static void put_le64(u8 *p, u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
 /* A synthetic arm64 Image: 64-byte header (booting.rst) followed by payload bytes. */
 static u8 *make_image(u64 text_offset, u64 image_size, u64 flags, size_t payload, size_t *len)
 {

@@ -139,6 +139,31 @@ START_TEST(closed_stdout)
 }
 END_TEST
 
+/*
+ * A device that waits while the console is busy sleeps the time it asked for: the wait is on
+ * CLOCK_MONOTONIC, so it neither spins (a deadline in the past) nor sleeps too long.
+ */
+START_TEST(busy_waits_instead_of_spinning)
+{
+	u8 buf[PIECE] = { 0 };
+	u64 start;
+
+	t.stall_ns = 30ULL * 1000000000;	/* no stall during the test */
+	/* The pipe full first, so that the writer takes nothing from the buffer while we wait. */
+	fcntl(pfd[1], F_SETFL, O_NONBLOCK);
+	while (write(pfd[1], buf, sizeof(buf)) > 0)
+		;
+	fcntl(pfd[1], F_SETFL, 0);
+	while (!term__busy(&t, 0))
+		term__write(&t, buf, sizeof(buf));
+	start = now_ms();
+	ck_assert(term__busy(&t, 200));
+	ck_assert_uint_ge(now_ms() - start, 190);
+	ck_assert_uint_lt(now_ms() - start, 2000);
+	t.stall_ns = 0;				/* lets teardown drop the rest at once */
+}
+END_TEST
+
 /* The console log has every byte, even those stdout's reader never took. */
 START_TEST(log_has_everything)
 {
@@ -168,6 +193,7 @@ Suite *term_suite(void)
 	tcase_add_test(tc, reader_comes_back);
 	tcase_add_test(tc, closed_stdout);
 	tcase_add_test(tc, log_has_everything);
+	tcase_add_test(tc, busy_waits_instead_of_spinning);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,6 +1,10 @@
-/* util: the parsers behind -m/-c/--loglevel, size messages and file loading. */
+/*
+ * util: the parsers behind -m/-c/--loglevel, size messages, file loading, logging, little-endian
+ * fields and random bytes.
+ */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +227,112 @@ START_TEST(long_log_line_is_whole)
 }
 END_TEST
 
+/* The first n calls say yes, then never again: the count stays at n, so it cannot wrap round. */
+START_TEST(log_first_n_then_never)
+{
+	_Atomic unsigned int count = 0;
+
+	for (unsigned int i = 0; i < 8; i++)
+		ck_assert(log__first(&count, 8));
+	for (unsigned int i = 0; i < 100000; i++)
+		ck_assert(!log__first(&count, 8));
+	ck_assert_uint_eq(count, 8);
+	ck_assert(log__first(&(_Atomic unsigned int){ 0 }, 1));
+	ck_assert(!log__first(&(_Atomic unsigned int){ UINT_MAX }, 8));
+}
+END_TEST
+
+static _Atomic unsigned int shared_count, shared_yes;
+
+static void *log_first_racer(void *arg)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < 20000; i++) {
+		if (log__first(&shared_count, 100))
+			shared_yes++;
+	}
+	return NULL;
+}
+
+/* Threads racing on one counter: exactly n of all their calls say yes. */
+START_TEST(log_first_is_thread_safe)
+{
+	pthread_t th[4];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++)
+		pthread_create(&th[i], NULL, log_first_racer, NULL);
+	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++)
+		pthread_join(th[i], NULL);
+	ck_assert_uint_eq(shared_yes, 100);
+	ck_assert_uint_eq(shared_count, 100);
+}
+END_TEST
+
+START_TEST(pr_warn_once_prints_once)
+{
+	_Atomic unsigned int a = 0, b = 0;
+
+	capture_begin(STDERR_FILENO);
+	for (int i = 0; i < 3; i++)
+		pr_warn_once(&a, "a %d", i);
+	pr_warn_once(&b, "b");
+	ck_assert_str_eq(capture_end(STDERR_FILENO), "lkvm: warning: a 0\nlkvm: warning: b\n");
+}
+END_TEST
+
+/* Little-endian at any alignment; put_le writes len bytes and not one more. */
+START_TEST(little_endian_fields)
+{
+	u8 buf[16];
+
+	memset(buf, 0xee, sizeof(buf));
+	put_le16(buf + 1, 0x1234);
+	put_le32(buf + 3, 0x89abcdef);
+	put_le64(buf + 7, 0x0102030405060708ULL);
+	ck_assert_mem_eq(buf, "\xee\x34\x12\xef\xcd\xab\x89\x08\x07\x06\x05\x04\x03\x02\x01\xee",
+			 16);
+	ck_assert_uint_eq(get_le16(buf + 1), 0x1234);
+	ck_assert_uint_eq(get_le32(buf + 3), 0x89abcdef);
+	ck_assert_uint_eq(get_le64(buf + 7), 0x0102030405060708ULL);
+	ck_assert_uint_eq(get_le(buf + 1, 3), 0xef1234);
+	ck_assert_uint_eq(get_le(buf, 1), 0xee);
+	put_le(buf, 0xaabbccdd, 3);
+	ck_assert_mem_eq(buf, "\xdd\xcc\xbb\xef", 4);
+	put_le(buf + 8, ~0ULL, 8);
+	ck_assert_uint_eq(get_le(buf + 8, 8), ~0ULL);
+}
+END_TEST
+
+static bool all_zero(const u8 *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * random__fill fills all of a buffer, also one larger than one getrandom call gives (32 MiB),
+ * and says -errno, not a short count, when it cannot.
+ */
+START_TEST(random_fill)
+{
+	size_t big = 40 << 20;
+	u8 *buf = calloc(1, big), other[64] = { 0 };
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(random__fill(buf, 0), 0);
+	ck_assert_int_eq(random__fill(buf, 64), 0);
+	ck_assert_int_eq(random__fill(other, 64), 0);
+	ck_assert(memcmp(buf, other, 64));
+	ck_assert_int_eq(random__fill(buf, big), 0);
+	ck_assert(!all_zero(buf + big - 64, 64));
+	ck_assert_int_eq(random__fill((void *)8, 64), -EFAULT);
+	free(buf);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -240,6 +350,11 @@ Suite *util_suite(void)
 	tcase_add_test(tc, log_level_parse);
 	tcase_add_test(tc, logging_keeps_errno);
 	tcase_add_test(tc, long_log_line_is_whole);
+	tcase_add_test(tc, log_first_n_then_never);
+	tcase_add_test(tc, log_first_is_thread_safe);
+	tcase_add_test(tc, pr_warn_once_prints_once);
+	tcase_add_test(tc, little_endian_fields);
+	tcase_add_test(tc, random_fill);
 	suite_add_tcase(s, tc);
 	return s;
 }
