@@ -47,7 +47,7 @@ bool mmio__access(struct mmio_bus *bus, u64 addr, u8 *data, unsigned int len, bo
 	r = mmio__find(bus, addr, len);
 	if (!r) {
 		/* A guest probing empty space is normal; say so a few times, not forever. */
-		if (atomic_fetch_add(&bus->unbacked_warnings, 1) < 8)
+		if (log__first(&bus->unbacked_warnings, 8))
 			pr_debug("guest %s of %u bytes at 0x%" PRIx64 ": no device there",
 				 is_write ? "write" : "read", len, addr);
 		if (!is_write)
