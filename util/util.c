@@ -88,17 +88,6 @@ DEFINE_LOG(pr_trace, LOG_ERROR, "")
 
 const char *const log_level_names[LOG_NR_LEVELS] = { "error", "warning", "info", "debug" };
 
-int log_level__parse(const char *s, enum log_level *out)
-{
-	for (size_t i = 0; i < LOG_NR_LEVELS; i++) {
-		if (!strcmp(s, log_level_names[i])) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 int parse_size(const char *s, u64 *out)
 {
 	char *end;

@@ -55,7 +55,6 @@ unsigned int log__errors(void);
 bool log__first(_Atomic unsigned int *count, unsigned int n);
 /* pr_warn the first time only, on *count: one counter per kind of message (or per device). */
 void pr_warn_once(_Atomic unsigned int *count, const char *fmt, ...) PRINTF_FMT(2, 3);
-int log_level__parse(const char *s, enum log_level *out);
 
 /* Parses "512", "512M", "2G", "1024K"...; no suffix means MiB, as in kvmtool. 0 on success. */
 int parse_size(const char *s, u64 *out);
