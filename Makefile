@@ -59,9 +59,10 @@ $(B)/%.o: %.c
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/main.d
 
+# Whole too: the tests see every self-registered part (firmware services) that lkvm has.
 build/unit-tests: $(UNIT_OBJS) $(B)/liblkvm.a
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(B)/liblkvm.a $(LIBS) \
-		$$($(PKG_CONFIG) --libs check) $(if $(filter 1,$(STATIC)),-lsubunit)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive \
+		$(LIBS) $$($(PKG_CONFIG) --libs check) $(if $(filter 1,$(STATIC)),-lsubunit)
 
 deps-build:
 	@scripts/install-deps.sh build

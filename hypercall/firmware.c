@@ -1,3 +1,4 @@
+/* The firmware-call routing table, derived from the registered services (firmware.h). */
 #include "lkvm/firmware.h"
 
 #include <errno.h>
@@ -5,26 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FN64 (1U << 30)
+/* Filled by constructors before main(), like init.c's levels. */
+static struct fw_registration *registry;
 
-static const struct fw_range arch_ranges[] = {
-	{ 0x80000000, 0x8000ffff, FW_KVM, "Arm architecture calls (always KVM's)" },
-	{ 0xc0000000, 0xc000ffff, FW_KVM, "Arm architecture calls (always KVM's)" },
-};
-
-static void add(struct fw_range *out, unsigned int *n, unsigned int max, u32 first, u32 last,
-		enum fw_owner owner, const char *what)
+void firmware__register(struct fw_registration *reg)
 {
-	if (*n < max)
-		out[(*n)++] = (struct fw_range){ first, last, owner, what };
+	struct fw_registration **p = &registry;
+
+	while (*p)
+		p = &(*p)->next;
+	reg->next = NULL;
+	*p = reg;
 }
 
-/* A 32-bit range and its 64-bit twin. */
-static void add2(struct fw_range *out, unsigned int *n, unsigned int max, u32 first, u32 last,
-		 enum fw_owner owner, const char *what)
+const struct fw_registration *firmware__services(void)
 {
-	add(out, n, max, first, last, owner, what);
-	add(out, n, max, first | FN64, last | FN64, owner, what);
+	return registry;
+}
+
+static void add(struct fw_range *out, unsigned int *n, unsigned int max, struct fw_range r)
+{
+	if (*n < max)
+		out[*n] = r;
+	(*n)++;
+}
+
+/* A declared range, and its 64-bit twin, as the service's owner routes them. */
+static void add_decl(struct fw_range *out, unsigned int *n, unsigned int max,
+		     const struct fw_service *s, const struct fw_decl *d, enum fw_owner owner)
+{
+	if (d->deny_if_lkvm)
+		owner = owner == FW_LKVM ? FW_DENIED : FW_ABSENT;
+	if (owner == FW_ABSENT)
+		return;
+	add(out, n, max, (struct fw_range){ d->first, d->last, owner, d->what, s });
+	if (d->fn64)
+		add(out, n, max, (struct fw_range){ d->first | SMCCC_FN64, d->last | SMCCC_FN64,
+						    owner, d->what, s });
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -36,25 +54,23 @@ static int cmp_range(const void *a, const void *b)
 
 unsigned int firmware__ranges(const struct lkvm_config *cfg, struct fw_range *out, unsigned int max)
 {
-	static const char *const actions[] = { "--smccc ignore: x0 = 0", "--smccc deny: x0 = -3",
-					       "--smccc unsupported: x0 = -1" };
 	unsigned int n = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(arch_ranges); i++)
-		add(out, &n, max, arch_ranges[i].first, arch_ranges[i].last, FW_KVM, arch_ranges[i].what);
-	add2(out, &n, max, 0x84000000, 0x8400001f, cfg->psci == PSCI_USER ? FW_LKVM : FW_KVM, "PSCI");
-	if (cfg->psci == PSCI_USER)
-		add(out, &n, max, 0x95c1ba5e, 0x95c1ba61, FW_DENIED, "PSCI 0.1 (legacy IDs)");
-	add2(out, &n, max, 0x84000050, 0x8400005f,
-	     cfg->trng == TRNG_USER ? FW_LKVM : cfg->trng == TRNG_OFF ? FW_DENIED : FW_KVM, "TRNG");
-	add2(out, &n, max, 0x86000000, 0x8600007f, FW_KVM, "KVM's vendor hypervisor services");
-	add2(out, &n, max, 0x86000080, 0x8600008f, FW_LKVM, "lkvm calls (UID, VERSION, EXIT, LOG)");
-	add2(out, &n, max, 0x8600ff00, 0x8600ffff, FW_KVM, "KVM's vendor hypervisor UID and count");
-	for (unsigned int i = 0; i < cfg->nr_smccc; i++)
-		add(out, &n, max, cfg->smccc[i].first, cfg->smccc[i].last,
-		    cfg->smccc[i].action == SMCCC_UNSUPPORTED ? FW_DENIED : FW_LKVM,
-		    actions[cfg->smccc[i].action]);
-	qsort(out, n, sizeof(*out), cmp_range);
+	for (const struct fw_registration *reg = registry; reg; reg = reg->next) {
+		const struct fw_service *s = reg->svc;
+		enum fw_owner owner = s->route ? s->route(cfg) : s->owner;
+
+		for (unsigned int i = 0; i < s->nr_ranges; i++)
+			add_decl(out, &n, max, s, &s->ranges[i], owner);
+		if (s->config_ranges) {
+			unsigned int from = n < max ? n : max;
+
+			n += s->config_ranges(cfg, out + from, max - from);
+			for (unsigned int i = from; i < n && i < max; i++)
+				out[i].svc = s;
+		}
+	}
+	qsort(out, n < max ? n : max, sizeof(*out), cmp_range);
 	return n;
 }
 
@@ -106,12 +122,16 @@ static bool overlap(u32 a1, u32 a2, u32 b1, u32 b2)
 int firmware__check_rules(const struct lkvm_config *cfg, char *why, size_t len)
 {
 	struct lkvm_config services = *cfg;
-	struct fw_range r[32];
+	struct fw_range r[FW_MAX_RANGES];
 	unsigned int n;
 
+	if (firmware__ranges(cfg, r, FW_MAX_RANGES) > FW_MAX_RANGES) {
+		snprintf(why, len, "more than %u ranges with the services'", FW_MAX_RANGES);
+		return -EINVAL;
+	}
 	/* What the services own, without the rules themselves. */
 	services.nr_smccc = 0;
-	n = firmware__ranges(&services, r, ARRAY_SIZE(r));
+	n = firmware__ranges(&services, r, FW_MAX_RANGES);
 	for (unsigned int i = 0; i < cfg->nr_smccc; i++) {
 		const struct smccc_rule *a = &cfg->smccc[i];
 
@@ -134,14 +154,15 @@ int firmware__check_rules(const struct lkvm_config *cfg, char *why, size_t len)
 	return 0;
 }
 
+/* Call it on a configuration firmware__check_rules accepted. */
 void firmware__print(const struct lkvm_config *cfg)
 {
 	static const char *const owners[] = { "kvm", "lkvm", "denied" };
-	struct fw_range r[32];
-	unsigned int n = firmware__ranges(cfg, r, ARRAY_SIZE(r));
+	struct fw_range r[FW_MAX_RANGES];
+	unsigned int n = firmware__ranges(cfg, r, FW_MAX_RANGES);
 
 	printf("%-23s %-7s %s\n", "FUNCTION IDS", "WHO", "WHAT");
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n && i < FW_MAX_RANGES; i++)
 		printf("0x%08x-0x%08x  %-7s %s\n", r[i].first, r[i].last, owners[r[i].owner], r[i].what);
 	printf("%-23s %-7s %s\n", "anything else", "kvm", "KVM's answer (NOT_SUPPORTED if it has none)");
 }

@@ -12,24 +12,55 @@
 
 #define REG_X(n) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 		  (offsetof(struct kvm_regs, regs.regs[0]) / sizeof(u32) + 2 * (n)))
-#define SMCCC_FN64 (1U << 30)
 
-int hypercall__register(struct kvm *kvm, const struct hypercall_service *svc)
+int hypercall__routes(struct hypercall_table *t, const struct lkvm_config *cfg, bool filter)
 {
-	struct hypercall_table *t = &kvm->hypercalls;
+	struct fw_range r[FW_MAX_RANGES];
+	unsigned int n = firmware__ranges(cfg, r, FW_MAX_RANGES);
 
-	if (t->nr_services == ARRAY_SIZE(t->services)) {
-		pr_err("%s: too many firmware call services", svc->name);
-		return -ENOSPC;
+	t->nr_routes = 0;
+	if (n > FW_MAX_RANGES) {
+		pr_err("firmware calls: more than %u ranges to route", FW_MAX_RANGES);
+		return -E2BIG;
 	}
-	t->services[t->nr_services++] = svc;
+	for (unsigned int i = 0; i < n; i++) {
+		if (r[i].owner == FW_KVM || (!filter && r[i].svc->optional))
+			continue;
+		if (!filter) {
+			pr_err("%s: this host's KVM cannot forward firmware calls to lkvm "
+			       "(the SMCCC filter needs Linux 6.4 or later)", r[i].svc->name);
+			return -ENODEV;
+		}
+		t->routes[t->nr_routes++] = r[i];
+	}
 	return 0;
 }
 
-static int hypercall__filter(struct kvm *kvm, const struct hc_range *r, u8 action,
-			     const char *name)
+/* Dispatch is on every forwarded call's path: a binary search of the VM's sorted routes. */
+const struct fw_service *hypercall__owner(const struct hypercall_table *t, u32 fid)
 {
-	struct kvm_smccc_filter f = { .base = r->base, .nr_functions = r->nr, .action = action };
+	unsigned int lo = 0, hi = t->nr_routes;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct fw_range *r = &t->routes[mid];
+
+		if (fid < r->first)
+			hi = mid;
+		else if (fid > r->last)
+			lo = mid + 1;
+		else
+			return r->owner == FW_LKVM ? r->svc : NULL;
+	}
+	return NULL;
+}
+
+static int hypercall__filter(struct kvm *kvm, const struct fw_range *r)
+{
+	struct kvm_smccc_filter f = {
+		.base = r->first, .nr_functions = r->last - r->first + 1,
+		.action = r->owner == FW_LKVM ? KVM_SMCCC_FILTER_FWD_TO_USER : KVM_SMCCC_FILTER_DENY,
+	};
 	struct kvm_device_attr attr = {
 		.group = KVM_ARM_VM_SMCCC_CTRL, .attr = KVM_ARM_VM_SMCCC_FILTER,
 		.addr = (u64)(uintptr_t)&f,
@@ -38,59 +69,76 @@ static int hypercall__filter(struct kvm *kvm, const struct hc_range *r, u8 actio
 	if (ioctl(kvm->vm_fd, KVM_SET_DEVICE_ATTR, &attr)) {
 		int err = -errno;
 
-		pr_err("%s: cannot route SMCCC calls 0x%08x-0x%08x: %s", name, r->base,
-		       r->base + r->nr - 1, strerror(-err));
+		pr_err("%s: cannot route SMCCC calls 0x%08x-0x%08x: %s", r->svc->name, r->first,
+		       r->last, strerror(-err));
 		return err;
 	}
 	return 0;
 }
 
-/* Installs every service's ranges in KVM's SMCCC filter: must precede the first KVM_RUN. */
-static int hypercall__install(struct kvm *kvm)
+static bool hypercall__answers(const struct hypercall_table *t, const struct fw_service *s)
+{
+	for (unsigned int i = 0; i < t->nr_routes; i++) {
+		if (t->routes[i].svc == s && t->routes[i].owner == FW_LKVM)
+			return true;
+	}
+	return false;
+}
+
+static void hypercall__exit(struct kvm *kvm)
+{
+	struct hypercall_table *t = &kvm->hypercalls;
+
+	while (t->nr_set_up) {
+		const struct fw_service *s = t->set_up[--t->nr_set_up];
+
+		if (s->exit)
+			s->exit(kvm);
+	}
+}
+
+/* Sets up, in registration order, each service that answers some of this VM's calls. */
+static int hypercall__set_up(struct kvm *kvm)
+{
+	struct hypercall_table *t = &kvm->hypercalls;
+
+	for (const struct fw_registration *reg = firmware__services(); reg; reg = reg->next) {
+		const struct fw_service *s = reg->svc;
+		int err;
+
+		if (!hypercall__answers(t, s))
+			continue;
+		if (t->nr_set_up == ARRAY_SIZE(t->set_up)) {
+			pr_err("%s: too many firmware call services", s->name);
+			return -ENOSPC;
+		}
+		err = s->init ? s->init(kvm) : 0;
+		if (err)
+			return err;
+		t->set_up[t->nr_set_up++] = s;
+	}
+	return 0;
+}
+
+/* Sets up the services, then the SMCCC filter: it must precede the first KVM_RUN. */
+static int hypercall__init(struct kvm *kvm)
 {
 	struct hypercall_table *t = &kvm->hypercalls;
 	struct kvm_device_attr probe = {
 		.group = KVM_ARM_VM_SMCCC_CTRL, .attr = KVM_ARM_VM_SMCCC_FILTER,
 	};
-	int err = 0;
-
 	bool filter = !ioctl(kvm->vm_fd, KVM_HAS_DEVICE_ATTR, &probe);
+	int err = hypercall__routes(t, kvm->cfg, filter);
 
-	for (unsigned int i = 0; i < t->nr_services && !err; i++) {
-		const struct hypercall_service *s = t->services[i];
-
-		if (!filter && s->optional)
-			continue;
-		if (!filter) {
-			pr_err("%s: this host's KVM cannot forward firmware calls to lkvm "
-			       "(the SMCCC filter needs Linux 6.4 or later)", s->name);
-			return -ENODEV;
-		}
-
-		for (unsigned int r = 0; r < s->nr_ranges && !err; r++)
-			err = hypercall__filter(kvm, &s->ranges[r], KVM_SMCCC_FILTER_FWD_TO_USER,
-						s->name);
-		for (unsigned int r = 0; r < s->nr_deny && !err; r++)
-			err = hypercall__filter(kvm, &s->deny[r], KVM_SMCCC_FILTER_DENY, s->name);
-	}
+	if (!err)
+		err = hypercall__set_up(kvm);
+	for (unsigned int i = 0; i < t->nr_routes && !err; i++)
+		err = hypercall__filter(kvm, &t->routes[i]);
+	if (err)
+		hypercall__exit(kvm);
 	return err;
 }
-late_init(hypercall__install, NULL)
-
-static const struct hypercall_service *hypercall__owner(struct kvm *kvm, u32 fid)
-{
-	struct hypercall_table *t = &kvm->hypercalls;
-
-	for (unsigned int i = 0; i < t->nr_services; i++) {
-		const struct hypercall_service *s = t->services[i];
-
-		for (unsigned int r = 0; r < s->nr_ranges; r++) {
-			if (fid - s->ranges[r].base < s->ranges[r].nr)
-				return s;
-		}
-	}
-	return NULL;
-}
+dev_init(hypercall__init, hypercall__exit)
 
 static void hypercall__trace(struct kvm_cpu *cpu, const struct hc_call *c, unsigned int nr_args,
 			     unsigned int nr_res)
@@ -116,7 +164,7 @@ int hypercall__handle(struct kvm_cpu *cpu)
 		.smc = KVM_HYPERCALL_FLAGS(run) & KVM_HYPERCALL_EXIT_SMC,
 		.res = { SMCCC_RET_NOT_SUPPORTED },
 	};
-	const struct hypercall_service *svc = hypercall__owner(cpu->kvm, call.fid);
+	const struct fw_service *svc = hypercall__owner(&cpu->kvm->hypercalls, call.fid);
 	unsigned int nr_args = 0, nr_res = 1;
 	int err = 0;
 

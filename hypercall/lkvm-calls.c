@@ -1,7 +1,6 @@
 /* lkvm's own calls in the vendor hypervisor range (Documentation/hypercalls.md): for test guests. */
 #include "lkvm/lkvm-calls.h"
 #include "lkvm/exit-codes.h"
-#include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 
@@ -10,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#define LKVM_FN(n)		(0x86000080U + (n))
-#define LKVM_FN64(n)		(0xC6000080U + (n))
-#define SMCCC_FN64		(1U << 30)
+/* Vendor hypervisor function numbers 0x80-0x8f: next to KVM's 0-0x7f, never on them. */
+#define LKVM_FN(n)		SMCCC_ID(SMCCC_OWNER_VENDOR_HYP, 0x80 + (n))
+#define LKVM_FN64(n)		(LKVM_FN(n) | SMCCC_FN64)
 #define LKVM_CALL_UID		0
 #define LKVM_CALL_VERSION		1
 #define LKVM_CALL_EXIT		2
@@ -20,8 +19,6 @@
 #define LKVM_CALL_COUNT		4
 #define LKVM_CALLS_VERSION	0x10000
 #define LKVM_LOG_MAX		4096
-#define RET_INVALID_PARAMETERS	((u64)-2)
-#define RET_INVALID_ADDRESS	((u64)-9)
 #define NSEC_PER_SEC		1000000000ULL
 #define LOG_LINE_NS		(NSEC_PER_SEC / LKVM_LOG_RATE)
 
@@ -119,10 +116,10 @@ static u64 lkvm_calls__log(struct kvm_cpu *cpu, u64 addr, u64 len)
 	const u8 *src;
 
 	if (len == 0 || len > LKVM_LOG_MAX)
-		return RET_INVALID_PARAMETERS;
+		return SMCCC_RET_INVALID_PARAMETERS;
 	src = kvm__gpa_to_host(cpu->kvm, addr, len);
 	if (!src)
-		return RET_INVALID_ADDRESS;
+		return SMCCC_RET_INVALID_ADDRESS;
 	/* Guest lines are warnings' peers: --loglevel error silences them. */
 	if (log_level < LOG_WARNING)
 		return 0;
@@ -136,7 +133,7 @@ static u64 lkvm_calls__log(struct kvm_cpu *cpu, u64 addr, u64 len)
 static unsigned int lkvm_calls__exit(struct kvm_cpu *cpu, struct hc_call *c)
 {
 	if (c->arg[1] > LKVM_EXIT_GUEST_MAX) {
-		c->res[0] = RET_INVALID_PARAMETERS;
+		c->res[0] = SMCCC_RET_INVALID_PARAMETERS;
 		return 1;
 	}
 	cpu->kvm->guest_status = (int)c->arg[1];
@@ -180,24 +177,6 @@ static unsigned int lkvm_calls__nr_args(u32 fid)
 	}
 }
 
-static const struct hc_range lkvm_ranges[] = {
-	{ LKVM_FN(0), 0x10 },
-	{ LKVM_FN64(0), 0x10 },
-};
-
-const struct hypercall_service lkvm_calls = {
-	.name = "lkvm calls",
-	.ranges = lkvm_ranges, .nr_ranges = ARRAY_SIZE(lkvm_ranges),
-	.nr_args = lkvm_calls__nr_args,
-	.call = lkvm_calls__call,
-	.optional = true,
-};
-
-static int lkvm_calls__init(struct kvm *kvm)
-{
-	return hypercall__register(kvm, &lkvm_calls);
-}
-
 /* Lines dropped at the end, with no later line to say so before: said when the VM goes. */
 static void lkvm_calls__exit_vm(struct kvm *kvm)
 {
@@ -210,4 +189,18 @@ static void lkvm_calls__exit_vm(struct kvm *kvm)
 	pthread_mutex_unlock(&log_limit_lock);
 	lkvm_calls__report_dropped(dropped);
 }
-dev_init(lkvm_calls__init, lkvm_calls__exit_vm)
+
+static const struct fw_decl lkvm_ranges[] = {
+	{ LKVM_FN(0), LKVM_FN(0xf), "lkvm calls (UID, VERSION, EXIT, LOG)", .fn64 = true },
+};
+
+const struct fw_service lkvm_calls = {
+	.name = "lkvm calls",
+	.ranges = lkvm_ranges, .nr_ranges = ARRAY_SIZE(lkvm_ranges),
+	.owner = FW_LKVM,
+	.nr_args = lkvm_calls__nr_args,
+	.call = lkvm_calls__call,
+	.exit = lkvm_calls__exit_vm,
+	.optional = true,
+};
+firmware_service(lkvm_calls)

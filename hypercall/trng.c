@@ -1,6 +1,5 @@
 /* TRNG (Arm DEN0098 1.0) in userspace, --trng=user; --trng=off has KVM deny the whole range. */
 #include "lkvm/hypercall.h"
-#include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 
@@ -10,12 +9,12 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define TRNG_VERSION_FN		0x84000050U
-#define TRNG_FEATURES_FN	0x84000051U
-#define TRNG_GET_UUID_FN	0x84000052U
-#define TRNG_RND32_FN		0x84000053U
-#define TRNG_RND64_FN		0xC4000053U
-#define TRNG_RET_INVALID	((u64)-2)
+#define TRNG_FN(n)		SMCCC_ID(SMCCC_OWNER_STANDARD, 0x50 + (n))
+#define TRNG_VERSION_FN		TRNG_FN(0)
+#define TRNG_FEATURES_FN	TRNG_FN(1)
+#define TRNG_GET_UUID_FN	TRNG_FN(2)
+#define TRNG_RND32_FN		TRNG_FN(3)
+#define TRNG_RND64_FN		(TRNG_FN(3) | SMCCC_FN64)
 
 /* lkvm's own TRNG UUID, 6c6b766d-7472-6e67-a31c-5e3b1d2f0a47: not KVM's. */
 static const u32 trng_uuid[4] = { 0x6c6b766d, 0x74726e67, 0xa31c5e3b, 0x1d2f0a47 };
@@ -107,11 +106,11 @@ static unsigned int trng__rnd(struct kvm_cpu *cpu, struct hc_call *c, unsigned i
 	u64 n = c->arg[1], r[3];
 
 	if (n == 0 || n > max) {
-		c->res[0] = TRNG_RET_INVALID;
+		c->res[0] = SMCCC_RET_INVALID_PARAMETERS;
 		return 4;	/* x1..x3 zeroed, as DEN0098 asks */
 	}
 	if (!trng__fill(t, r)) {
-		c->res[0] = (u64)-3;	/* NO_ENTROPY */
+		c->res[0] = SMCCC_RET_DENIED;	/* TRNG's NO_ENTROPY */
 		return 4;
 	}
 	trng__mask(r, (unsigned int)n, w);
@@ -149,44 +148,19 @@ static unsigned int trng__nr_args(u32 fid)
 	return fid == TRNG_FEATURES_FN || fid == TRNG_RND32_FN || fid == TRNG_RND64_FN;
 }
 
-static const struct hc_range trng_ranges[] = {
-	{ 0x84000050, 0x10 },
-	{ 0xC4000050, 0x10 },
-};
-
-static const struct hypercall_service trng_user = {
-	.name = "--trng=user",
-	.ranges = trng_ranges, .nr_ranges = ARRAY_SIZE(trng_ranges),
-	.nr_args = trng__nr_args,
-	.call = trng__call,
-};
-
-/* --trng=off: KVM itself answers NOT_SUPPORTED; lkvm sees no exit. */
-static const struct hypercall_service trng_off = {
-	.name = "--trng=off",
-	.deny = trng_ranges, .nr_deny = ARRAY_SIZE(trng_ranges),
-};
-
 static void trng__exit(struct kvm *kvm)
 {
-	if (!kvm->trng)
-		return;
 	pthread_mutex_destroy(&kvm->trng->lock);
 	free(kvm->trng);
 	kvm->trng = NULL;
 }
 
+/* Set up only with --trng=user: its route is the only one that has lkvm answer. */
 static int trng__init(struct kvm *kvm)
 {
 	const struct lkvm_config *cfg = kvm->cfg;
-	struct trng *t;
-	int err;
+	struct trng *t = calloc(1, sizeof(*t));
 
-	if (cfg->trng == TRNG_OFF)
-		return hypercall__register(kvm, &trng_off);
-	if (cfg->trng != TRNG_USER)
-		return 0;
-	t = calloc(1, sizeof(*t));
 	if (!t) {
 		pr_err("--trng=user: out of memory");
 		return -ENOMEM;
@@ -198,10 +172,25 @@ static int trng__init(struct kvm *kvm)
 		pr_warn("--trng-seed: the guest's TRNG numbers are deterministic, not random: for tests only");
 	}
 	kvm->trng = t;
-	err = hypercall__register(kvm, &trng_user);
-	if (err)
-		trng__exit(kvm);
-	return err;
+	return 0;
 }
 
-dev_init(trng__init, trng__exit)
+/* --trng=off: KVM itself answers NOT_SUPPORTED; lkvm sees no exit. */
+static enum fw_owner trng__route(const struct lkvm_config *cfg)
+{
+	return cfg->trng == TRNG_USER ? FW_LKVM : cfg->trng == TRNG_OFF ? FW_DENIED : FW_KVM;
+}
+
+static const struct fw_decl trng_ranges[] = {
+	{ TRNG_FN(0), TRNG_FN(0xf), "TRNG", .fn64 = true },
+};
+
+static const struct fw_service trng_service = {
+	.name = "--trng",
+	.ranges = trng_ranges, .nr_ranges = ARRAY_SIZE(trng_ranges),
+	.route = trng__route,
+	.nr_args = trng__nr_args,
+	.call = trng__call,
+	.init = trng__init, .exit = trng__exit,
+};
+firmware_service(trng_service)

@@ -2,7 +2,6 @@
  * dispatcher, and the PSCI ops act on this VM's vCPUs. */
 #include "lkvm/hotplug.h"
 #include "lkvm/hypercall.h"
-#include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 #include "lkvm/psci.h"
@@ -217,28 +216,12 @@ static const struct vcpu_power_ops psci_kvm_power = {
 	.stop = psci_kvm__stop,
 };
 
-static const struct hc_range psci_ranges[] = {
-	{ PSCI_FN_BASE, PSCI_FN_RANGE },
-	{ PSCI_FN64_BASE, PSCI_FN_RANGE },
-};
-static const struct hc_range psci_0_1_range[] = { { PSCI_0_1_FN_BASE, PSCI_0_1_FN_COUNT } };
-
-static const struct hypercall_service psci_service = {
-	.name = "--psci=user",
-	.ranges = psci_ranges, .nr_ranges = ARRAY_SIZE(psci_ranges),
-	.deny = psci_0_1_range, .nr_deny = ARRAY_SIZE(psci_0_1_range),
-	.nr_args = psci__nr_args,
-	.call = psci_kvm__call,
-};
-
 static int psci_kvm__init(struct kvm *kvm)
 {
 	struct psci_kvm *pk;
 	u64 *mpidrs;
 	int err = -ENOMEM;
 
-	if (kvm->cfg->psci != PSCI_USER)
-		return 0;
 	pk = calloc(1, sizeof(*pk));
 	mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
 	if (pk && mpidrs) {
@@ -250,13 +233,8 @@ static int psci_kvm__init(struct kvm *kvm)
 				 kvm->plan ? kvm->plan->plugged : NULL);
 	}
 	free(mpidrs);
-	if (err)
-		pr_err("--psci=user: out of memory");
-	else
-		err = hypercall__register(kvm, &psci_service);
 	if (err) {
-		if (pk && pk->psci.cpus)
-			psci__exit(&pk->psci);
+		pr_err("--psci=user: out of memory");
 		free(pk);
 		return err;
 	}
@@ -267,11 +245,31 @@ static int psci_kvm__init(struct kvm *kvm)
 
 static void psci_kvm__exit(struct kvm *kvm)
 {
-	if (!kvm->psci)
-		return;
 	psci__exit(kvm->psci);
 	free(container_of(kvm->psci, struct psci_kvm, psci));
 	kvm->psci = NULL;
 	kvm->power = NULL;
 }
-dev_init(psci_kvm__init, psci_kvm__exit)
+
+static enum fw_owner psci_kvm__route(const struct lkvm_config *cfg)
+{
+	return cfg->psci == PSCI_USER ? FW_LKVM : FW_KVM;
+}
+
+static const struct fw_decl psci_ranges[] = {
+	{ PSCI_FN(0), PSCI_FN(PSCI_FN_RANGE - 1), "PSCI", .fn64 = true },
+	/* KVM would answer the legacy IDs with its own PSCI: lkvm's denies them. */
+	{ PSCI_0_1_FN_BASE, PSCI_0_1_FN_BASE + PSCI_0_1_FN_COUNT - 1, "PSCI 0.1 (legacy IDs)",
+	  .deny_if_lkvm = true },
+};
+
+/* Set up only with --psci=user: its route is the only one that has lkvm answer. */
+static const struct fw_service psci_service = {
+	.name = "--psci=user",
+	.ranges = psci_ranges, .nr_ranges = ARRAY_SIZE(psci_ranges),
+	.route = psci_kvm__route,
+	.nr_args = psci__nr_args,
+	.call = psci_kvm__call,
+	.init = psci_kvm__init, .exit = psci_kvm__exit,
+};
+firmware_service(psci_service)

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RET(v) ((u64)(s64)(v))
-
 struct psci_cpu {
 	u64 mpidr;
 	enum psci_cpu_state state;
@@ -43,10 +41,10 @@ static bool has_smc64(unsigned int fn)
 /* The function number, or -1 if fid is no PSCI function ID at all. */
 static int psci_fn(u32 fid)
 {
-	unsigned int fn = fid & 0xffff;
+	unsigned int fn = fid & SMCCC_FN_MASK;
 
-	if ((fid & ~0xffffU) != (PSCI_FN_BASE & ~0xffffU) &&
-	    (fid & ~0xffffU) != (PSCI_FN64_BASE & ~0xffffU))
+	if ((fid & ~SMCCC_FN_MASK) != (PSCI_FN_BASE & ~SMCCC_FN_MASK) &&
+	    (fid & ~SMCCC_FN_MASK) != (PSCI_FN64_BASE & ~SMCCC_FN_MASK))
 		return -1;
 	if (fn >= PSCI_FN_RANGE || (is_smc64(fid) && !has_smc64(fn)))
 		return -1;
@@ -158,7 +156,7 @@ static u64 psci__features(u32 fid)
 	if (fid == SMCCC_VERSION)
 		return PSCI_RET_SUCCESS;
 	if (fn < 0 || !implemented(fn))
-		return RET(PSCI_RET_NOT_SUPPORTED);
+		return SMCCC_RET(PSCI_RET_NOT_SUPPORTED);
 	/* CPU_SUSPEND: original power_state format, platform-coordinated mode only. */
 	return PSCI_RET_SUCCESS;
 }
@@ -184,9 +182,9 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 	int ret;
 
 	if (target < 0)
-		return RET(PSCI_RET_INVALID_PARAMS);
+		return SMCCC_RET(PSCI_RET_INVALID_PARAMS);
 	if (!psci->ops->valid_entry(psci, entry))
-		return RET(PSCI_RET_INVALID_ADDRESS);
+		return SMCCC_RET(PSCI_RET_INVALID_ADDRESS);
 	t = &psci->cpus[target];
 	pthread_mutex_lock(&psci->lock);
 	psci__event(psci, VM_EV_CPU_ON_REQUEST, caller, (unsigned int)target);
@@ -212,7 +210,7 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 		pthread_cond_signal(&t->wake);
 	}
 	pthread_mutex_unlock(&psci->lock);
-	return RET(ret);
+	return SMCCC_RET(ret);
 }
 
 static enum psci_outcome psci__cpu_off(struct psci *psci, unsigned int cpu)
@@ -249,7 +247,7 @@ static u64 psci__affinity_info(struct psci *psci, u64 mpidr, u64 level)
 	bool found = false;
 
 	if (level > 3 || (mpidr & ~MPIDR_HWID_MASK))
-		return RET(PSCI_RET_INVALID_PARAMS);
+		return SMCCC_RET(PSCI_RET_INVALID_PARAMS);
 	pthread_mutex_lock(&psci->lock);
 	for (unsigned int i = 0; i < psci->nr_cpus; i++) {
 		int s;
@@ -263,7 +261,7 @@ static u64 psci__affinity_info(struct psci *psci, u64 mpidr, u64 level)
 			best = s;
 	}
 	pthread_mutex_unlock(&psci->lock);
-	return found ? (u64)best : RET(PSCI_RET_INVALID_PARAMS);
+	return found ? (u64)best : SMCCC_RET(PSCI_RET_INVALID_PARAMS);
 }
 
 static u64 psci__node_hw_state(struct psci *psci, u64 mpidr, u64 level)
@@ -273,7 +271,7 @@ static u64 psci__node_hw_state(struct psci *psci, u64 mpidr, u64 level)
 
 	/* Only the core level is a node lkvm models. */
 	if (target < 0 || level != 0)
-		return RET(PSCI_RET_INVALID_PARAMS);
+		return SMCCC_RET(PSCI_RET_INVALID_PARAMS);
 	pthread_mutex_lock(&psci->lock);
 	switch (psci->cpus[target].state) {
 	case PSCI_STATE_ON:
@@ -327,7 +325,7 @@ static enum psci_outcome psci__cpu_suspend(struct psci *psci, unsigned int cpu,
 
 	if (!err && type == PSCI_POWERDOWN && !psci->ops->valid_entry(psci, call->arg[2]))
 		err = PSCI_RET_INVALID_ADDRESS;
-	call->res[0] = RET(err);
+	call->res[0] = SMCCC_RET(err);
 	if (err)
 		return PSCI_RETURN;
 	psci__enter_suspend(psci, cpu, type, call->arg[2], call->arg[3], true);
@@ -341,7 +339,7 @@ static enum psci_outcome psci__system_suspend(struct psci *psci, unsigned int cp
 	bool alone = true;
 
 	if (!psci->ops->valid_entry(psci, call->arg[1])) {
-		call->res[0] = RET(PSCI_RET_INVALID_ADDRESS);
+		call->res[0] = SMCCC_RET(PSCI_RET_INVALID_ADDRESS);
 		return PSCI_RETURN;
 	}
 	pthread_mutex_lock(&psci->lock);
@@ -352,7 +350,7 @@ static enum psci_outcome psci__system_suspend(struct psci *psci, unsigned int cp
 	}
 	pthread_mutex_unlock(&psci->lock);
 	if (!alone) {
-		call->res[0] = RET(PSCI_RET_DENIED);
+		call->res[0] = SMCCC_RET(PSCI_RET_DENIED);
 		return PSCI_RETURN;
 	}
 	psci__enter_suspend(psci, cpu, PSCI_POWERDOWN, call->arg[1], call->arg[2], false);
@@ -379,7 +377,7 @@ static enum psci_outcome psci__system_reset2(struct psci *psci, unsigned int cpu
 {
 	/* Type 0 is the architectural warm reset; lkvm defines no other, nor any vendor type. */
 	if (call->arg[1] != 0) {
-		call->res[0] = RET(PSCI_RET_INVALID_PARAMS);
+		call->res[0] = SMCCC_RET(PSCI_RET_INVALID_PARAMS);
 		return PSCI_RETURN;
 	}
 	psci__event_locked(psci, VM_EV_SYSTEM_RESET, cpu);
@@ -400,7 +398,7 @@ enum psci_outcome psci__call(struct psci *psci, unsigned int cpu, struct psci_ca
 	u64 *res = &call->res[0];
 
 	narrow_args(call);
-	*res = RET(PSCI_RET_NOT_SUPPORTED);
+	*res = SMCCC_RET(PSCI_RET_NOT_SUPPORTED);
 	switch (psci_fn(call->fid)) {
 	case PSCI_NR_VERSION:
 		*res = psci__version();

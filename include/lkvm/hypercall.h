@@ -1,25 +1,17 @@
 /*
- * One dispatcher for the SMCCC calls KVM forwards to lkvm (KVM_EXIT_HYPERCALL). Services
- * register the function-ID ranges they own; the dispatcher installs exactly those in KVM's SMCCC
- * filter before any vCPU runs, reads only the argument registers a call needs, and writes back
- * the results, narrowed to 32 bits for SMC32 calls. Unowned calls never reach lkvm.
+ * One dispatcher for the SMCCC calls KVM forwards to lkvm (KVM_EXIT_HYPERCALL). From the
+ * registered services (firmware.h) and the configuration, each VM installs in KVM's SMCCC filter
+ * exactly the ranges lkvm answers or denies, before any vCPU runs; the dispatcher then reads only
+ * the argument registers a call needs, and writes back the results, narrowed to 32 bits for SMC32
+ * calls. Unowned calls never reach lkvm.
  */
 #ifndef LKVM_HYPERCALL_H
 #define LKVM_HYPERCALL_H
 
-#include "lkvm/util.h"
+#include "lkvm/firmware.h"
 
-struct kvm;
-struct kvm_cpu;
-
-#define SMCCC_RET_NOT_SUPPORTED	((u64)-1)
 #define HC_MAX_ARGS		3	/* x1..x3: all SMCCC 1.1 calls need */
-#define HC_MAX_SERVICES		8
-
-struct hc_range {
-	u32 base;
-	u32 nr;
-};
+#define HC_MAX_SERVICES		16
 
 struct hc_call {
 	u32 fid;
@@ -28,27 +20,21 @@ struct hc_call {
 	u64 res[4];		/* x0..x3 */
 };
 
-struct hypercall_service {
-	const char *name;
-	const struct hc_range *ranges;		/* forwarded to the service */
-	unsigned int nr_ranges;
-	const struct hc_range *deny;		/* answered NOT_SUPPORTED by KVM itself */
-	unsigned int nr_deny;
-	/* Argument registers (x1..xN) the call needs. */
-	unsigned int (*nr_args)(u32 fid);
-	/* Handles the call; returns how many of res[0..3] to write back, 0 if it does not return. */
-	unsigned int (*call)(struct kvm_cpu *cpu, struct hc_call *call);
-	/* Without KVM's SMCCC filter the service is quietly absent, instead of an error. */
-	bool optional;
-};
-
+/* A VM's routes: its ranges lkvm answers (FW_LKVM) or KVM denies (FW_DENIED), in ID order. */
 struct hypercall_table {
-	const struct hypercall_service *services[HC_MAX_SERVICES];
-	unsigned int nr_services;
+	struct fw_range routes[FW_MAX_RANGES];
+	unsigned int nr_routes;
+	const struct fw_service *set_up[HC_MAX_SERVICES];	/* in set-up order */
+	unsigned int nr_set_up;
 };
 
-/* Adds a service to the VM; its ranges are forwarded to lkvm once the VM is set up. */
-int hypercall__register(struct kvm *kvm, const struct hypercall_service *svc);
+/*
+ * Fills t with cfg's routes; filter: whether the host's KVM has the SMCCC filter (without it,
+ * optional services are absent and the others an error). Returns 0 or < 0, reported.
+ */
+int hypercall__routes(struct hypercall_table *t, const struct lkvm_config *cfg, bool filter);
+/* The service that answers fid in t, or NULL if lkvm answers none there. */
+const struct fw_service *hypercall__owner(const struct hypercall_table *t, u32 fid);
 /* Handles a KVM_EXIT_HYPERCALL on this vCPU's thread. Returns 0, or < 0 if the vCPU must stop. */
 int hypercall__handle(struct kvm_cpu *cpu);
 

@@ -23,7 +23,6 @@ struct cpu_plan;
 struct pollfd;
 struct vm_event;
 struct trng;
-struct smccc_rules;
 struct virtio_dev;
 struct virtio_io;
 
@@ -104,7 +103,6 @@ struct kvm {
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
 	struct vm_control *ctl;		/* the control socket, or NULL */
 	struct trng *trng;		/* --trng=user's state, else NULL */
-	struct smccc_rules *smccc_rules;	/* --smccc's service, or NULL */
 	int guest_status;		/* LKVM_EXIT's status */
 	u64 deadline_ns;		/* --timeout, on CLOCK_MONOTONIC; 0: none */
 

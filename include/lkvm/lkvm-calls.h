@@ -27,6 +27,6 @@ struct log_limit {
  */
 bool log_limit__take(struct log_limit *l, u64 now_ns, u64 *dropped);
 
-extern const struct hypercall_service lkvm_calls;
+extern const struct fw_service lkvm_calls;
 
 #endif

@@ -15,10 +15,11 @@
 #include <pthread.h>
 
 #include "lkvm/events.h"
+#include "lkvm/smccc.h"
 #include "lkvm/util.h"
 
-#define PSCI_FN_BASE		0x84000000U
-#define PSCI_FN64_BASE		0xC4000000U
+#define PSCI_FN_BASE		SMCCC_ID(SMCCC_OWNER_STANDARD, 0)
+#define PSCI_FN64_BASE		(PSCI_FN_BASE | SMCCC_FN64)
 #define PSCI_FN_RANGE		0x20		/* function numbers 0x00-0x1F belong to PSCI */
 #define PSCI_FN(n)		(PSCI_FN_BASE + (n))
 #define PSCI_FN64(n)		(PSCI_FN64_BASE + (n))
@@ -51,9 +52,6 @@ enum psci_fn {
 /* Legacy PSCI 0.1 function IDs as KVM numbers them: lkvm denies them. */
 #define PSCI_0_1_FN_BASE	0x95c1ba5eU
 #define PSCI_0_1_FN_COUNT	4
-
-#define SMCCC_VERSION		0x80000000U
-#define SMCCC_FN64		(1U << 30)
 
 /* Return codes: PSCI_RET_* from <linux/psci.h>. */
 

@@ -1,4 +1,7 @@
-/* --smccc parsing, the firmware-call routing table, and lkvm's own calls (LKVM_EXIT, LKVM_LOG). */
+/*
+ * --smccc parsing, the firmware-call routing table (and a service declared only in this file),
+ * and lkvm's own calls (LKVM_EXIT, LKVM_LOG).
+ */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +11,7 @@
 
 #include "lkvm/exit-codes.h"
 #include "lkvm/firmware.h"
+#include "lkvm/hypercall.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 #include "lkvm/lkvm-calls.h"
@@ -83,8 +87,8 @@ END_TEST
 
 static enum fw_owner owner_of(u32 fid)
 {
-	struct fw_range r[32];
-	unsigned int n = firmware__ranges(&cfg, r, 32);
+	struct fw_range r[FW_MAX_RANGES];
+	unsigned int n = firmware__ranges(&cfg, r, FW_MAX_RANGES);
 
 	for (unsigned int i = 0; i < n; i++) {
 		if (fid >= r[i].first && fid <= r[i].last)
@@ -111,6 +115,136 @@ START_TEST(routing)
 	ck_assert_int_eq(owner_of(0xc2000020), FW_DENIED);
 	ck_assert_int_eq(owner_of(0x82000001), FW_LKVM);
 	ck_assert_int_eq(owner_of(0x82000002), FW_KVM);
+}
+END_TEST
+
+/*
+ * ---- A firmware service declared here and nowhere else: its file and its firmware_service()
+ * line are all it takes to be listed, kept from --smccc, filtered and dispatched. ----
+ */
+
+#define PROBE_FN(n)	SMCCC_ID(SMCCC_OWNER_STANDARD_HYP, 0x100 + (n))
+
+static enum fw_owner probe_owner = FW_ABSENT;	/* the tests choose; absent for the others */
+
+static enum fw_owner probe_route(const struct lkvm_config *c)
+{
+	(void)c;
+	return probe_owner;
+}
+
+static unsigned int probe_nr_args(u32 fid)
+{
+	(void)fid;
+	return 0;
+}
+
+static unsigned int probe_call(struct kvm_cpu *cpu, struct hc_call *c)
+{
+	(void)cpu;
+	c->res[0] = 0;
+	return 1;
+}
+
+static const struct fw_decl probe_ranges[] = {
+	{ PROBE_FN(0), PROBE_FN(0xf), "unit-test probe", .fn64 = true },
+	{ PROBE_FN(0x10), PROBE_FN(0x13), "unit-test probe (legacy IDs)", .deny_if_lkvm = true },
+};
+
+static const struct fw_service probe_service = {
+	.name = "--probe",
+	.ranges = probe_ranges, .nr_ranges = ARRAY_SIZE(probe_ranges),
+	.route = probe_route,
+	.nr_args = probe_nr_args,
+	.call = probe_call,
+};
+firmware_service(probe_service)
+
+static const char *listing(void)
+{
+	capture_begin(STDOUT_FILENO);
+	firmware__print(&cfg);
+	return capture_end(STDOUT_FILENO);
+}
+
+START_TEST(new_service_listed)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	probe_owner = FW_LKVM;
+	ck_assert_ptr_nonnull(strstr(listing(), "\n0x85000100-0x8500010f  lkvm    unit-test probe\n"
+					    "0x85000110-0x85000113  denied  unit-test probe (legacy IDs)\n"));
+	ck_assert_ptr_nonnull(strstr(listing(), "\n0xc5000100-0xc500010f  lkvm    unit-test probe\n"));
+	/* Whoever answers, the range is listed; the legacy IDs only matter once lkvm answers. */
+	probe_owner = FW_KVM;
+	ck_assert_ptr_nonnull(strstr(listing(), "\n0x85000100-0x8500010f  kvm     unit-test probe\n"));
+	ck_assert_ptr_null(strstr(listing(), "unit-test probe (legacy IDs)"));
+	probe_owner = FW_ABSENT;
+	ck_assert_ptr_null(strstr(listing(), "unit-test probe"));
+}
+END_TEST
+
+START_TEST(new_service_kept_from_rules)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	probe_owner = FW_KVM;
+	ck_assert_int_eq(add_rule("0xc5000105:ignore"), 0);
+	ck_assert_int_eq(firmware__check_rules(&cfg, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "0xc5000105-0xc5000105 overlaps unit-test probe (0xc5000100-0xc500010f)");
+	probe_owner = FW_ABSENT;
+	ck_assert_int_eq(firmware__check_rules(&cfg, why, sizeof(why)), 0);
+}
+END_TEST
+
+START_TEST(new_service_dispatched)
+{
+	static struct hypercall_table t;
+
+	memset(&cfg, 0, sizeof(cfg));
+	probe_owner = FW_LKVM;
+	ck_assert_int_eq(hypercall__routes(&t, &cfg, true), 0);
+	ck_assert_ptr_eq(hypercall__owner(&t, PROBE_FN(5)), &probe_service);
+	ck_assert_ptr_eq(hypercall__owner(&t, PROBE_FN(0xf) | SMCCC_FN64), &probe_service);
+	ck_assert_ptr_null(hypercall__owner(&t, PROBE_FN(0x10)));	/* KVM denies it */
+	ck_assert_ptr_eq(hypercall__owner(&t, 0x86000083), &lkvm_calls);
+	ck_assert_ptr_null(hypercall__owner(&t, 0x84000003));		/* KVM's PSCI */
+	cfg.psci = PSCI_USER;
+	ck_assert_int_eq(hypercall__routes(&t, &cfg, true), 0);
+	ck_assert_ptr_nonnull(hypercall__owner(&t, 0xc4000003));
+	ck_assert_ptr_null(hypercall__owner(&t, 0x95c1ba5e));
+	/* Without KVM's SMCCC filter: optional services are absent, the others an error. */
+	capture_begin(STDERR_FILENO);
+	ck_assert_int_eq(hypercall__routes(&t, &cfg, false), -ENODEV);
+	ck_assert_str_eq(capture_end(STDERR_FILENO),
+			 "lkvm: --psci=user: this host's KVM cannot forward firmware calls to lkvm "
+			 "(the SMCCC filter needs Linux 6.4 or later)\n");
+	memset(&cfg, 0, sizeof(cfg));
+	probe_owner = FW_ABSENT;
+	ck_assert_int_eq(hypercall__routes(&t, &cfg, false), 0);
+	ck_assert_ptr_null(hypercall__owner(&t, 0x86000083));
+}
+END_TEST
+
+/* No two services claim one ID, whatever the options: each range has one owner. */
+START_TEST(services_disjoint)
+{
+	static const enum fw_owner owners[] = { FW_KVM, FW_LKVM, FW_DENIED };
+	struct fw_range r[FW_MAX_RANGES];
+	unsigned int n;
+
+	for (unsigned int i = 0; i < 3 * 2 * 3; i++) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.trng = (enum trng_mode)(i % 3);
+		cfg.psci = i / 3 % 2 ? PSCI_USER : PSCI_KERNEL;
+		probe_owner = owners[i / 6];
+		n = firmware__ranges(&cfg, r, FW_MAX_RANGES);
+		ck_assert_uint_le(n, FW_MAX_RANGES - MAX_SMCCC_RULES);
+		for (unsigned int j = 0; j < n; j++) {
+			ck_assert_uint_le(r[j].first, r[j].last);
+			ck_assert_msg(!j || r[j - 1].last < r[j].first, "%s overlaps %s", r[j - 1].what,
+				      r[j].what);
+		}
+	}
+	probe_owner = FW_ABSENT;
 }
 END_TEST
 
@@ -277,6 +411,12 @@ Suite *firmware_suite(void)
 	tcase_add_test(tc, bad_rules);
 	tcase_add_test(tc, overlaps);
 	tcase_add_test(tc, routing);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("a new service");
+	tcase_add_test(tc, new_service_listed);
+	tcase_add_test(tc, new_service_kept_from_rules);
+	tcase_add_test(tc, new_service_dispatched);
+	tcase_add_test(tc, services_disjoint);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lkvm calls");
 	tcase_add_test(tc, exit_statuses);
