@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Vendor hypervisor function numbers 0x80-0x8f: next to KVM's 0-0x7f, never on them. */
 #define LKVM_FN(n)		SMCCC_ID(SMCCC_OWNER_VENDOR_HYP, 0x80 + (n))
@@ -58,14 +57,6 @@ bool log_limit__take(struct log_limit *l, u64 now_ns, u64 *dropped)
 	return true;
 }
 
-static u64 clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
-}
-
 /* Not in the guest's own words ("guest vCPU N: ..."), so a guest cannot fake or hide it. */
 static void lkvm_calls__report_dropped(u64 dropped)
 {
@@ -94,7 +85,7 @@ static void lkvm_calls__print(unsigned int vcpu, const u8 *text, size_t len)
 {
 	char line[LKVM_LOG_MAX * 4 + 1];
 	size_t n = 0;
-	u64 now = clock_ns();
+	u64 now = clock__now_ns();
 
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || text[i] == '\n') {

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define TRNG_FN(n)		SMCCC_ID(SMCCC_OWNER_STANDARD, 0x50 + (n))
 #define TRNG_VERSION_FN		TRNG_FN(0)
@@ -63,8 +62,6 @@ static void trng__seed(struct trng *t, const u8 *seed, size_t len)
 /* 192 bits of entropy, most significant word first. Returns false if the host has none. */
 static bool trng__fill(struct trng *t, u64 r[3])
 {
-	size_t got = 0;
-
 	if (t->seeded) {
 		pthread_mutex_lock(&t->lock);
 		for (int i = 0; i < 3; i++)
@@ -72,15 +69,7 @@ static bool trng__fill(struct trng *t, u64 r[3])
 		pthread_mutex_unlock(&t->lock);
 		return true;
 	}
-	while (got < 3 * sizeof(u64)) {
-		ssize_t n = getrandom((u8 *)r + got, 3 * sizeof(u64) - got, 0);
-
-		if (n < 0 && errno != EINTR)
-			return false;
-		if (n > 0)
-			got += (size_t)n;
-	}
-	return true;
+	return !random__fill(r, 3 * sizeof(u64));
 }
 
 /* Keeps the low `bits` bits of the 192-bit (or 96-bit) value in r[0..2], word size `w`. */

@@ -135,7 +135,7 @@ static unsigned int psci_kvm__call(struct kvm_cpu *cpu, struct hc_call *call)
 	enum psci_outcome out;
 
 	if (call->smc != (kvm->cfg->psci_conduit == CONDUIT_SMC)) {
-		if (atomic_fetch_add(&pk->conduit_warnings, 1) < 8)
+		if (log__first(&pk->conduit_warnings, 8))
 			pr_warn("vCPU %u: PSCI call 0x%08x through %s, but the conduit is %s: "
 				"NOT_SUPPORTED", cpu->id, call->fid, call->smc ? "SMC" : "HVC",
 				call->smc ? "HVC" : "SMC");
