@@ -221,7 +221,7 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 	if (!err)
 		err = kvm__create_vm(kvm);
 	if (!err)
-		err = init__run(kvm);
+		err = init__run(kvm, &kvm->init);
 	if (!err)
 		err = boot__setup(kvm);
 	if (err)
@@ -231,7 +231,7 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 
 void kvm__destroy(struct kvm *kvm)
 {
-	init__exit(kvm);
+	init__exit(kvm, &kvm->init);
 	for (unsigned int i = 0; kvm->cpus && i < kvm->nr_cpus; i++) {
 		if (kvm->cpus[i])
 			kvm_cpu__destroy(kvm->cpus[i]);

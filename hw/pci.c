@@ -10,9 +10,9 @@
  * a function nobody implements, reads as all ones (as a master abort does) and is dropped on
  * write. So are window accesses no enabled BAR decodes.
  *
- * INTx is a virtio_status_irq (virtio-ioevent.h): an irqfd with resampling where KVM has one, the
- * device's interrupt status behind it and Command's INTx Disable as its mask. A device that puts
- * KVM ioeventfds in its BARs hears of every BAR and Command write (decoding_changed) to move them.
+ * INTx is a status_irq (irq.h): an irqfd with resampling where KVM has one, the device's
+ * interrupt status behind it and Command's INTx Disable as its mask. A device that puts KVM
+ * ioeventfds in its BARs hears of every BAR and Command write (decoding_changed) to move them.
  *
  * Locking: the bus lock, then a device's own locks (virtio-pci: vdev->lock, then vq->lock);
  * INTx's lock is innermost, taken from any of them.
@@ -67,12 +67,12 @@ static struct pci_bus *pci__bus(struct kvm *kvm)
 
 void pci__irq_raise(struct pci_dev *pdev, u32 bits)
 {
-	virtio_status_irq__raise(&pdev->intx, bits);
+	status_irq__raise(&pdev->intx, bits);
 }
 
 u32 pci__irq_ack(struct pci_dev *pdev, u32 bits)
 {
-	return virtio_status_irq__ack(&pdev->intx, bits);
+	return status_irq__ack(&pdev->intx, bits);
 }
 
 /* --- the type 0 header --- */
@@ -95,7 +95,7 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 	case PCI_COMMAND:
 		/* Interrupt Status shows the device's INTx whatever INTx Disable says. */
 		status = (pdev->cap_ptr ? PCI_STATUS_CAP_LIST : 0) |
-			 (virtio_status_irq__status(&pdev->intx) ? PCI_STATUS_INTERRUPT : 0);
+			 (status_irq__status(&pdev->intx) ? PCI_STATUS_INTERRUPT : 0);
 		return pdev->command | status << 16;
 	case PCI_CLASS_REVISION:
 		return pdev->revision | (u32)pdev->class_code << 16;
@@ -115,7 +115,7 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 static void pci__command_write(struct pci_dev *pdev, u16 cmd)
 {
 	pdev->command = cmd & PCI_COMMAND_WRITABLE;
-	virtio_status_irq__mask(&pdev->intx, cmd & PCI_COMMAND_INTX_DISABLE);
+	status_irq__mask(&pdev->intx, cmd & PCI_COMMAND_INTX_DISABLE);
 }
 
 static void pci__decoding_changed(struct pci_dev *pdev)
@@ -413,7 +413,7 @@ int pci__register(struct kvm *kvm, struct pci_dev *pdev)
 		pdev->spi = LKVM_PCI_SPI_BASE + slot;
 		pdev->command = 0;
 		pdev->cache_line_size = pdev->irq_line = 0;
-		virtio_status_irq__init(&pdev->intx, kvm, pdev->spi, pdev->name);
+		status_irq__init(&pdev->intx, kvm, pdev->spi, pdev->name);
 		bus->devs[slot] = pdev;
 	}
 	pthread_mutex_unlock(&bus->lock);
@@ -432,27 +432,16 @@ void pci__unregister(struct pci_dev *pdev)
 	pthread_mutex_lock(&bus->lock);
 	bus->devs[pdev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);
-	virtio_status_irq__exit(&pdev->intx);
+	status_irq__exit(&pdev->intx);
 	pdev->bus = NULL;
 }
 
 /* --- the bridge --- */
 
-/* hw/mmio.c has no unregister: the VM is stopped here, so unlinking needs no lock. */
-static void pci__unlink(struct kvm *kvm, struct mmio_region *r)
-{
-	for (struct mmio_region **p = &kvm->mmio.regions; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			return;
-		}
-	}
-}
-
 static void pci__free(struct pci_bus *bus)
 {
-	pci__unlink(bus->kvm, &bus->ecam);
-	pci__unlink(bus->kvm, &bus->window);
+	mmio__unregister(&bus->kvm->mmio, &bus->ecam);
+	mmio__unregister(&bus->kvm->mmio, &bus->window);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
@@ -497,5 +486,5 @@ void pci__exit(struct kvm *kvm)
 	if (bus)
 		pci__free(bus);
 }
-/* At the irqchip level: the bus is there before any device, and outlives them all. */
-irqchip_init(pci__init, pci__exit)
+/* At the base level: the bus is there before any device, and outlives them all. */
+base_init(pci__init, pci__exit)

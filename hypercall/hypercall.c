@@ -138,7 +138,7 @@ static int hypercall__init(struct kvm *kvm)
 		hypercall__exit(kvm);
 	return err;
 }
-dev_init(hypercall__init, hypercall__exit)
+firmware_init(hypercall__init, hypercall__exit)
 
 static void hypercall__trace(struct kvm_cpu *cpu, const struct hc_call *c, unsigned int nr_args,
 			     unsigned int nr_res)

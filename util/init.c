@@ -1,5 +1,5 @@
 #include "lkvm/init.h"
-#include "lkvm/kvm.h"
+#include "lkvm/util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,14 +18,14 @@ void init__register(struct init_item *item)
 	*p = item;
 }
 
-int init__run(struct kvm *kvm)
+int init__run(struct kvm *kvm, struct init_done *done)
 {
 	for (int l = 0; l < INIT_NR_LEVELS; l++) {
 		for (struct init_item *it = levels[l]; it; it = it->next) {
 			unsigned int errors = log__errors();
 			int err = -ENOSPC;
 
-			if (kvm->nr_init_done == ARRAY_SIZE(kvm->init_done))
+			if (done->nr == ARRAY_SIZE(done->items))
 				pr_err("%s: too many VM parts registered", it->name);
 			else
 				err = it->init(kvm);	/* a failing init cleans up after itself */
@@ -33,19 +33,19 @@ int init__run(struct kvm *kvm)
 			if (err && log__errors() == errors)
 				pr_err("%s: cannot set it up: %s", it->name, strerror(-err));
 			if (err) {
-				init__exit(kvm);
+				init__exit(kvm, done);
 				return err;
 			}
-			kvm->init_done[kvm->nr_init_done++] = it;
+			done->items[done->nr++] = it;
 		}
 	}
 	return 0;
 }
 
-void init__exit(struct kvm *kvm)
+void init__exit(struct kvm *kvm, struct init_done *done)
 {
-	while (kvm->nr_init_done) {
-		struct init_item *it = kvm->init_done[--kvm->nr_init_done];
+	while (done->nr) {
+		const struct init_item *it = done->items[--done->nr];
 
 		if (it->exit)
 			it->exit(kvm);

@@ -210,4 +210,4 @@ void virtio_9p__exit(struct kvm *kvm)
 		virtio_9p__free(p9);
 	}
 }
-dev_init(virtio_9p__init, virtio_9p__exit)
+virtio_dev_init(virtio_9p__init, virtio_9p__exit)

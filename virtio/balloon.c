@@ -482,4 +482,4 @@ void virtio_balloon__exit(struct kvm *kvm)
 	free(b->held);
 	free(b);
 }
-dev_init(virtio_balloon__init, virtio_balloon__exit)
+virtio_dev_init(virtio_balloon__init, virtio_balloon__exit)

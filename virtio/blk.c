@@ -634,4 +634,4 @@ void virtio_blk__exit(struct kvm *kvm)
 		blk__free(blk);
 	}
 }
-dev_init(virtio_blk__init, virtio_blk__exit)
+virtio_dev_init(virtio_blk__init, virtio_blk__exit)

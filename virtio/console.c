@@ -169,4 +169,4 @@ void virtio_console__exit(struct kvm *kvm)
 	virtio_dev__destroy(vdev);
 	free(con);
 }
-dev_init(virtio_console__init, virtio_console__exit)
+virtio_dev_init(virtio_console__init, virtio_console__exit)

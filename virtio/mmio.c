@@ -6,11 +6,11 @@
  * on write. Device config space (from 0x100) takes any width.
  *
  * Where KVM offers them, a ready queue's QueueNotify writes go through an ioeventfd (KVM matches
- * the queue index) and the interrupt through an irqfd (a virtio_status_irq, as virtio-pci's
- * INTx): see virtio-ioevent.h. The MMIO-exit path below still handles every write that reaches
- * it.
+ * the queue index; virtio-ioevent.h) and the interrupt through an irqfd (a status_irq, as PCI's
+ * INTx; irq.h). The MMIO-exit path below still handles every write that reaches it.
  */
 #include "lkvm/virtio-mmio.h"
+#include "lkvm/irq.h"
 #include "lkvm/virtio-ioevent.h"
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
@@ -36,7 +36,7 @@ struct virtio_mmio {
 	struct fdt_node_gen fdt;
 	unsigned int spi;
 	u32 dev_features_sel, drv_features_sel, queue_sel;	/* under vdev->lock */
-	struct virtio_status_irq irq;	/* InterruptStatus */
+	struct status_irq irq;	/* InterruptStatus */
 };
 
 /* --- interrupt: one line for all queues, up while InterruptStatus is not 0 --- */
@@ -44,14 +44,14 @@ struct virtio_mmio {
 static void virtio_mmio__signal_vq(struct virtio_transport *t, struct virtq *vq)
 {
 	(void)vq;	/* one interrupt line: the driver looks at every queue */
-	virtio_status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
-				 VIRTIO_MMIO_INT_VRING);
+	status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
+			  VIRTIO_MMIO_INT_VRING);
 }
 
 static void virtio_mmio__signal_config(struct virtio_transport *t)
 {
-	virtio_status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
-				 VIRTIO_MMIO_INT_CONFIG);
+	status_irq__raise(&container_of(t, struct virtio_mmio, transport)->irq,
+			  VIRTIO_MMIO_INT_CONFIG);
 }
 
 static void virtio_mmio__detach(struct virtio_transport *t);
@@ -84,7 +84,7 @@ static u32 virtio_mmio__reg_read(struct virtio_mmio *vm, u64 off)
 		       (u32)(virtio_dev__host_features(vdev) >> (32 * vm->dev_features_sel)) : 0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:		return vq ? VIRTQ_MAX_SIZE : 0;
 	case VIRTIO_MMIO_QUEUE_READY:		return vq && atomic_load(&vq->ready);
-	case VIRTIO_MMIO_INTERRUPT_STATUS:	return virtio_status_irq__status(&vm->irq);
+	case VIRTIO_MMIO_INTERRUPT_STATUS:	return status_irq__status(&vm->irq);
 	case VIRTIO_MMIO_STATUS:		return atomic_load(&vdev->status);
 	case VIRTIO_MMIO_CONFIG_GENERATION:	return atomic_load(&vdev->config_generation);
 	/* No shared memory regions: their length and base read as all ones. */
@@ -170,7 +170,7 @@ static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 	if (val)
 		return;
 	vm->dev_features_sel = vm->drv_features_sel = vm->queue_sel = 0;
-	virtio_status_irq__ack(&vm->irq, ~0U);
+	status_irq__ack(&vm->irq, ~0U);
 }
 
 static void virtio_mmio__reg_write(struct virtio_mmio *vm, u64 off, u32 val)
@@ -260,7 +260,7 @@ static void virtio_mmio__write(struct mmio_region *r, u64 off, const u8 *data, u
 	if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
 		virtio_mmio__notify(vm, val);
 	} else if (off == VIRTIO_MMIO_INTERRUPT_ACK) {
-		virtio_status_irq__ack(&vm->irq, val);
+		status_irq__ack(&vm->irq, val);
 	} else {
 		pthread_mutex_lock(&vm->vdev->lock);
 		virtio_mmio__reg_write(vm, off, val);
@@ -334,7 +334,7 @@ int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev)
 		.size = LKVM_VIRTIO_MMIO_SIZE, .ops = &virtio_mmio_ops,
 	};
 	vm->fdt.gen = virtio_mmio__fdt;
-	virtio_status_irq__init(&vm->irq, kvm, vm->spi, vdev->ops->name);
+	status_irq__init(&vm->irq, kvm, vm->spi, vdev->ops->name);
 	vdev->transport = &vm->transport;
 	err = mmio__register(&kvm->mmio, &vm->mmio);
 	if (!err)
@@ -348,23 +348,12 @@ fail:
 	return err;
 }
 
-/* hw/mmio.c has no unregister: the VM is stopped here, so unlinking needs no lock. */
-static void virtio_mmio__unlink(struct virtio_mmio *vm)
-{
-	for (struct mmio_region **p = &vm->kvm->mmio.regions; *p; p = &(*p)->next) {
-		if (*p == &vm->mmio) {
-			*p = vm->mmio.next;
-			return;
-		}
-	}
-}
-
 static void virtio_mmio__detach(struct virtio_transport *t)
 {
 	struct virtio_mmio *vm = container_of(t, struct virtio_mmio, transport);
 
-	virtio_mmio__unlink(vm);
+	mmio__unregister(&vm->kvm->mmio, &vm->mmio);
 	virtio_mmio__del_ioevents(vm);
-	virtio_status_irq__exit(&vm->irq);
+	status_irq__exit(&vm->irq);
 	free(vm);
 }

@@ -557,4 +557,4 @@ void virtio_net__exit(struct kvm *kvm)
 		net__free(to_net(vdev));
 	}
 }
-dev_init(virtio_net__init, virtio_net__exit)
+virtio_dev_init(virtio_net__init, virtio_net__exit)

@@ -7,14 +7,14 @@
  * two 32-bit halves, as Linux writes them. Other accesses read as zero and are ignored on write,
  * as are writes to read-only fields. Device configuration takes any width within its size.
  *
- * Where KVM offers them (virtio-ioevent.h):
+ * Where KVM offers them (virtio-ioevent.h, irq.h):
  *  - an enabled queue's doorbell is a KVM ioeventfd for 2-byte writes (Linux's) at its address,
  *    while BAR 0 decodes in the window: the bus tells us of every BAR and Command write
  *    (decoding_changed), and the ioeventfd is taken away and put where the doorbell went, or
  *    just taken away while memory decoding is off; also at device reset and teardown. Any
  *    write that still reaches the BAR (other widths, the PCI_CFG window, no ioeventfd) goes to
  *    notify__write as before;
- *  - INTx is the bus's virtio_status_irq with the ISR as its status: an irqfd with resampling,
+ *  - INTx is the bus's status_irq with the ISR as its status: an irqfd with resampling,
  *    raised again after the guest's EOI while the ISR is not 0 and INTx is not disabled.
  *    KVM_IRQ_LINE otherwise.
  *

@@ -137,4 +137,4 @@ void virtio_rng__exit(struct kvm *kvm)
 	virtio__detach(vdev);
 	rng__free(to_rng(vdev));
 }
-dev_init(virtio_rng__init, virtio_rng__exit)
+virtio_dev_init(virtio_rng__init, virtio_rng__exit)

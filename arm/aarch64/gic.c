@@ -136,4 +136,4 @@ static int gic__init(struct kvm *kvm)
 	}
 	return err;
 }
-irqchip_init(gic__init, gic__exit)
+base_init(gic__init, gic__exit)

@@ -9,13 +9,13 @@
 #include "lkvm/events.h"
 #include "lkvm/fdt.h"
 #include "lkvm/hypercall.h"
+#include "lkvm/init.h"
 #include "lkvm/kernel.h"
 #include "lkvm/memory-map.h"
 #include "lkvm/mmio.h"
 #include "lkvm/util.h"
 
 struct kvm_cpu;
-struct init_item;
 struct term;
 struct serial_dev;
 struct psci;
@@ -24,7 +24,7 @@ struct pollfd;
 struct vm_event;
 struct trng;
 struct virtio_dev;
-struct virtio_io;
+struct io_thread;
 
 /*
  * What the main loop serves besides the VM: the control socket (control/server.c). It lives
@@ -96,7 +96,7 @@ struct kvm {
 	struct mmio_bus mmio;
 	struct serial_dev *serial;
 	struct virtio_dev *virtio_devs;	/* attached virtio devices, newest first */
-	struct virtio_io *vio;		/* the virtio I/O thread (virtio-ioevent.h), or NULL */
+	struct io_thread *io_thread;	/* the VM's I/O thread (io-thread.h), or NULL */
 	struct hypercall_table hypercalls;
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	const struct vcpu_power_ops *power;	/* lkvm's PSCI, or NULL */
@@ -119,8 +119,7 @@ struct kvm {
 	_Atomic int stop_reason;	/* enum vm_stop */
 	int stop_signal;
 
-	struct init_item *init_done[32];
-	unsigned int nr_init_done;
+	struct init_done init;		/* the parts set up (init.h) */
 };
 
 /* What outlives one VM: a guest reset makes a new struct kvm from the same context. */

@@ -16,7 +16,7 @@
 #include <pthread.h>
 
 #include "lkvm/util.h"
-#include "lkvm/virtio-ioevent.h"
+#include "lkvm/irq.h"
 
 struct kvm;
 struct pci_bus;
@@ -79,11 +79,11 @@ struct pci_dev {
 	u8 cache_line_size, irq_line;
 
 	/* INTx: up while the device's interrupt status is not 0, unless Command's INTx Disable. */
-	struct virtio_status_irq intx;
+	struct status_irq intx;
 };
 
 /*
- * The host bridge: created by an init at the irqchip level when --virtio-transport is pci (so it
+ * The host bridge: created by an init at the base level when --virtio-transport is pci (so it
  * is there before any device and outlives them all), else absent.
  */
 int pci__init(struct kvm *kvm);
@@ -97,9 +97,9 @@ int pci__register(struct kvm *kvm, struct pci_dev *pdev);
 /* Takes it off the bus again (the VM is stopped then). */
 void pci__unregister(struct pci_dev *pdev);
 /*
- * INTx, through an irqfd where KVM offers one (virtio-ioevent.h): pci__irq_raise sets bits of the
- * device's interrupt status (its own meaning: virtio-pci's ISR), pci__irq_ack clears them and
- * returns the status before. The line is up while the status is not 0 and INTx is not disabled;
+ * INTx, through an irqfd where KVM offers one (irq.h): pci__irq_raise sets bits of the device's
+ * interrupt status (its own meaning: virtio-pci's ISR), pci__irq_ack clears them and returns the
+ * status before. The line is up while the status is not 0 and INTx is not disabled;
  * Status's Interrupt Status bit shows the status either way. Callable from any thread.
  */
 void pci__irq_raise(struct pci_dev *pdev, u32 bits);

@@ -85,8 +85,8 @@ struct virtio_dev_ops {
 	void (*config_write)(struct virtio_dev *dev, u32 offset, const u8 *data, unsigned int len);
 	/*
 	 * The driver has buffers for vq. Called on a vCPU thread or, for a doorbell that goes through
-	 * an ioeventfd, on the VM's virtio I/O thread; with or without dev->lock: it may do the work
-	 * there or hand it to a thread of its own. May be NULL.
+	 * an ioeventfd, on the VM's I/O thread (io-thread.h); with or without dev->lock: it may do
+	 * the work there or hand it to a thread of its own. May be NULL.
 	 */
 	void (*notify)(struct virtio_dev *dev, struct virtq *vq);
 	/*

@@ -87,6 +87,7 @@ int main(void)
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, firmware_suite());
 	srunner_add_suite(sr, devspec_suite());
+	srunner_add_suite(sr, io_thread_suite());
 	srunner_add_suite(sr, ioevent_suite());
 	srunner_add_suite(sr, p9_suite());
 	srunner_add_suite(sr, term_suite());

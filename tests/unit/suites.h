@@ -23,6 +23,7 @@ Suite *hotplug_suite(void);
 Suite *control_suite(void);
 Suite *firmware_suite(void);
 Suite *devspec_suite(void);
+Suite *io_thread_suite(void);
 Suite *ioevent_suite(void);
 Suite *p9_suite(void);
 Suite *term_suite(void);

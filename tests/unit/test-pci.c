@@ -21,7 +21,7 @@
 #include "lkvm/pci.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio-console.h"
-#include "lkvm/virtio-ioevent.h"
+#include "lkvm/io-thread.h"
 #include "lkvm/virtio-pci.h"
 #include "lkvm/virtio.h"
 #include "suites.h"
@@ -1112,7 +1112,7 @@ END_TEST
 /* With the I/O thread but no KVM, add fails: the doorbell is where it was meant, via MMIO exits. */
 START_TEST(doorbells_without_kvm_exit)
 {
-	ck_assert_int_eq(virtio_io__start(&t.v.kvm), 0);
+	ck_assert_int_eq(io_thread__start(&t.v.kvm), 0);
 	driver_init();
 	ck_assert_ptr_null(t.v.kvm.virtio_devs->vqs[TXQ].ioevent);
 	expect_doorbells(BAR);
@@ -1120,7 +1120,7 @@ START_TEST(doorbells_without_kvm_exit)
 	cfg_wr(PCI_BASE_ADDRESS_0, 4, (u32)LAST_BAR);
 	transmit_at(LAST_BAR);
 	virtio_console__exit(&t.v.kvm);
-	virtio_io__stop(&t.v.kvm);
+	io_thread__stop(&t.v.kvm);
 	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);	/* for teardown */
 }
 END_TEST
