@@ -35,7 +35,7 @@ struct virtio_mmio {
 	struct mmio_region mmio;
 	struct fdt_node_gen fdt;
 	unsigned int spi;
-	u32 dev_features_sel, drv_features_sel, queue_sel;	/* under vdev->lock */
+	struct virtio_select sel;	/* under vdev->lock */
 	struct status_irq irq;	/* InterruptStatus */
 };
 
@@ -64,24 +64,17 @@ static const struct virtio_transport_ops virtio_mmio_transport_ops = {
 
 /* --- registers --- */
 
-static struct virtq *virtio_mmio__vq(struct virtio_mmio *vm)
-{
-	return vm->queue_sel < vm->vdev->nr_vqs ? &vm->vdev->vqs[vm->queue_sel] : NULL;
-}
-
 static u32 virtio_mmio__reg_read(struct virtio_mmio *vm, u64 off)
 {
 	struct virtio_dev *vdev = vm->vdev;
-	struct virtq *vq = virtio_mmio__vq(vm);
+	struct virtq *vq = virtio_select__vq(&vm->sel, vm->vdev);
 
 	switch (off) {
 	case VIRTIO_MMIO_MAGIC_VALUE:		return VIRTIO_MMIO_MAGIC;
 	case VIRTIO_MMIO_VERSION:		return VIRTIO_MMIO_MODERN;
 	case VIRTIO_MMIO_DEVICE_ID:		return vdev->ops->device_id;
 	case VIRTIO_MMIO_VENDOR_ID:		return VIRTIO_MMIO_VENDOR;
-	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return vm->dev_features_sel < 2 ?
-		       (u32)(virtio_dev__host_features(vdev) >> (32 * vm->dev_features_sel)) : 0;
+	case VIRTIO_MMIO_DEVICE_FEATURES:	return virtio_select__device_features(&vm->sel, vdev);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:		return vq ? VIRTQ_MAX_SIZE : 0;
 	case VIRTIO_MMIO_QUEUE_READY:		return vq && atomic_load(&vq->ready);
 	case VIRTIO_MMIO_INTERRUPT_STATUS:	return status_irq__status(&vm->irq);
@@ -127,7 +120,7 @@ static void virtio_mmio__del_ioevents(struct virtio_mmio *vm)
 /* Queue setup registers: the driver may change them only while the queue is not ready. */
 static void virtio_mmio__queue_write(struct virtio_mmio *vm, u64 off, u32 val)
 {
-	struct virtq *vq = virtio_mmio__vq(vm);
+	struct virtq *vq = virtio_select__vq(&vm->sel, vm->vdev);
 
 	if (!vq)
 		return;
@@ -148,38 +141,24 @@ static void virtio_mmio__queue_write(struct virtio_mmio *vm, u64 off, u32 val)
 	}
 }
 
-static void virtio_mmio__driver_features(struct virtio_mmio *vm, u32 val)
-{
-	struct virtio_dev *vdev = vm->vdev;
-
-	/* Once accepted, the features are fixed until reset. */
-	if (vm->drv_features_sel >= 2 || (atomic_load(&vdev->status) & VIRTIO_CONFIG_S_FEATURES_OK))
-		return;
-	if (vm->drv_features_sel)
-		set_hi32(&vdev->driver_features, val);
-	else
-		set_lo32(&vdev->driver_features, val);
-}
-
 static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 {
 	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
 	if (!val)
 		virtio_mmio__del_ioevents(vm);
-	virtio_dev__set_status(vm->vdev, val);
-	if (val)
-		return;
-	vm->dev_features_sel = vm->drv_features_sel = vm->queue_sel = 0;
-	status_irq__ack(&vm->irq, ~0U);
+	if (virtio_select__write_status(&vm->sel, vm->vdev, val))
+		status_irq__ack(&vm->irq, ~0U);
 }
 
 static void virtio_mmio__reg_write(struct virtio_mmio *vm, u64 off, u32 val)
 {
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:	vm->dev_features_sel = val; break;
-	case VIRTIO_MMIO_DRIVER_FEATURES:	virtio_mmio__driver_features(vm, val); break;
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:	vm->drv_features_sel = val; break;
-	case VIRTIO_MMIO_QUEUE_SEL:		vm->queue_sel = val; break;
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:	vm->sel.dev_features = val; break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		virtio_select__set_driver_features(&vm->sel, vm->vdev, val);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:	vm->sel.drv_features = val; break;
+	case VIRTIO_MMIO_QUEUE_SEL:		vm->sel.queue = val; break;
 	case VIRTIO_MMIO_STATUS:		virtio_mmio__status(vm, val); break;
 	default:				virtio_mmio__queue_write(vm, off, val); break;
 	}

@@ -44,8 +44,7 @@ struct virtio_pci {
 	struct virtio_transport transport;
 	struct pci_dev pdev;
 	struct virtio_dev *vdev;
-	u32 dev_features_sel, drv_features_sel;	/* under vdev->lock */
-	u16 queue_sel;				/* under vdev->lock */
+	struct virtio_select sel;		/* under vdev->lock; its queue a u16 here */
 	/* Config space from VIRTIO_PCI_CAP_BASE on, under the bus lock. */
 	u8 caps[PCI_CFG_SIZE - VIRTIO_PCI_CAP_BASE];
 	u8 pci_cfg_cap;				/* where the PCI config access capability is */
@@ -110,8 +109,10 @@ static void virtio_pci__sync_doorbell(struct virtio_pci *vp, struct virtq *vq)
 		return;
 	virtio_ioevent__del(vq);
 	vp->doorbell[vq->index] = addr;
-	if (!addr)
+	if (!addr) {
+		pr_debug("%s: queue %u: no doorbell", vp->vdev->ops->name, vq->index);
 		return;
+	}
 	pr_debug("%s: queue %u: doorbell at 0x%llx", vp->vdev->ops->name, vq->index,
 		 (unsigned long long)addr);
 	virtio_ioevent__add(vq, addr, 2, false, 0);
@@ -128,6 +129,8 @@ static void virtio_pci__del_doorbells(struct virtio_pci *vp)
 {
 	for (unsigned int i = 0; i < vp->vdev->nr_vqs; i++) {
 		virtio_ioevent__del(&vp->vdev->vqs[i]);
+		if (vp->doorbell[i])
+			pr_debug("%s: queue %u: no doorbell", vp->vdev->ops->name, i);
 		vp->doorbell[i] = 0;
 	}
 }
@@ -142,17 +145,6 @@ static void virtio_pci__decoding_changed(struct pci_dev *pdev)
 	vp->notify_base = base ? base + VIRTIO_PCI_NOTIFY_OFF : 0;
 	virtio_pci__sync_doorbells(vp);
 	pthread_mutex_unlock(&vp->vdev->lock);
-}
-
-u64 virtio_pci__doorbell_ioevent(const struct virtio_dev *vdev, unsigned int q)
-{
-	const struct virtio_pci *vp;
-
-	if (!vdev->transport || vdev->transport->ops != &virtio_pci_transport_ops ||
-	    q >= vdev->nr_vqs)
-		return 0;
-	vp = container_of(vdev->transport, struct virtio_pci, transport);
-	return vp->doorbell[q];
 }
 
 /* --- common configuration --- */
@@ -196,37 +188,28 @@ static bool common__field(u32 off, unsigned int len, u32 *field)
 	return false;
 }
 
-static struct virtq *virtio_pci__vq(struct virtio_pci *vp)
-{
-	return vp->queue_sel < vp->vdev->nr_vqs ? &vp->vdev->vqs[vp->queue_sel] : NULL;
-}
-
 /* Under vdev->lock. */
 static u64 common__read(struct virtio_pci *vp, u32 field)
 {
 	struct virtio_dev *vdev = vp->vdev;
-	struct virtq *vq = virtio_pci__vq(vp);
+	struct virtq *vq = virtio_select__vq(&vp->sel, vp->vdev);
 
 	switch (field) {
-	case VIRTIO_PCI_COMMON_DFSELECT:	return vp->dev_features_sel;
-	case VIRTIO_PCI_COMMON_DF:
-		return vp->dev_features_sel < 2 ?
-		       (u32)(virtio_dev__host_features(vdev) >> (32 * vp->dev_features_sel)) : 0;
-	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->drv_features_sel;
-	case VIRTIO_PCI_COMMON_GF:
-		return vp->drv_features_sel < 2 ?
-		       (u32)(vdev->driver_features >> (32 * vp->drv_features_sel)) : 0;
+	case VIRTIO_PCI_COMMON_DFSELECT:	return vp->sel.dev_features;
+	case VIRTIO_PCI_COMMON_DF:		return virtio_select__device_features(&vp->sel, vdev);
+	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->sel.drv_features;
+	case VIRTIO_PCI_COMMON_GF:		return virtio_select__driver_features(&vp->sel, vdev);
 	/* No MSI-X: no vector is ever in use. */
 	case VIRTIO_PCI_COMMON_MSIX:		return VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_NUMQ:		return vdev->nr_vqs;
 	case VIRTIO_PCI_COMMON_STATUS:		return (u8)atomic_load(&vdev->status);
 	case VIRTIO_PCI_COMMON_CFGGENERATION:	return (u8)atomic_load(&vdev->config_generation);
-	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->queue_sel;
+	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->sel.queue;
 	/* A queue size of 0 tells the driver the queue does not exist. */
 	case VIRTIO_PCI_COMMON_Q_SIZE:		return vq ? vq->num : 0;
 	case VIRTIO_PCI_COMMON_Q_MSIX:		return VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:	return vq && atomic_load(&vq->ready);
-	case VIRTIO_PCI_COMMON_Q_NOFF:		return vq ? vp->queue_sel : 0;
+	case VIRTIO_PCI_COMMON_Q_NOFF:		return vq ? vp->sel.queue : 0;
 	case VIRTIO_PCI_COMMON_Q_DESCLO:	return vq ? vq->desc_gpa : 0;
 	case VIRTIO_PCI_COMMON_Q_AVAILLO:	return vq ? vq->avail_gpa : 0;
 	case VIRTIO_PCI_COMMON_Q_USEDLO:	return vq ? vq->used_gpa : 0;
@@ -246,7 +229,7 @@ static void set_part(u64 *v, u64 val, unsigned int len, unsigned int at)
 static void common__queue_write(struct virtio_pci *vp, u32 field, u64 val, unsigned int len,
 				unsigned int at)
 {
-	struct virtq *vq = virtio_pci__vq(vp);
+	struct virtq *vq = virtio_select__vq(&vp->sel, vp->vdev);
 
 	if (!vq)
 		return;
@@ -266,26 +249,13 @@ static void common__queue_write(struct virtio_pci *vp, u32 field, u64 val, unsig
 	}
 }
 
-static void common__driver_features(struct virtio_pci *vp, u32 val)
-{
-	struct virtio_dev *vdev = vp->vdev;
-
-	/* Once accepted, the features are fixed until reset. */
-	if (vp->drv_features_sel >= 2 || (atomic_load(&vdev->status) & VIRTIO_CONFIG_S_FEATURES_OK))
-		return;
-	set_part(&vdev->driver_features, val, 4, 4 * vp->drv_features_sel);
-}
-
 static void common__status(struct virtio_pci *vp, u8 val)
 {
 	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
 	if (!val)
 		virtio_pci__del_doorbells(vp);
-	virtio_dev__set_status(vp->vdev, val);
-	if (val)
-		return;
-	vp->dev_features_sel = vp->drv_features_sel = vp->queue_sel = 0;
-	pci__irq_ack(&vp->pdev, ~0U);
+	if (virtio_select__write_status(&vp->sel, vp->vdev, val))
+		pci__irq_ack(&vp->pdev, ~0U);
 }
 
 /* Under vdev->lock. */
@@ -293,11 +263,13 @@ static void common__write(struct virtio_pci *vp, u32 field, u64 val, unsigned in
 			  unsigned int at)
 {
 	switch (field) {
-	case VIRTIO_PCI_COMMON_DFSELECT:	vp->dev_features_sel = (u32)val; break;
-	case VIRTIO_PCI_COMMON_GFSELECT:	vp->drv_features_sel = (u32)val; break;
-	case VIRTIO_PCI_COMMON_GF:		common__driver_features(vp, (u32)val); break;
+	case VIRTIO_PCI_COMMON_DFSELECT:	vp->sel.dev_features = (u32)val; break;
+	case VIRTIO_PCI_COMMON_GFSELECT:	vp->sel.drv_features = (u32)val; break;
+	case VIRTIO_PCI_COMMON_GF:
+		virtio_select__set_driver_features(&vp->sel, vp->vdev, (u32)val);
+		break;
 	case VIRTIO_PCI_COMMON_STATUS:		common__status(vp, (u8)val); break;
-	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->queue_sel = (u16)val; break;
+	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->sel.queue = (u16)val; break;
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 	case VIRTIO_PCI_COMMON_Q_DESCLO:

@@ -113,6 +113,43 @@ static void virtio_dev__kick_all(struct virtio_dev *dev)
 	}
 }
 
+u32 virtio_select__device_features(const struct virtio_select *sel, const struct virtio_dev *dev)
+{
+	u64 features = virtio_dev__host_features(dev);
+
+	return sel->dev_features < 2 ? (u32)(features >> (32 * sel->dev_features)) : 0;
+}
+
+u32 virtio_select__driver_features(const struct virtio_select *sel, const struct virtio_dev *dev)
+{
+	return sel->drv_features < 2 ? (u32)(dev->driver_features >> (32 * sel->drv_features)) : 0;
+}
+
+void virtio_select__set_driver_features(const struct virtio_select *sel, struct virtio_dev *dev,
+					u32 val)
+{
+	unsigned int shift = 32 * sel->drv_features;
+
+	/* Once accepted, the features are fixed until reset. */
+	if (sel->drv_features >= 2 || (atomic_load(&dev->status) & VIRTIO_CONFIG_S_FEATURES_OK))
+		return;
+	dev->driver_features = (dev->driver_features & ~(0xffffffffULL << shift)) | (u64)val << shift;
+}
+
+struct virtq *virtio_select__vq(const struct virtio_select *sel, struct virtio_dev *dev)
+{
+	return sel->queue < dev->nr_vqs ? &dev->vqs[sel->queue] : NULL;
+}
+
+bool virtio_select__write_status(struct virtio_select *sel, struct virtio_dev *dev, u32 val)
+{
+	virtio_dev__set_status(dev, val);
+	if (val)
+		return false;
+	*sel = (struct virtio_select){ 0 };
+	return true;
+}
+
 void virtio_dev__set_status(struct virtio_dev *dev, u32 val)
 {
 	u32 old = atomic_load(&dev->status), new;

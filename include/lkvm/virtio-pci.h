@@ -33,11 +33,5 @@ struct kvm;
 
 /* Puts an initialised device on the PCI bus (virtio__attach's pci case). Logs errors. */
 int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev);
-/*
- * Where the transport wants queue q's doorbell ioeventfd (BAR 0 + 0x3000 + 4 * q while the queue
- * is enabled and BAR 0 decodes in the window), whether KVM took it or not; 0: nowhere, or not a
- * virtio-pci device. Under vdev->lock, or when nothing else runs (tests).
- */
-u64 virtio_pci__doorbell_ioevent(const struct virtio_dev *vdev, unsigned int q);
 
 #endif

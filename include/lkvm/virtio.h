@@ -155,6 +155,27 @@ void virtio_dev__destroy(struct virtio_dev *dev);
 u64 virtio_dev__host_features(const struct virtio_dev *dev);
 /* The driver wrote the status register (0 resets). Under dev->lock. */
 void virtio_dev__set_status(struct virtio_dev *dev, u32 status);
+
+/*
+ * What both transports keep for the driver: the feature-select windows (32 bits of the 64 at a
+ * time) and the selected queue. Under dev->lock; back to 0 on a device reset.
+ */
+struct virtio_select {
+	u32 dev_features, drv_features, queue;
+};
+/* The device's features, the 32 bits sel->dev_features selects (0 beyond the 64). */
+u32 virtio_select__device_features(const struct virtio_select *sel, const struct virtio_dev *dev);
+u32 virtio_select__driver_features(const struct virtio_select *sel, const struct virtio_dev *dev);
+/* The driver writes its features' selected half; ignored once FEATURES_OK is set. */
+void virtio_select__set_driver_features(const struct virtio_select *sel, struct virtio_dev *dev,
+					u32 val);
+/* The selected queue, or NULL if there is none of that number. */
+struct virtq *virtio_select__vq(const struct virtio_select *sel, struct virtio_dev *dev);
+/*
+ * The driver wrote the status register: the device takes it, and a 0 (a reset) also resets the
+ * windows. Returns true for a reset, after which the transport clears its interrupt status.
+ */
+bool virtio_select__write_status(struct virtio_select *sel, struct virtio_dev *dev, u32 val);
 /* Back to the state after power-on. Under dev->lock. */
 void virtio_dev__reset(struct virtio_dev *dev);
 /* The driver broke the rules: NEEDS_RESET, a config interrupt, one log line per device. */

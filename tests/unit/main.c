@@ -52,6 +52,14 @@ void capture_begin(int fdno)
 	ck_assert_int_eq(dup2(fileno(cap), fdno), fdno);
 }
 
+const char *capture_peek(void)
+{
+	size_t n = (size_t)pread(fileno(cap), captured, sizeof(captured) - 1, 0);
+
+	captured[n < sizeof(captured) ? n : 0] = '\0';
+	return captured;
+}
+
 const char *capture_end(int fdno)
 {
 	size_t n;

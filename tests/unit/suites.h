@@ -38,6 +38,8 @@ ssize_t read_wait(int fd, void *buf, size_t len);
 /* Sends fdno (stdout or stderr) to a file until capture_end, which returns what was written. */
 void capture_begin(int fdno);
 const char *capture_end(int fdno);
+/* What was written so far, while the capture goes on. */
+const char *capture_peek(void);
 /* Writes data to a new temporary file; returns its malloc'ed path. */
 char *temp_file(const void *data, size_t len);
 

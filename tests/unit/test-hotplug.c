@@ -1,4 +1,4 @@
-/* --plugged-cpus parsing, the vCPU plan, and hot-add's control side against a guest's PSCI calls. */
+/* --plugged-cpus parsing, the vCPU plan, and hot-add's control side against guest PSCI calls. */
 #include <check.h>
 #include <errno.h>
 #include <stdatomic.h>
