@@ -72,14 +72,6 @@ static void rng__notify(struct virtio_dev *vdev, struct virtq *vq)
 	worker__kick(&to_rng(vdev)->worker, WORKER_KICK);
 }
 
-/* No config space: no field is defined for this device. */
-static void rng__config_read(struct virtio_dev *vdev, u32 offset, u8 *data, unsigned int len)
-{
-	(void)vdev;
-	(void)offset;
-	memset(data, 0, len);
-}
-
 /*
  * No reset op: the worker keeps no state of its own between requests, and serves each under the
  * queue's lock, which the core's reset of the queue takes too.
@@ -88,8 +80,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
 	.features = 0,
-	.config_size = 0,
-	.config_read = rng__config_read,
+	.config_size = 0,	/* no config field is defined for this device */
 	.notify = rng__notify,
 };
 
