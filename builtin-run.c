@@ -440,7 +440,7 @@ static int run_vm(struct vm_context *ctx, int sig_fd)
 }
 
 /* The control socket and the vCPU plan live as long as lkvm, across guest resets. */
-static int run_with_context(const struct lkvm_config *cfg, const struct guest_images *img,
+static int run_with_context(const struct lkvm_config *cfg, struct guest_images *img,
 			    int sig_fd)
 {
 	struct vm_context ctx = { .cfg = cfg, .images = img };
@@ -474,7 +474,7 @@ static int run_with_context(const struct lkvm_config *cfg, const struct guest_im
 static int run_config(struct lkvm_config *cfg)
 {
 	char default_name[32];
-	struct guest_images img;
+	struct guest_images img = { 0 };	/* the first boot loads them */
 	sigset_t sigs;
 	int sig_fd, code;
 
@@ -482,8 +482,6 @@ static int run_config(struct lkvm_config *cfg)
 		snprintf(default_name, sizeof(default_name), "guest-%d", (int)getpid());
 		cfg->name = default_name;
 	}
-	if (guest_images__load(&img, cfg->kernel_path, cfg->initrd_path, cfg->ram_size))
-		return LKVM_EXIT_ERROR;
 
 	/* Termination signals arrive through a signalfd in the main loop, in no other thread. */
 	sigemptyset(&sigs);
@@ -494,7 +492,6 @@ static int run_config(struct lkvm_config *cfg)
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) || kvm_cpu__init_signals() ||
 	    (sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
 		pr_err("signals: cannot set up: %s", strerror(errno));
-		guest_images__free(&img);
 		return LKVM_EXIT_ERROR;
 	}
 	code = run_with_context(cfg, &img, sig_fd);

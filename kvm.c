@@ -222,6 +222,14 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 		err = kvm__create_vm(kvm);
 	if (!err)
 		err = init__run(kvm, &kvm->init);
+	/*
+	 * The guest's files only now, once, as kvmtool does: what the host cannot provide (a GIC
+	 * model, the SMCCC filter...) is reported before a kernel that cannot be opened, which is
+	 * how the kvm-unit-tests runner tells a test it must skip from one it can run.
+	 */
+	if (!err && !kvm->images->kernel.data)
+		err = guest_images__load(kvm->images, kvm->cfg->kernel_path, kvm->cfg->initrd_path,
+					 kvm->ram_size);
 	if (!err)
 		err = boot__setup(kvm);
 	if (err)

@@ -156,17 +156,24 @@ const char *size_str(u64 bytes, char *buf, size_t len)
 
 int read_file(const char *path, u64 max, u8 **bufp, size_t *lenp)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		pr_err("%s: %s", path, strerror(-err));
+		return err;
+	}
+	return read_fd(fd, path, max, bufp, lenp);
+}
+
+int read_fd(int fd, const char *path, u64 max, u8 **bufp, size_t *lenp)
+{
 	struct stat st;
 	u8 *buf;
 	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int err;
 
-	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: %s", path, strerror(errno));
-		return err;
-	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		pr_err("%s: not a regular file", path);

@@ -3,9 +3,11 @@
 #include "lkvm/memory-map.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* arm64 Image header (Documentation/arch/arm64/booting.rst). */
@@ -180,10 +182,17 @@ int guest_images__load(struct guest_images *img, const char *kernel_path, const 
 	char sz[32];
 	u8 *buf;
 	size_t len;
-	int err;
+	int fd, err;
 
 	memset(img, 0, sizeof(*img));
-	err = read_file(kernel_path, ram_size, &buf, &len);
+	fd = open(kernel_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* kvmtool's words: the kvm-unit-tests runner looks for them. */
+		pr_err("Fatal: Unable to open kernel %s: %s", kernel_path, strerror(-err));
+		return err;
+	}
+	err = read_fd(fd, kernel_path, ram_size, &buf, &len);
 	if (err == -EFBIG)
 		pr_err("%s: kernel is larger than guest RAM (%s)", kernel_path,
 		       size_str(ram_size, sz, sizeof(sz)));
