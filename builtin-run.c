@@ -30,6 +30,8 @@ enum {
 	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
 	OPT_PLUGGED_CPUS, OPT_TRNG, OPT_TRNG_SEED, OPT_SMCCC, OPT_LIST_FW, OPT_TIMEOUT,
 	OPT_CONSOLE_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON, OPT_VIRTIO_TRANSPORT,
+	OPT_HUGETLBFS, OPT_KASLR_SEED, OPT_VCPU_AFFINITY, OPT_FORCE_PCI, OPT_VIRTIO_LEGACY,
+	OPT_FIRMWARE_ADDR,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -78,6 +80,21 @@ static const struct run_option run_options[] = {
 	  "virtio-balloon, driven by `lkvm balloon`" },
 	{ { "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT }, "mmio|pci",
 	  "how virtio devices attach: virtio-mmio (default) or virtio-pci on a PCI host bridge" },
+	{ { "force-pci", no_argument, NULL, OPT_FORCE_PCI }, NULL,
+	  "same as --virtio-transport=pci (kvmtool's older spelling)" },
+	{ { "virtio-legacy", no_argument, NULL, OPT_VIRTIO_LEGACY }, NULL,
+	  "not supported: lkvm's virtio devices are virtio 1.0 (Documentation/kvmtool.md)" },
+	{ { "firmware", required_argument, NULL, 'f' }, "FILE",
+	  "boot this firmware image instead of a kernel: loaded at --firmware-address, the DTB "
+	  "after it" },
+	{ { "firmware-address", required_argument, NULL, OPT_FIRMWARE_ADDR }, "ADDR",
+	  "guest-physical address in RAM for --firmware (default: the start of RAM)" },
+	{ { "hugetlbfs", required_argument, NULL, OPT_HUGETLBFS }, "DIR",
+	  "back guest RAM with huge pages from the hugetlbfs mounted at DIR" },
+	{ { "vcpu-affinity", required_argument, NULL, OPT_VCPU_AFFINITY }, "CPULIST",
+	  "host CPUs the vCPU threads may run on, as in 0,2-3" },
+	{ { "kaslr-seed", required_argument, NULL, OPT_KASLR_SEED }, "N",
+	  "the device tree's kaslr-seed, so the guest kernel's layout repeats (default: random)" },
 	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial|virtio",
 	  "guest console on stdin/stdout: the 16550 UART (ttyS0, default) or virtio-console (hvc0)" },
 	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv2|auto",
@@ -184,6 +201,26 @@ static int parse_seed(struct lkvm_config *cfg, const char *val)
 	return 0;
 }
 
+/* --vcpu-affinity: a host CPU list, as in 0,2-3. */
+static int parse_cpuset(const char *val, cpu_set_t *set, const char **why)
+{
+	bool cpus[CPU_SETSIZE];
+	unsigned int count;
+	int err = parse_cpu_list(val, CPU_SETSIZE, cpus, &count);
+
+	if (err) {
+		*why = err == -EINVAL ? "expected host CPU numbers or ranges, as in 0,2-3" :
+		       "a CPU number beyond what the C library can name";
+		return err;
+	}
+	CPU_ZERO(set);
+	for (unsigned int i = 0; i < CPU_SETSIZE; i++) {
+		if (cpus[i])
+			CPU_SET(i, set);
+	}
+	return 0;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -224,6 +261,24 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_BALLOON: cfg->balloon = true; return 0;
 	case OPT_VIRTIO_TRANSPORT:
 		return CHOOSE("--virtio-transport", val, transports, &cfg->virtio_transport);
+	case OPT_FORCE_PCI: cfg->virtio_transport = VIRTIO_TRANSPORT_PCI; return 0;
+	case OPT_VIRTIO_LEGACY:
+		pr_err("--virtio-legacy: not supported: lkvm's devices are virtio 1.0, which every "
+		       "arm64 Linux drives (see Documentation/kvmtool.md)");
+		return -LKVM_EXIT_USAGE;
+	case 'f': cfg->firmware_path = val; return 0;
+	case OPT_FIRMWARE_ADDR:
+		return parse_u64(val, &cfg->firmware_addr) ? usage_error("--firmware-address", val,
+			"not an address (decimal, or hex with 0x)") : 0;
+	case OPT_HUGETLBFS: cfg->hugetlbfs = val; return 0;
+	case OPT_VCPU_AFFINITY:
+		cfg->pin_vcpus = true;
+		return parse_cpuset(val, &cfg->vcpu_affinity, &why) ?
+		       usage_error("--vcpu-affinity", val, why) : 0;
+	case OPT_KASLR_SEED:
+		cfg->kaslr_seed_given = true;
+		return parse_u64(val, &cfg->kaslr_seed) ? usage_error("--kaslr-seed", val,
+			"not a 64-bit number (decimal, or hex with 0x)") : 0;
 	case 'i': cfg->initrd_path = val; return 0;
 	case 'p': cfg->params = val; return 0;
 	case 'c':
@@ -336,7 +391,7 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 	opterr = 0;
 	optind = 1;
 	err = 0;
-	while (!err && (c = getopt_long(argc, argv, ":k:i:p:c:m:d:n:h", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, ":k:i:p:c:m:d:n:f:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			err = PARSED_HELP;
 		} else if (c == '?' || c == ':') {
@@ -366,8 +421,16 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		pr_err("%s: unexpected argument (see 'lkvm run --help')", argv[optind]);
 		return -LKVM_EXIT_USAGE;
 	}
-	if (!cfg->kernel_path) {
-		pr_err("run: no kernel given: use -k FILE (see 'lkvm run --help')");
+	if (!cfg->kernel_path && !cfg->firmware_path) {
+		pr_err("run: no kernel given: use -k FILE or --firmware FILE (see 'lkvm run --help')");
+		return -LKVM_EXIT_USAGE;
+	}
+	if (cfg->initrd_path && !cfg->kernel_path) {
+		pr_err("-i %s: an initrd needs a kernel (-k)", cfg->initrd_path);
+		return -LKVM_EXIT_USAGE;
+	}
+	if (cfg->firmware_addr && !cfg->firmware_path) {
+		pr_err("--firmware-address: needs --firmware FILE");
 		return -LKVM_EXIT_USAGE;
 	}
 	return parse_cpu_plan(&a);

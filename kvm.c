@@ -1,6 +1,7 @@
 /* VM lifecycle: KVM handles, guest RAM, vCPUs, the parts that register themselves, the run loop. */
 #include "lkvm/kvm.h"
 #include "lkvm/boot.h"
+#include "lkvm/hugetlbfs.h"
 #include "lkvm/init.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/memory-map.h"
@@ -116,10 +117,8 @@ static int kvm__check_ram(struct kvm *kvm)
 	return 0;
 }
 
-static int kvm__setup_ram(struct kvm *kvm)
+static int kvm__map_anon_ram(struct kvm *kvm)
 {
-	struct kvm_userspace_memory_region region;
-
 	/* Over-map by 2M so RAM can start 2M-aligned and use transparent huge pages. */
 	kvm->ram_map_size = kvm->ram_size + SZ_2M;
 	kvm->ram_map = mmap(NULL, kvm->ram_map_size, PROT_READ | PROT_WRITE,
@@ -132,6 +131,28 @@ static int kvm__setup_ram(struct kvm *kvm)
 	}
 	kvm->ram = (u8 *)(uintptr_t)ALIGN_UP((uintptr_t)kvm->ram_map, SZ_2M);
 	madvise(kvm->ram, kvm->ram_size, MADV_HUGEPAGE);
+	return 0;
+}
+
+/* Huge pages are naturally aligned: RAM is the whole mapping. */
+static int kvm__map_hugetlbfs_ram(struct kvm *kvm)
+{
+	kvm->ram_map = hugetlbfs__map(kvm->cfg->hugetlbfs, kvm->ram_size);
+	if (!kvm->ram_map)
+		return -ENOMEM;
+	kvm->ram_map_size = kvm->ram_size;
+	kvm->ram = kvm->ram_map;
+	return 0;
+}
+
+static int kvm__setup_ram(struct kvm *kvm)
+{
+	struct kvm_userspace_memory_region region;
+	int err;
+
+	err = kvm->cfg->hugetlbfs ? kvm__map_hugetlbfs_ram(kvm) : kvm__map_anon_ram(kvm);
+	if (err)
+		return err;
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,
 		.guest_phys_addr = LKVM_RAM_BASE,
@@ -139,8 +160,7 @@ static int kvm__setup_ram(struct kvm *kvm)
 		.userspace_addr = (u64)(uintptr_t)kvm->ram,
 	};
 	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
-		int err = -errno;
-
+		err = -errno;
 		pr_err("guest RAM: KVM refused it: %s", strerror(-err));
 		return err;
 	}
@@ -227,9 +247,9 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 	 * model, the SMCCC filter...) is reported before a kernel that cannot be opened, which is
 	 * how the kvm-unit-tests runner tells a test it must skip from one it can run.
 	 */
-	if (!err && !kvm->images->kernel.data)
+	if (!err && !kvm->images->loaded)
 		err = guest_images__load(kvm->images, kvm->cfg->kernel_path, kvm->cfg->initrd_path,
-					 kvm->ram_size);
+					 kvm->cfg->firmware_path, kvm->ram_size);
 	if (!err)
 		err = boot__setup(kvm);
 	if (err)

@@ -36,46 +36,15 @@ void cpu_plan__exit(struct cpu_plan *p)
 	p->delay_ms = NULL;
 }
 
-/* One "N" or "N-M" item of a list; returns the end of it or NULL. */
-static const char *parse_range(const char *s, unsigned long *lo, unsigned long *hi)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return NULL;
-	*lo = *hi = strtoul(s, &end, 10);
-	if (*end == '-') {
-		s = end + 1;
-		if (*s < '0' || *s > '9')
-			return NULL;
-		*hi = strtoul(s, &end, 10);
-	}
-	return end;
-}
-
 int cpu_plan__parse_list(const char *s, unsigned int nr_cpus, bool *plugged, unsigned int *count,
 			 const char **why)
 {
-	memset(plugged, 0, nr_cpus * sizeof(*plugged));
-	*count = 0;
-	for (;;) {
-		unsigned long lo, hi;
+	int err = parse_cpu_list(s, nr_cpus, plugged, count);
 
-		s = parse_range(s, &lo, &hi);
-		if (!s || (*s && *s != ',')) {
-			*why = "expected vCPU numbers or ranges, as in 0,3,5-7";
-			return -EINVAL;
-		}
-		if (lo > hi || hi >= nr_cpus) {
-			*why = "a vCPU number beyond --max-cpus (they count from 0)";
-			return -EINVAL;
-		}
-		for (unsigned long i = lo; i <= hi; i++) {
-			*count += !plugged[i];
-			plugged[i] = true;
-		}
-		if (!*s++)
-			break;
+	if (err) {
+		*why = err == -EINVAL ? "expected vCPU numbers or ranges, as in 0,3,5-7" :
+		       "a vCPU number beyond --max-cpus (they count from 0)";
+		return -EINVAL;
 	}
 	if (!plugged[0]) {
 		*why = "vCPU 0 boots the guest and must be plugged";

@@ -121,6 +121,62 @@ int parse_size(const char *s, u64 *out)
 	return 0;
 }
 
+int parse_u64(const char *s, u64 *out)
+{
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+	char *end;
+	unsigned long long v;
+
+	/* strtoull would take a sign, spaces, or a leading 0 as octal. */
+	if (!*digits || strspn(digits, hex ? "0123456789abcdefABCDEF" : "0123456789") != strlen(digits))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* One "N" or "N-M" item of a list; returns the end of it or NULL. */
+static const char *parse_range(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	*lo = *hi = strtoul(s, &end, 10);
+	if (*end == '-') {
+		s = end + 1;
+		if (*s < '0' || *s > '9')
+			return NULL;
+		*hi = strtoul(s, &end, 10);
+	}
+	return end;
+}
+
+int parse_cpu_list(const char *s, unsigned int nr, bool *set, unsigned int *count)
+{
+	memset(set, 0, nr * sizeof(*set));
+	*count = 0;
+	for (;;) {
+		unsigned long lo, hi;
+
+		s = parse_range(s, &lo, &hi);
+		if (!s || (*s && *s != ',') || lo > hi)
+			return -EINVAL;
+		if (hi >= nr)
+			return -ERANGE;
+		for (unsigned long i = lo; i <= hi; i++) {
+			*count += !set[i];
+			set[i] = true;
+		}
+		if (!*s++)
+			return 0;
+	}
+}
+
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
 {
 	char *end;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,10 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 	}
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		mpidrs[i] = kvm->cpus[i]->mpidr;
-	err = random__fill(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));
+	/* A --kaslr-seed repeats the guest kernel's layout; otherwise a new one per boot. */
+	kvm->kaslr_seed = kvm->cfg->kaslr_seed;
+	err = kvm->cfg->kaslr_seed_given ? 0 :
+	      random__fill(&kvm->kaslr_seed, sizeof(kvm->kaslr_seed));
 	if (!err)
 		err = random__fill(kvm->rng_seed, sizeof(kvm->rng_seed));
 	if (err) {
@@ -104,16 +108,25 @@ out:
 int boot__setup(struct kvm *kvm)
 {
 	const struct guest_images *img = kvm->images;
-	struct boot_layout l;
-	int err = boot__layout(img, LKVM_RAM_BASE, kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
+	struct boot_layout l = { 0 };
+	int err = 0;
 
+	if (img->kernel.data)
+		err = boot__layout(img, LKVM_RAM_BASE, kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
+	if (!err && img->firmware)
+		err = boot__firmware_layout(img, kvm->cfg->firmware_addr, LKVM_RAM_BASE,
+					    kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
 	if (err)
 		return err;
-	memcpy(kvm->ram + (l.kernel_addr - LKVM_RAM_BASE), img->kernel.data, img->kernel.size);
+	if (img->kernel.data)
+		memcpy(kvm->ram + (l.kernel_addr - LKVM_RAM_BASE), img->kernel.data, img->kernel.size);
 	if (img->initrd)
 		memcpy(kvm->ram + (l.initrd_addr - LKVM_RAM_BASE), img->initrd, img->initrd_size);
+	if (img->firmware)
+		memcpy(kvm->ram + (l.entry - LKVM_RAM_BASE), img->firmware, img->firmware_size);
 	err = boot__fdt(kvm, &l);
+	pr_debug("vCPU 0: entry 0x%" PRIx64 ", DTB at 0x%" PRIx64, l.entry, l.fdt_addr);
 	if (!err)
-		err = kvm_cpu__set_boot_regs(kvm->cpus[0], l.kernel_addr, l.fdt_addr);
+		err = kvm_cpu__set_boot_regs(kvm->cpus[0], l.entry, l.fdt_addr);
 	return err;
 }

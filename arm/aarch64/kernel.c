@@ -176,15 +176,14 @@ invalid:
 	return -EINVAL;
 }
 
-int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
-		       u64 ram_size)
+static int guest_images__load_kernel(struct guest_images *img, const char *kernel_path,
+				     u64 ram_size)
 {
 	char sz[32];
 	u8 *buf;
 	size_t len;
 	int fd, err;
 
-	memset(img, 0, sizeof(*img));
 	fd = open(kernel_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -198,26 +197,48 @@ int guest_images__load(struct guest_images *img, const char *kernel_path, const 
 		       size_str(ram_size, sz, sizeof(sz)));
 	if (err)
 		return err;
-	err = kernel__parse(kernel_path, buf, len, ram_size, &img->kernel);
-	if (err)
-		return err;
-	if (!initrd_path)
-		return 0;
-	err = read_file(initrd_path, ram_size, &img->initrd, &img->initrd_size);
+	return kernel__parse(kernel_path, buf, len, ram_size, &img->kernel);
+}
+
+/* An initrd or a firmware image: any bytes that fit in RAM. */
+static int guest_images__load_blob(const char *what, const char *path, u64 ram_size, u8 **buf,
+				   size_t *len)
+{
+	char sz[32];
+	int err = read_file(path, ram_size, buf, len);
+
 	if (err == -EFBIG)
-		pr_err("%s: initrd is larger than guest RAM (%s)", initrd_path,
+		pr_err("%s: %s is larger than guest RAM (%s)", path, what,
 		       size_str(ram_size, sz, sizeof(sz)));
-	if (err) {
+	return err;
+}
+
+int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
+		       const char *firmware_path, u64 ram_size)
+{
+	int err = 0;
+
+	memset(img, 0, sizeof(*img));
+	if (kernel_path)
+		err = guest_images__load_kernel(img, kernel_path, ram_size);
+	if (!err && initrd_path)
+		err = guest_images__load_blob("initrd", initrd_path, ram_size, &img->initrd,
+					      &img->initrd_size);
+	if (!err && firmware_path)
+		err = guest_images__load_blob("firmware", firmware_path, ram_size, &img->firmware,
+					      &img->firmware_size);
+	if (err)
 		guest_images__free(img);
-		return err;
-	}
-	return 0;
+	else
+		img->loaded = true;
+	return err;
 }
 
 void guest_images__free(struct guest_images *img)
 {
 	free(img->kernel.data);
 	free(img->initrd);
+	free(img->firmware);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -230,6 +251,7 @@ int boot__layout(const struct guest_images *img, u64 ram_base, u64 ram_size, u64
 
 	/* Kernel as low as possible: the 2M-aligned RAM base plus text_offset. */
 	l->kernel_addr = ALIGN_UP(ram_base, SZ_2M) + k->text_offset;
+	l->entry = l->kernel_addr;
 	l->kernel_end = l->kernel_addr + k->image_size;
 	/* DTB: 8-byte aligned and inside one 2M block, at the top of RAM, away from the kernel. */
 	l->fdt_addr = ALIGN_DOWN(ram_end - fdt_size, SZ_2M);
@@ -254,5 +276,39 @@ int boot__layout(const struct guest_images *img, u64 ram_base, u64 ram_size, u64
 	}
 	l->initrd_addr = ALIGN_DOWN(l->fdt_addr - img->initrd_size, SZ_4K);
 	l->initrd_end = l->initrd_addr + img->initrd_size;
+	return 0;
+}
+
+static bool overlaps(u64 a, u64 a_end, u64 b, u64 b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+int boot__firmware_layout(const struct guest_images *img, u64 fw_addr, u64 ram_base, u64 ram_size,
+			  u64 fdt_size, struct boot_layout *l)
+{
+	u64 ram_end = ram_base + ram_size, addr = fw_addr ? fw_addr : ram_base, fdt;
+
+	if (addr < ram_base || addr >= ram_end || !IS_ALIGNED(addr, 4)) {
+		pr_err("--firmware-address 0x%" PRIx64 ": not a 4-byte aligned address in RAM "
+		       "(0x%" PRIx64 "-0x%" PRIx64 ")", addr, ram_base, ram_end - 1);
+		return -EINVAL;
+	}
+	/* The DTB follows the firmware, in a 2M block of its own, as kvmtool puts it. */
+	fdt = ALIGN_UP(addr + img->firmware_size, SZ_2M);
+	if (img->firmware_size > ram_end - addr || fdt_size > LKVM_FDT_MAX_SIZE ||
+	    fdt > ram_end || fdt_size > ram_end - fdt) {
+		pr_err("--firmware: a %zu-byte image at 0x%" PRIx64 " leaves no room for the DTB "
+		       "after it in RAM (up to 0x%" PRIx64 ")", img->firmware_size, addr, ram_end - 1);
+		return -E2BIG;
+	}
+	if (img->kernel.data && (overlaps(addr, fdt + fdt_size, l->kernel_addr, l->kernel_end) ||
+				 overlaps(addr, fdt + fdt_size, l->initrd_addr, l->initrd_end))) {
+		pr_err("--firmware at 0x%" PRIx64 ": it or the DTB after it would overlap the "
+		       "kernel or the initrd", addr);
+		return -EINVAL;
+	}
+	l->entry = addr;
+	l->fdt_addr = fdt;
 	return 0;
 }

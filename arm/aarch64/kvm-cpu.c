@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -232,12 +233,30 @@ static void *kvm_cpu__thread(void *arg)
 
 int kvm_cpu__start(struct kvm_cpu *cpu)
 {
-	int err = pthread_create(&cpu->thread, NULL, kvm_cpu__thread, cpu);
+	const struct lkvm_config *cfg = cpu->kvm->cfg;
+	pthread_attr_t attr;
+	char name[16];
+	int err = pthread_attr_init(&attr);
 
+	/* --vcpu-affinity: the thread starts where it may run, before its first KVM_RUN. */
+	if (!err && cfg->pin_vcpus)
+		err = pthread_attr_setaffinity_np(&attr, sizeof(cfg->vcpu_affinity),
+						  &cfg->vcpu_affinity);
+	if (!err)
+		err = pthread_create(&cpu->thread, &attr, kvm_cpu__thread, cpu);
+	pthread_attr_destroy(&attr);
+	if (err == EINVAL && cfg->pin_vcpus) {
+		pr_err("--vcpu-affinity: vCPU %u cannot run there: none of those host CPUs is "
+		       "online", cpu->id);
+		return -err;
+	}
 	if (err) {
 		pr_err("vCPU %u: cannot start its thread: %s", cpu->id, strerror(err));
 		return -err;
 	}
+	/* For top -H, and for scripts that check where vCPUs run. */
+	snprintf(name, sizeof(name), "vcpu%u", cpu->id);
+	pthread_setname_np(cpu->thread, name);
 	cpu->thread_started = true;
 	return 0;
 }

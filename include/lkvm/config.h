@@ -5,6 +5,8 @@
 #include "lkvm/memory-map.h"
 #include "lkvm/util.h"
 
+#include <sched.h>
+
 enum console_type { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 enum irqchip_type { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
 enum reset_action { RESET_RESTART, RESET_EXIT };
@@ -91,6 +93,13 @@ struct lkvm_config {
 	unsigned int nr_nets;
 	bool rng;		/* --rng: virtio-rng */
 	bool balloon;		/* --balloon: virtio-balloon */
+	const char *hugetlbfs;	/* --hugetlbfs DIR: RAM from there, or NULL */
+	bool kaslr_seed_given;
+	u64 kaslr_seed;		/* --kaslr-seed; else a random one per boot */
+	bool pin_vcpus;
+	cpu_set_t vcpu_affinity;	/* --vcpu-affinity: where vCPU threads may run */
+	const char *firmware_path;	/* --firmware: entered instead of the kernel */
+	u64 firmware_addr;	/* --firmware-address, or 0: the start of RAM */
 };
 
 #endif

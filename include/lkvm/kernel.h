@@ -20,12 +20,16 @@ struct kernel_image {
 };
 
 struct guest_images {
-	struct kernel_image kernel;
+	bool loaded;
+	struct kernel_image kernel;	/* data NULL: --firmware without a kernel */
 	u8 *initrd;			/* malloc'ed, or NULL */
 	size_t initrd_size;
+	u8 *firmware;			/* --firmware: malloc'ed, or NULL */
+	size_t firmware_size;
 };
 
 struct boot_layout {
+	u64 entry;			/* where the boot vCPU starts: the kernel or the firmware */
 	u64 kernel_addr;		/* guest-physical load and entry address */
 	u64 kernel_end;			/* load address + memory the kernel claims */
 	u64 initrd_addr;
@@ -39,9 +43,12 @@ struct boot_layout {
  */
 int kernel__parse(const char *path, u8 *buf, size_t len, u64 max_size, struct kernel_image *out);
 
-/* Loads and identifies the files named by -k and -i. Logs and returns < 0 on error. */
+/*
+ * Loads and identifies the files named by -k, -i and --firmware (each may be NULL). Logs and
+ * returns < 0 on error.
+ */
 int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
-		       u64 ram_size);
+		       const char *firmware_path, u64 ram_size);
 void guest_images__free(struct guest_images *img);
 
 /*
@@ -50,5 +57,12 @@ void guest_images__free(struct guest_images *img);
  */
 int boot__layout(const struct guest_images *img, u64 ram_base, u64 ram_size, u64 fdt_size,
 		 struct boot_layout *out);
+/*
+ * Places the --firmware image at fw_addr (0: the RAM base) and the DTB after it, as kvmtool
+ * does, and makes it the entry point. With a kernel too, l is boot__layout's result and neither
+ * may overlap the kernel or initrd. Logs and returns < 0 otherwise.
+ */
+int boot__firmware_layout(const struct guest_images *img, u64 fw_addr, u64 ram_base, u64 ram_size,
+			  u64 fdt_size, struct boot_layout *l);
 
 #endif

@@ -60,6 +60,13 @@ void pr_warn_once(_Atomic unsigned int *count, const char *fmt, ...) PRINTF_FMT(
 int parse_size(const char *s, u64 *out);
 /* Parses a decimal unsigned int in [min, max]. 0 on success. */
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out);
+/* A 64-bit number, decimal or 0x hex; -EINVAL, or -ERANGE if it does not fit. */
+int parse_u64(const char *s, u64 *out);
+/*
+ * A list of CPU numbers and ranges, as in 0,3,5-7, into set[0..nr) (count: how many are set).
+ * -EINVAL if it is not such a list, -ERANGE if a number is nr or more.
+ */
+int parse_cpu_list(const char *s, unsigned int nr, bool *set, unsigned int *count);
 /* Formats a byte count as "512M", "2G" or bytes, for messages. */
 const char *size_str(u64 bytes, char *buf, size_t len);
 

@@ -292,7 +292,7 @@ START_TEST(guest_images_load_files)
 
 	memset(initrd, 0x5a, sizeof(initrd));
 	ipath = temp_file(initrd, sizeof(initrd));
-	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, 64 << 20), 0);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, NULL, 64 << 20), 0);
 	ck_assert_int_eq(gi.kernel.format, KERNEL_IMAGE);
 	ck_assert_uint_eq(gi.kernel.size, len);
 	ck_assert_mem_eq(gi.kernel.data, img, len);
@@ -303,23 +303,23 @@ START_TEST(guest_images_load_files)
 	ck_assert_ptr_null(gi.initrd);
 
 	/* No -i: no initrd. */
-	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, 64 << 20), 0);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, 64 << 20), 0);
 	ck_assert_ptr_null(gi.initrd);
 	ck_assert_uint_eq(gi.initrd_size, 0);
 	guest_images__free(&gi);
 
 	/* Files larger than guest RAM are refused before being read in. */
-	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, len - 1), -EFBIG);
-	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, len), -EFBIG);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, len - 1), -EFBIG);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, NULL, len), -EFBIG);
 	ck_assert_ptr_null(gi.kernel.data);
 
 	/* A missing initrd fails the load and leaves nothing allocated. */
 	unlink(ipath);
-	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, 64 << 20), -ENOENT);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, ipath, NULL, 64 << 20), -ENOENT);
 	ck_assert_ptr_null(gi.kernel.data);
 	ck_assert_ptr_null(gi.initrd);
 	unlink(kpath);
-	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, 64 << 20), -ENOENT);
+	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, 64 << 20), -ENOENT);
 	free(kpath);
 	free(ipath);
 	free(img);
@@ -468,6 +468,77 @@ START_TEST(layout_initrd_too_large)
 }
 END_TEST
 
+static struct guest_images firmware(size_t size)
+{
+	static u8 dummy;
+
+	return (struct guest_images){ .firmware = &dummy, .firmware_size = size };
+}
+
+START_TEST(firmware_layout_alone)
+{
+	struct guest_images gi = firmware(20000);
+	struct boot_layout l = { 0 };
+
+	/* Default: the start of RAM, the DTB in the next 2M block. */
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0, RAM_BASE, 64 << 20, 4096, &l), 0);
+	ck_assert_uint_eq(l.entry, RAM_BASE);
+	ck_assert_uint_eq(l.fdt_addr, RAM_BASE + SZ_2M);
+	ck_assert_int_eq(boot__firmware_layout(&gi, RAM_BASE + 0x1004, RAM_BASE, 64 << 20, 4096, &l), 0);
+	ck_assert_uint_eq(l.entry, RAM_BASE + 0x1004);
+	ck_assert_uint_eq(l.fdt_addr, RAM_BASE + SZ_2M);
+	/* Exactly 2M: the DTB right after it. */
+	gi = firmware(SZ_2M);
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0, RAM_BASE, 64 << 20, 4096, &l), 0);
+	ck_assert_uint_eq(l.fdt_addr, RAM_BASE + SZ_2M);
+}
+END_TEST
+
+START_TEST(firmware_layout_bad_addresses)
+{
+	struct guest_images gi = firmware(20000);
+	u64 ram = 64 << 20, end = RAM_BASE + ram;
+	struct boot_layout l = { .entry = 1, .fdt_addr = 2 };
+
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0x10, RAM_BASE, ram, 4096, &l), -EINVAL);
+	ck_assert_int_eq(boot__firmware_layout(&gi, RAM_BASE + 2, RAM_BASE, ram, 4096, &l), -EINVAL);
+	ck_assert_int_eq(boot__firmware_layout(&gi, end, RAM_BASE, ram, 4096, &l), -EINVAL);
+	ck_assert_int_eq(boot__firmware_layout(&gi, UINT64_MAX - 3, RAM_BASE, ram, 4096, &l), -EINVAL);
+	/* In the last 2M block: no room for the DTB after it. */
+	ck_assert_int_eq(boot__firmware_layout(&gi, end - SZ_2M, RAM_BASE, ram, 4096, &l), -E2BIG);
+	ck_assert_int_eq(boot__firmware_layout(&gi, end - 4, RAM_BASE, ram, 4096, &l), -E2BIG);
+	gi = firmware(ram);
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0, RAM_BASE, ram, 4096, &l), -E2BIG);
+	gi = firmware(SIZE_MAX);
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0, RAM_BASE, ram, 4096, &l), -E2BIG);
+	ck_assert_uint_eq(l.entry, 1);
+	ck_assert_uint_eq(l.fdt_addr, 2);
+}
+END_TEST
+
+START_TEST(firmware_layout_with_a_kernel)
+{
+	struct guest_images gi = images(0, 20 << 20, 3 << 20);
+	struct boot_layout l;
+	u64 ram = 256 << 20;
+
+	gi.kernel.data = gi.initrd;	/* only its presence counts */
+	gi.firmware = gi.initrd;
+	gi.firmware_size = 4096;
+	ck_assert_int_eq(boot__layout(&gi, RAM_BASE, ram, 4096, &l), 0);
+	/* Over the kernel, or (the firmware below the initrd) its DTB over the initrd: refused. */
+	ck_assert_int_eq(boot__firmware_layout(&gi, 0, RAM_BASE, ram, 4096, &l), -EINVAL);
+	ck_assert_uint_eq(l.initrd_addr, RAM_BASE + ram - (5 << 20));
+	ck_assert_int_eq(boot__firmware_layout(&gi, l.initrd_addr - SZ_1M, RAM_BASE, ram, 4096, &l),
+			 -EINVAL);
+	/* Between them: the kernel stays, the firmware is the entry. */
+	ck_assert_int_eq(boot__firmware_layout(&gi, RAM_BASE + (64 << 20), RAM_BASE, ram, 4096, &l), 0);
+	ck_assert_uint_eq(l.entry, RAM_BASE + (64 << 20));
+	ck_assert_uint_eq(l.fdt_addr, RAM_BASE + (66 << 20));
+	ck_assert_uint_eq(l.kernel_addr, RAM_BASE);
+}
+END_TEST
+
 Suite *kernel_suite(void)
 {
 	Suite *s = suite_create("kernel");
@@ -494,6 +565,9 @@ Suite *kernel_suite(void)
 	tcase_add_test(layout, layout_no_overlaps_for_many_sizes);
 	tcase_add_test(layout, layout_kernel_too_large);
 	tcase_add_test(layout, layout_initrd_too_large);
+	tcase_add_test(layout, firmware_layout_alone);
+	tcase_add_test(layout, firmware_layout_bad_addresses);
+	tcase_add_test(layout, firmware_layout_with_a_kernel);
 	suite_add_tcase(s, parse);
 	suite_add_tcase(s, layout);
 	return s;

@@ -101,6 +101,54 @@ START_TEST(parse_uint_range_and_syntax)
 }
 END_TEST
 
+START_TEST(parse_u64_decimal_and_hex)
+{
+	u64 v = 0;
+
+	ck_assert_int_eq(parse_u64("4660", &v), 0);
+	ck_assert_uint_eq(v, 4660);
+	ck_assert_int_eq(parse_u64("0x1234", &v), 0);
+	ck_assert_uint_eq(v, 0x1234);
+	ck_assert_int_eq(parse_u64("0XfFfFfFfFfFfFfFfF", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	/* A leading zero is decimal, not octal. */
+	ck_assert_int_eq(parse_u64("010", &v), 0);
+	ck_assert_uint_eq(v, 10);
+
+	v = 77;
+	ck_assert_int_eq(parse_u64("18446744073709551616", &v), -ERANGE);
+	ck_assert_int_eq(parse_u64("0x10000000000000000", &v), -ERANGE);
+	ck_assert_int_eq(parse_u64("", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("0x", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("-1", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("+1", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64(" 1", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("12g", &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("0x1g", &v), -EINVAL);
+	ck_assert_uint_eq(v, 77);
+}
+END_TEST
+
+START_TEST(parse_cpu_list_sets_and_ranges)
+{
+	bool set[8];
+	unsigned int n;
+	static const char *const bad[] = { "", ",", "0,", "a", "0;1", "-1", "0,-", "0-", "3-1",
+					   "0, 1" };
+
+	ck_assert_int_eq(parse_cpu_list("1,3-5,4", 8, set, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert(!set[0] && set[1] && !set[2] && set[3] && set[4] && set[5] && !set[6] && !set[7]);
+	ck_assert_int_eq(parse_cpu_list("7", 8, set, &n), 0);
+	ck_assert(set[7] && !set[1]);
+	ck_assert_int_eq(parse_cpu_list("8", 8, set, &n), -ERANGE);
+	ck_assert_int_eq(parse_cpu_list("0-8", 8, set, &n), -ERANGE);
+	ck_assert_int_eq(parse_cpu_list("99999999999999999999", 8, set, &n), -ERANGE);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(parse_cpu_list(bad[i], 8, set, &n) == -EINVAL, "'%s' accepted", bad[i]);
+}
+END_TEST
+
 START_TEST(size_str_formats)
 {
 	char buf[32];
@@ -334,6 +382,8 @@ Suite *util_suite(void)
 	tcase_add_test(tc, parse_size_rejects_garbage_and_negatives);
 	tcase_add_test(tc, parse_size_overflow);
 	tcase_add_test(tc, parse_uint_range_and_syntax);
+	tcase_add_test(tc, parse_u64_decimal_and_hex);
+	tcase_add_test(tc, parse_cpu_list_sets_and_ranges);
 	tcase_add_test(tc, size_str_formats);
 	tcase_add_test(tc, read_file_reads_whole_file);
 	tcase_add_test(tc, read_file_empty);
