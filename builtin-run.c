@@ -54,8 +54,8 @@ static const struct run_option run_options[] = {
 	  "kernel: arm64 Image, gzip'ed Image, or raw binary (entered at RAM + 0x80000)" },
 	{ { "initrd", required_argument, NULL, 'i' }, "FILE", "initial RAM disk" },
 	{ { "params", required_argument, NULL, 'p' }, "PARAMS",
-	  "kernel command line, after the defaults \"" "console=ttyS0 earlycon" "\""
-	  " (console=hvc0 with --console virtio)" },
+	  "kernel command line, after the defaults \"console=ttyS0 earlycon\" (console=hvc0 with "
+	  "--console virtio; no earlycon if PARAMS has quiet)" },
 	{ { "cpus", required_argument, NULL, 'c' }, "N",
 	  "number of vCPUs (default: the host's online CPUs)" },
 	{ { "max-cpus", required_argument, NULL, OPT_MAX_CPUS }, "N",
@@ -537,7 +537,7 @@ static int run_with_context(const struct lkvm_config *cfg, struct guest_images *
 static int run_config(struct lkvm_config *cfg)
 {
 	char default_name[32];
-	struct guest_images img = { 0 };	/* the first boot loads them */
+	struct guest_images img = { 0 };	/* the first boot opens them */
 	sigset_t sigs;
 	int sig_fd, code;
 
@@ -559,7 +559,7 @@ static int run_config(struct lkvm_config *cfg)
 	}
 	code = run_with_context(cfg, &img, sig_fd);
 	close(sig_fd);
-	guest_images__free(&img);
+	guest_images__close(&img);
 	log_peak_rss();
 	return code;
 }

@@ -243,15 +243,19 @@ int kvm__create(struct kvm *kvm, const struct vm_context *ctx)
 	if (!err)
 		err = init__run(kvm, &kvm->init);
 	/*
-	 * The guest's files only now, once, as kvmtool does: what the host cannot provide (a GIC
-	 * model, the SMCCC filter...) is reported before a kernel that cannot be opened, which is
-	 * how the kvm-unit-tests runner tells a test it must skip from one it can run.
+	 * The guest's files are opened only now, as kvmtool does: what the host cannot provide (a
+	 * GIC model, the SMCCC filter...) is reported before a kernel that cannot be opened, which
+	 * is how the kvm-unit-tests runner tells a test it must skip from one it can run.
 	 */
-	if (!err && !kvm->images->loaded)
-		err = guest_images__load(kvm->images, kvm->cfg->kernel_path, kvm->cfg->initrd_path,
-					 kvm->cfg->firmware_path, kvm->ram_size);
+	if (!err && !kvm->images->opened)
+		err = guest_images__open(kvm->images, kvm->cfg->kernel_path, kvm->cfg->initrd_path,
+					 kvm->cfg->firmware_path);
+	if (!err)
+		err = guest_images__read(kvm->images, kvm->ram_size);
 	if (!err)
 		err = boot__setup(kvm);
+	/* In guest RAM now: a second copy would only add to lkvm's footprint. */
+	guest_images__drop(kvm->images);
 	if (err)
 		kvm__destroy(kvm);
 	return err;

@@ -207,9 +207,14 @@ static u64 psci__cpu_on(struct psci *psci, unsigned int caller, u64 mpidr, u64 e
 		t->context_id = ctx;
 		t->start_delay_ns = v.delay_ns;
 		t->reset_pending = true;
-		pthread_cond_signal(&t->wake);
 	}
 	pthread_mutex_unlock(&psci->lock);
+	/*
+	 * Signalled after the unlock, so that the target does not wake only to wait for the lock:
+	 * it reads its state under the lock before waiting, so it cannot miss this.
+	 */
+	if (ret == PSCI_RET_SUCCESS)
+		pthread_cond_signal(&t->wake);
 	return SMCCC_RET(ret);
 }
 

@@ -213,14 +213,16 @@ const char *size_str(u64 bytes, char *buf, size_t len)
 int read_file(const char *path, u64 max, u8 **bufp, size_t *lenp)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err;
 
 	if (fd < 0) {
-		int err = -errno;
-
+		err = -errno;
 		pr_err("%s: %s", path, strerror(-err));
 		return err;
 	}
-	return read_fd(fd, path, max, bufp, lenp);
+	err = read_fd(fd, path, max, bufp, lenp);
+	close(fd);
+	return err;
 }
 
 int read_fd(int fd, const char *path, u64 max, u8 **bufp, size_t *lenp)
@@ -231,33 +233,27 @@ int read_fd(int fd, const char *path, u64 max, u8 **bufp, size_t *lenp)
 	int err;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
 		pr_err("%s: not a regular file", path);
 		return -EINVAL;
 	}
-	if ((u64)st.st_size > max) {
-		close(fd);
+	if ((u64)st.st_size > max)
 		return -EFBIG;
-	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!buf) {
-		close(fd);
 		pr_err("%s: out of memory", path);
 		return -ENOMEM;
 	}
 	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
 
 		if (n <= 0) {
 			err = n ? -errno : -EIO;
-			pr_err("%s: read failed: %s", path, n ? strerror(errno) : "file shrank");
+			pr_err("%s: read failed: %s", path, n ? strerror(-err) : "file shrank");
 			free(buf);
-			close(fd);
 			return err;
 		}
 		done += (size_t)n;
 	}
-	close(fd);
 	*bufp = buf;
 	*lenp = done;
 	return 0;

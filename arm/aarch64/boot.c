@@ -24,18 +24,35 @@ static const char *boot__root(const struct lkvm_config *cfg)
 	return cfg->nr_disks ? " " BOOT_ROOT_PARAMS_DISK : "";
 }
 
+/* Whether the kernel's part of params (before "--") has the word quiet. */
+static bool boot__quiet(const char *params)
+{
+	size_t n;
+
+	for (const char *w = params; *(w += strspn(w, " ")); w += n) {
+		n = strcspn(w, " ");
+		if (n == 2 && !strncmp(w, "--", 2))
+			break;
+		if (n == 5 && !strncmp(w, "quiet", 5))
+			return true;
+	}
+	return false;
+}
+
 static char *boot__cmdline(const struct lkvm_config *cfg)
 {
+	const char *params = cfg->params ? cfg->params : "";
 	const char *console = cfg->nodefaults ? "" :
 			      cfg->console == CONSOLE_VIRTIO ? BOOT_DEFAULT_PARAMS_VIRTIO :
 			      BOOT_DEFAULT_PARAMS;
+	const char *early = cfg->nodefaults || boot__quiet(params) ? "" : " " BOOT_EARLYCON;
 	const char *root = cfg->nodefaults ? "" : boot__root(cfg);
-	const char *params = cfg->params ? cfg->params : "";
-	size_t len = strlen(console) + strlen(root) + strlen(params) + 2;
+	size_t len = strlen(console) + strlen(early) + strlen(root) + strlen(params) + 2;
 	char *s = malloc(len);
 
 	if (s)
-		snprintf(s, len, "%s%s%s%s", console, root, *console && *params ? " " : "", params);
+		snprintf(s, len, "%s%s%s%s%s", console, early, root, *console && *params ? " " : "",
+			 params);
 	return s;
 }
 
@@ -92,7 +109,15 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		goto out;
 	}
 	d.kaslr_seed = kvm->kaslr_seed;
-	err = fdt__build(&d, fdt, LKVM_FDT_MAX_SIZE);
+	/*
+	 * libfdt zeroes the whole buffer it is given: start small, so that a DTB of a few KiB
+	 * does not make lkvm touch (and keep resident) 2M of guest RAM.
+	 */
+	for (size_t size = SZ_64K;; size *= 2) {
+		err = fdt__build(&d, fdt, size);
+		if (err != -FDT_ERR_NOSPACE || size >= LKVM_FDT_MAX_SIZE)
+			break;
+	}
 	if (err) {
 		pr_err("device tree: cannot build it: %s", fdt_strerror(err));
 		goto out;

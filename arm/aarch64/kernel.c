@@ -176,36 +176,28 @@ invalid:
 	return -EINVAL;
 }
 
-static int guest_images__load_kernel(struct guest_images *img, const char *kernel_path,
-				     u64 ram_size)
+static int guest_images__read_kernel(struct guest_images *img, u64 ram_size)
 {
+	const char *path = img->kernel_path;
 	char sz[32];
 	u8 *buf;
 	size_t len;
-	int fd, err;
+	int err = read_fd(img->kernel_fd, path, ram_size, &buf, &len);
 
-	fd = open(kernel_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		/* kvmtool's words: the kvm-unit-tests runner looks for them. */
-		pr_err("Fatal: Unable to open kernel %s: %s", kernel_path, strerror(-err));
-		return err;
-	}
-	err = read_fd(fd, kernel_path, ram_size, &buf, &len);
 	if (err == -EFBIG)
-		pr_err("%s: kernel is larger than guest RAM (%s)", kernel_path,
+		pr_err("%s: kernel is larger than guest RAM (%s)", path,
 		       size_str(ram_size, sz, sizeof(sz)));
 	if (err)
 		return err;
-	return kernel__parse(kernel_path, buf, len, ram_size, &img->kernel);
+	return kernel__parse(path, buf, len, ram_size, &img->kernel);
 }
 
 /* An initrd or a firmware image: any bytes that fit in RAM. */
-static int guest_images__load_blob(const char *what, const char *path, u64 ram_size, u8 **buf,
-				   size_t *len)
+static int guest_images__read_blob(const char *what, const char *path, int fd, u64 ram_size,
+				   u8 **buf, size_t *len)
 {
 	char sz[32];
-	int err = read_file(path, ram_size, buf, len);
+	int err = read_fd(fd, path, ram_size, buf, len);
 
 	if (err == -EFBIG)
 		pr_err("%s: %s is larger than guest RAM (%s)", path, what,
@@ -213,33 +205,97 @@ static int guest_images__load_blob(const char *what, const char *path, u64 ram_s
 	return err;
 }
 
-int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
-		       const char *firmware_path, u64 ram_size)
+/* Opens path (if any) into *fd, else -1; logs "what path: why" on failure. */
+static int guest_images__open_one(const char *what, const char *path, int *fd)
 {
-	int err = 0;
+	int err;
 
-	memset(img, 0, sizeof(*img));
-	if (kernel_path)
-		err = guest_images__load_kernel(img, kernel_path, ram_size);
-	if (!err && initrd_path)
-		err = guest_images__load_blob("initrd", initrd_path, ram_size, &img->initrd,
-					      &img->initrd_size);
-	if (!err && firmware_path)
-		err = guest_images__load_blob("firmware", firmware_path, ram_size, &img->firmware,
-					      &img->firmware_size);
-	if (err)
-		guest_images__free(img);
-	else
-		img->loaded = true;
+	*fd = -1;
+	if (!path)
+		return 0;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	err = -errno;
+	pr_err("%s%s: %s", what, path, strerror(-err));
 	return err;
 }
 
-void guest_images__free(struct guest_images *img)
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int guest_images__open(struct guest_images *img, const char *kernel_path, const char *initrd_path,
+		       const char *firmware_path)
+{
+	int err;
+
+	*img = (struct guest_images){ .kernel_path = kernel_path, .initrd_path = initrd_path,
+				      .firmware_path = firmware_path, .kernel_fd = -1,
+				      .initrd_fd = -1, .firmware_fd = -1 };
+	/* kvmtool's words for the kernel: the kvm-unit-tests runner looks for them. */
+	err = guest_images__open_one("Fatal: Unable to open kernel ", kernel_path, &img->kernel_fd);
+	if (!err)
+		err = guest_images__open_one("", initrd_path, &img->initrd_fd);
+	if (!err)
+		err = guest_images__open_one("", firmware_path, &img->firmware_fd);
+	img->opened = true;
+	if (err)
+		guest_images__close(img);
+	return err;
+}
+
+int guest_images__read(struct guest_images *img, u64 ram_size)
+{
+	int err = 0;
+
+	if (img->kernel_fd >= 0)
+		err = guest_images__read_kernel(img, ram_size);
+	if (!err && img->initrd_fd >= 0)
+		err = guest_images__read_blob("initrd", img->initrd_path, img->initrd_fd, ram_size,
+					      &img->initrd, &img->initrd_size);
+	if (!err && img->firmware_fd >= 0)
+		err = guest_images__read_blob("firmware", img->firmware_path, img->firmware_fd,
+					      ram_size, &img->firmware, &img->firmware_size);
+	if (err)
+		guest_images__drop(img);
+	return err;
+}
+
+int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
+		       const char *firmware_path, u64 ram_size)
+{
+	int err = guest_images__open(img, kernel_path, initrd_path, firmware_path);
+
+	if (!err)
+		err = guest_images__read(img, ram_size);
+	if (err)
+		guest_images__close(img);
+	return err;
+}
+
+void guest_images__drop(struct guest_images *img)
 {
 	free(img->kernel.data);
 	free(img->initrd);
 	free(img->firmware);
-	memset(img, 0, sizeof(*img));
+	img->kernel = (struct kernel_image){ 0 };
+	img->initrd = img->firmware = NULL;
+	img->initrd_size = img->firmware_size = 0;
+}
+
+void guest_images__close(struct guest_images *img)
+{
+	if (!img->opened)
+		return;
+	img->opened = false;
+	guest_images__drop(img);
+	close_fd(&img->kernel_fd);
+	close_fd(&img->initrd_fd);
+	close_fd(&img->firmware_fd);
 }
 
 int boot__layout(const struct guest_images *img, u64 ram_base, u64 ram_size, u64 fdt_size,

@@ -19,8 +19,14 @@ struct kernel_image {
 	u64 flags;			/* Image header flags */
 };
 
+/*
+ * The files -k, -i and --firmware name: opened once, read in for each boot and dropped once
+ * copied into guest RAM, so that lkvm does not hold a second copy of them while the guest runs.
+ */
 struct guest_images {
-	bool loaded;
+	bool opened;			/* false: nothing here yet, not even the fds */
+	const char *kernel_path, *initrd_path, *firmware_path;
+	int kernel_fd, initrd_fd, firmware_fd;	/* -1: not given */
 	struct kernel_image kernel;	/* data NULL: --firmware without a kernel */
 	u8 *initrd;			/* malloc'ed, or NULL */
 	size_t initrd_size;
@@ -43,13 +49,18 @@ struct boot_layout {
  */
 int kernel__parse(const char *path, u8 *buf, size_t len, u64 max_size, struct kernel_image *out);
 
-/*
- * Loads and identifies the files named by -k, -i and --firmware (each may be NULL). Logs and
- * returns < 0 on error.
- */
+/* Opens the files (each path may be NULL). Logs and returns < 0 on error. */
+int guest_images__open(struct guest_images *img, const char *kernel_path, const char *initrd_path,
+		       const char *firmware_path);
+/* Reads and identifies their contents. Logs and returns < 0 on error. */
+int guest_images__read(struct guest_images *img, u64 ram_size);
+/* Frees what guest_images__read read; the files stay open for the next boot. */
+void guest_images__drop(struct guest_images *img);
+/* Frees everything and closes the files, if they were opened. */
+void guest_images__close(struct guest_images *img);
+/* guest_images__open, then guest_images__read. */
 int guest_images__load(struct guest_images *img, const char *kernel_path, const char *initrd_path,
 		       const char *firmware_path, u64 ram_size);
-void guest_images__free(struct guest_images *img);
 
 /*
  * Places kernel, initrd and a DTB of fdt_size bytes in RAM [ram_base, ram_base + ram_size).

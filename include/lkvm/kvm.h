@@ -74,7 +74,7 @@ enum gic_version { GIC_V2 = 2, GIC_V3 = 3 };
 
 struct kvm {
 	const struct lkvm_config *cfg;
-	struct guest_images *images;	/* kernel/initrd, loaded by the first boot, copied in per boot */
+	struct guest_images *images;	/* kernel/initrd/firmware, read in and copied per boot */
 	struct term *term;
 
 	int sys_fd;			/* /dev/kvm */
@@ -125,7 +125,7 @@ struct kvm {
 /* What outlives one VM: a guest reset makes a new struct kvm from the same context. */
 struct vm_context {
 	const struct lkvm_config *cfg;
-	struct guest_images *images;	/* empty until the first boot loads them */
+	struct guest_images *images;	/* not opened until the first boot */
 	struct term *term;
 	struct cpu_plan *plan;		/* NULL unless --psci=user */
 	struct vm_control *ctl;		/* NULL if there is no control socket */
@@ -134,7 +134,7 @@ struct vm_context {
 
 /*
  * Builds a VM from the context: RAM, vCPUs, every registered part (init.h) in level order, the
- * guest images (loaded into ctx->images the first time) and the device tree. Ready to run; logs
+ * guest images (ctx->images, opened the first time) and the device tree. Ready to run; logs
  * and returns an error otherwise.
  */
 int kvm__create(struct kvm *kvm, const struct vm_context *ctx);

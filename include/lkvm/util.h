@@ -72,7 +72,7 @@ const char *size_str(u64 bytes, char *buf, size_t len);
 
 /* Reads a whole file into a malloc'ed buffer; at most max bytes (-EFBIG beyond). Logs errors. */
 int read_file(const char *path, u64 max, u8 **buf, size_t *len);
-/* The same for a file the caller opened (fd, closed here); path names it in messages. */
+/* The same for a file the caller opened, from its start; path names it in messages. */
 int read_fd(int fd, const char *path, u64 max, u8 **buf, size_t *len);
 /* CLOCK_MONOTONIC in nanoseconds. */
 u64 clock__now_ns(void);

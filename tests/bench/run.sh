@@ -27,6 +27,14 @@ startup() {
 	echo $((($(now_ms) - _t0) * 1000 / 20))
 }
 
+# tiny_rss MODE: lkvm's peak RSS in KiB running that payload (median).
+tiny_rss() {
+	for _i in $(seq "$runs"); do
+		"$LKVM" run -k "$LKVM_PAYLOADS/hello.bin" -c 1 -m 64M --psci="$1" --loglevel=info \
+			</dev/null 2>&1 >/dev/null | sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p'
+	done | median
+}
+
 # boot MODE: "seconds-to-init peak-RSS-KiB" of a Linux guest (medians).
 boot() {
 	for _i in $(seq "$runs"); do
@@ -61,6 +69,8 @@ echo "lkvm benchmarks: $runs runs each, medians; guest timer ticks at $(payload 
 row "measurement" "--psci=user" "--psci=kernel" "user/kern"
 su=$(startup user) sk=$(startup kernel)
 row "lkvm start to guest power-off, raw payload (us)" "$su" "$sk" "$(ratio "$su" "$sk")"
+tu=$(tiny_rss user) tk=$(tiny_rss kernel)
+row "lkvm peak RSS, raw payload, -m 64M (KiB)" "$tu" "$tk" "$(ratio "$tu" "$tk")"
 set -- $(boot user)
 bu=$1 ru=$2
 set -- $(boot kernel)
@@ -74,6 +84,8 @@ row "bare exit: unbacked MMIO read (ticks)" "$mm" "$mm" "-"
 row "  forwarded call / bare exit" "$(ratio "$vu" "$mm")" "-" "-"
 cu=$(cpuon_median user) ck=$(cpuon_median kernel)
 row "CPU_ON to target's first instruction (ticks)" "$cu" "$ck" "$(ratio "$cu" "$ck")"
+# What answering CPU_ON in userspace costs, against its floor: the caller's one extra exit.
+row "  CPU_ON user - kernel, in bare exits" "$(ratio "$((cu - ck))" "$mm")" "-" "-"
 # --- devices: a Linux guest's I/O through lkvm against the test host's own, on the same device ---
 
 # guest_io TRANSPORT "LKVM_ARGS" "GUEST_CMD": the value of the guest's iobench line (median).

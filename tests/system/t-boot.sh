@@ -13,3 +13,16 @@ for n in 1 2 4; do
 	run_test "boot-raw-${n}cpu" boot_linux "$LKVM_KERNEL" "$n"
 	run_test "boot-gzip-${n}cpu" boot_linux "$LKVM_KERNEL_GZ" "$n"
 done
+
+# The default command line: earlycon, unless -p has quiet (Documentation/kvmtool.md).
+boot_earlycon() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M -p "-- cat /proc/cmdline"
+	expect_rc 0
+	expect_console '^console=ttyS0 earlycon -- cat /proc/cmdline$'
+	expect_console '^earlycon: ns16550a0 at MMIO'
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M -p "quiet -- cat /proc/cmdline"
+	expect_rc 0
+	expect_console '^console=ttyS0 quiet -- cat /proc/cmdline$'
+	expect_no_console 'earlycon|Booting Linux'
+}
+run_test boot-earlycon-unless-quiet boot_earlycon

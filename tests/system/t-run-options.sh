@@ -1,10 +1,11 @@
 # kvmtool's boot and host options: --firmware/--firmware-address, --kaslr-seed,
 # --vcpu-affinity, --hugetlbfs, --force-pci and --virtio-legacy (Documentation/kvmtool.md).
 
-# --firmware instead of a kernel: entered at the start of RAM with x0 = the DTB after it. The PSCI
-# payload finds its vCPUs and command line in that DTB, or fails.
+# --firmware instead of a kernel: entered at its address with x0 = the DTB after it. The PSCI
+# payload (linked where a raw kernel goes) finds its vCPUs and command line in that DTB, or fails.
 firmware_boots() {
-	lk_run 300 run --firmware "$LKVM_PAYLOADS/psci-test.bin" -c 4 -m 256M --psci=user \
+	lk_run 300 run --firmware "$LKVM_PAYLOADS/psci-test.bin" --firmware-address 0x80080000 \
+		-c 4 -m 256M --psci=user \
 		-p "mode=user conduit=hvc"
 	expect_rc 0
 	expect_no_console '^not ok'
@@ -45,10 +46,12 @@ kaslr_text() {
 	sed -n 's/^kaslr: text=\([0-9a-f]*\)$/\1/p' "$T/console"
 }
 
+# Linux scales the seed to its range (offset = range * seed / 2^64): seeds far apart.
 kaslr_seed() {
-	a=$(kaslr_text 0x1234) && b=$(kaslr_text 4660) && c=$(kaslr_text 0x9876543210)
+	a=$(kaslr_text 0x123456789abcdef0) && b=$(kaslr_text 1311768467463790320) &&
+		c=$(kaslr_text 0xfedcba9876543210)
 	[ -n "$a" ] && [ -n "$c" ] || fail "no kaslr: text= line"
-	[ "$a" = "$b" ] || fail "the same seed (0x1234 = 4660) gave two layouts: $a, $b"
+	[ "$a" = "$b" ] || fail "the same seed, in hex and decimal, gave two layouts: $a, $b"
 	[ "$a" != "$c" ] || fail "another seed gave the same layout: $a"
 	lk_run 60 run -k "$LKVM_KERNEL" --kaslr-seed -1
 	expect_rc 2
@@ -100,7 +103,7 @@ hugetlbfs() {
 	expect_error '^lkvm: --hugetlbfs /tmp/hugetlbfs: cannot reserve 256M in 2M pages'
 	lk_run 60 run -k "$LKVM_PAYLOADS/hello.bin" -c 1 -m 127M --hugetlbfs /tmp/hugetlbfs
 	expect_rc 1
-	expect_error 'is not a multiple of its page size (2M)'
+	expect_error 'is not a multiple of its page size \(2M\)'
 	lk_run 60 run -k "$LKVM_PAYLOADS/hello.bin" -c 1 -m 64M --hugetlbfs /tmp
 	expect_rc 1
 	expect_error '^lkvm: --hugetlbfs /tmp: not a hugetlbfs mount$'

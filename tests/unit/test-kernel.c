@@ -298,7 +298,7 @@ START_TEST(guest_images_load_files)
 	ck_assert_mem_eq(gi.kernel.data, img, len);
 	ck_assert_uint_eq(gi.initrd_size, sizeof(initrd));
 	ck_assert_mem_eq(gi.initrd, initrd, sizeof(initrd));
-	guest_images__free(&gi);
+	guest_images__close(&gi);
 	ck_assert_ptr_null(gi.kernel.data);
 	ck_assert_ptr_null(gi.initrd);
 
@@ -306,7 +306,7 @@ START_TEST(guest_images_load_files)
 	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, 64 << 20), 0);
 	ck_assert_ptr_null(gi.initrd);
 	ck_assert_uint_eq(gi.initrd_size, 0);
-	guest_images__free(&gi);
+	guest_images__close(&gi);
 
 	/* Files larger than guest RAM are refused before being read in. */
 	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, len - 1), -EFBIG);
@@ -322,6 +322,32 @@ START_TEST(guest_images_load_files)
 	ck_assert_int_eq(guest_images__load(&gi, kpath, NULL, NULL, 64 << 20), -ENOENT);
 	free(kpath);
 	free(ipath);
+	free(img);
+}
+END_TEST
+
+START_TEST(guest_images_read_again_after_drop)
+{
+	size_t len;
+	u8 *img = make_image(0, 0x100000, 0, 5000, &len);
+	char *kpath = temp_file(img, len);
+	struct guest_images gi;
+
+	ck_assert_int_eq(guest_images__open(&gi, kpath, NULL, NULL), 0);
+	ck_assert_int_eq(guest_images__read(&gi, 64 << 20), 0);
+	ck_assert_mem_eq(gi.kernel.data, img, len);
+	/* Copied into guest RAM: the copy goes, the file stays open for a reboot... */
+	guest_images__drop(&gi);
+	ck_assert_ptr_null(gi.kernel.data);
+	/* ...which reads the same file, even once its name is gone. */
+	unlink(kpath);
+	ck_assert_int_eq(guest_images__read(&gi, 64 << 20), 0);
+	ck_assert_uint_eq(gi.kernel.size, len);
+	ck_assert_mem_eq(gi.kernel.data, img, len);
+	guest_images__close(&gi);
+	ck_assert(!gi.opened);
+	ck_assert_int_eq(gi.kernel_fd, -1);
+	free(kpath);
 	free(img);
 }
 END_TEST
@@ -566,6 +592,7 @@ Suite *kernel_suite(void)
 	tcase_add_test(layout, layout_kernel_too_large);
 	tcase_add_test(layout, layout_initrd_too_large);
 	tcase_add_test(layout, firmware_layout_alone);
+	tcase_add_test(layout, guest_images_read_again_after_drop);
 	tcase_add_test(layout, firmware_layout_bad_addresses);
 	tcase_add_test(layout, firmware_layout_with_a_kernel);
 	suite_add_tcase(s, parse);
