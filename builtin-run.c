@@ -32,6 +32,8 @@ enum {
 	OPT_CONSOLE_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON, OPT_VIRTIO_TRANSPORT,
 	OPT_HUGETLBFS, OPT_KASLR_SEED, OPT_VCPU_AFFINITY, OPT_FORCE_PCI, OPT_VIRTIO_LEGACY,
 	OPT_FIRMWARE_ADDR,
+	OPT_PMU, OPT_DISABLE_SVE, OPT_SVE_MAX_VL, OPT_DISABLE_MTE, OPT_NO_PVTIME, OPT_NESTED,
+	OPT_AARCH32,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -129,6 +131,20 @@ static const struct run_option run_options[] = {
 	  "lkvm's messages: error, warning (default), info or debug" },
 	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL, "same as --loglevel=debug" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
+	{ { "pmu", no_argument, NULL, OPT_PMU }, NULL,
+	  "give the vCPUs KVM's PMUv3 (overflow interrupt: PPI 7)" },
+	{ { "disable-sve", no_argument, NULL, OPT_DISABLE_SVE }, NULL,
+	  "no SVE (default: SVE whenever the host's KVM has it)" },
+	{ { "sve-max-vl", required_argument, NULL, OPT_SVE_MAX_VL }, "BITS",
+	  "the longest SVE vector length (a power of 2, from 128) the vCPUs get" },
+	{ { "disable-mte", no_argument, NULL, OPT_DISABLE_MTE }, NULL,
+	  "no Memory Tagging Extension (default: MTE whenever the host's KVM has it)" },
+	{ { "no-pvtime", no_argument, NULL, OPT_NO_PVTIME }, NULL,
+	  "no stolen time (default: each vCPU has a PV_TIME stolen-time structure)" },
+	{ { "nested", no_argument, NULL, OPT_NESTED }, NULL,
+	  "start the vCPUs at EL2, for nested virtualisation (needs KVM_CAP_ARM_EL2)" },
+	{ { "aarch32", no_argument, NULL, OPT_AARCH32 }, NULL,
+	  "a 32-bit (AArch32) guest: loaded at RAM + 0x8000, entered in SVC mode" },
 };
 
 void cmd_run_help(void)
@@ -329,6 +345,15 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_PSCI: return CHOOSE("--psci", val ? val : "user", psci_modes, &cfg->psci);
 	case OPT_PSCI_CONDUIT: return CHOOSE("--psci-conduit", val, conduits, &cfg->psci_conduit);
 	case OPT_DEBUG_PSCI: cfg->debug_psci = true; return 0;
+	case OPT_PMU: cfg->pmu = true; return 0;
+	case OPT_DISABLE_SVE: cfg->disable_sve = true; return 0;
+	case OPT_SVE_MAX_VL:
+		return kvm_cpu__parse_sve_vl(val, &cfg->sve_max_vq, &why) ?
+		       usage_error("--sve-max-vl", val, why) : 0;
+	case OPT_DISABLE_MTE: cfg->disable_mte = true; return 0;
+	case OPT_NO_PVTIME: cfg->no_pvtime = true; return 0;
+	case OPT_NESTED: cfg->nested = true; return 0;
+	case OPT_AARCH32: cfg->aarch32 = true; return 0;
 	default: return -LKVM_EXIT_USAGE;	/* getopt already said what is wrong */
 	}
 }
@@ -412,6 +437,10 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		return PARSED_LIST;
 	if (cfg->trng_seeded && cfg->trng != TRNG_USER) {
 		pr_err("--trng-seed: only lkvm's TRNG takes a seed: add --trng=user");
+		return -LKVM_EXIT_USAGE;
+	}
+	if (kvm_cpu__check_features(cfg, why, sizeof(why))) {
+		pr_err("%s", why);
 		return -LKVM_EXIT_USAGE;
 	}
 	/* kvmtool accepts the kernel as a lone argument. */

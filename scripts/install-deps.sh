@@ -16,6 +16,8 @@ else
 	pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	pkgs="$pkgs libfdt-dev:arm64 zlib1g-dev:arm64 check:arm64 libsubunit-dev:arm64 qemu-user-static"
 fi
+# The 32-bit test payload (guest/payload/a32-test.s, for --aarch32): the arm32 assembler.
+pkgs="$pkgs binutils-arm-linux-gnueabihf"
 case "$what" in
 check|demo)
 	pkgs="$pkgs device-tree-compiler cpio gzip xz-utils"

@@ -130,6 +130,19 @@ out:
 	return err;
 }
 
+/* --aarch32: a 32-bit kernel (zImage) or raw binary goes at RAM + 0x8000, as in kvmtool. */
+static int boot__layout32(const struct guest_images *img, u64 ram_size, struct boot_layout *l)
+{
+	struct guest_images a32 = *img;
+
+	if (img->kernel.format != KERNEL_RAW) {
+		pr_err("--aarch32: the kernel is an arm64 Image, not a 32-bit kernel");
+		return -EINVAL;
+	}
+	a32.kernel.text_offset = LKVM_AARCH32_OFFSET;
+	return boot__layout(&a32, LKVM_RAM_BASE, ram_size, LKVM_FDT_MAX_SIZE, l);
+}
+
 int boot__setup(struct kvm *kvm)
 {
 	const struct guest_images *img = kvm->images;
@@ -137,7 +150,8 @@ int boot__setup(struct kvm *kvm)
 	int err = 0;
 
 	if (img->kernel.data)
-		err = boot__layout(img, LKVM_RAM_BASE, kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
+		err = kvm->cfg->aarch32 ? boot__layout32(img, kvm->ram_size, &l) :
+		      boot__layout(img, LKVM_RAM_BASE, kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);
 	if (!err && img->firmware)
 		err = boot__firmware_layout(img, kvm->cfg->firmware_addr, LKVM_RAM_BASE,
 					    kvm->ram_size, LKVM_FDT_MAX_SIZE, &l);

@@ -1,6 +1,7 @@
 /* arm64 vCPUs: creation, registers, and the thread that runs each one. */
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/hypercall.h"
+#include "lkvm/kvm-compat.h"
 #include "lkvm/kvm.h"
 
 #include <errno.h>
@@ -20,7 +21,170 @@
 		     (offsetof(struct kvm_regs, x) / sizeof(u32)))
 #define REG_X(n)	(CORE_REG(regs.regs[0]) + 2 * (n))	/* 64-bit registers: 2 u32 slots */
 #define REG_PC		CORE_REG(regs.pc)
+#define REG_PSTATE	CORE_REG(regs.pstate)
 #define REG_MPIDR_EL1	ARM64_SYS_REG(3, 0, 0, 0, 5)
+
+/* AArch32 entry state, as kvmtool sets it: SVC mode, IRQ and FIQ masked; T for Thumb code. */
+#define AA32_MODE_SVC	0x13
+#define AA32_T_BIT	0x20
+#define AA32_F_BIT	0x40
+#define AA32_I_BIT	0x80
+#define AA32_BOOT_PSTATE (AA32_MODE_SVC | AA32_I_BIT | AA32_F_BIT)
+
+/* SVE vector lengths, in 128-bit quadwords (VQ), as KVM's SVE_VLS register counts them. */
+#define SVE_VQ_BITS	128
+#define SVE_VLS_WORDS	KVM_ARM64_SVE_VLS_WORDS
+
+int kvm_cpu__parse_sve_vl(const char *val, unsigned int *vq, const char **why)
+{
+	unsigned int bits;
+
+	/* kvmtool's rule: a power of 2 (so not 384, though SVE allows it), 128 up to SVE's 65536 */
+	if (parse_uint(val, 1, UINT32_MAX, &bits) || bits & (bits - 1)) {
+		*why = "need a vector length in bits, a power of 2 (128, 256, ... 2048)";
+		return -EINVAL;
+	}
+	if (bits < KVM_ARM64_SVE_VQ_MIN * SVE_VQ_BITS || bits > KVM_ARM64_SVE_VQ_MAX * SVE_VQ_BITS) {
+		*why = "out of range: SVE vector lengths are 128 to 65536 bits";
+		return -EINVAL;
+	}
+	*vq = bits / SVE_VQ_BITS;
+	return 0;
+}
+
+int kvm_cpu__check_features(const struct lkvm_config *cfg, char *why, size_t len)
+{
+	if (cfg->sve_max_vq && cfg->disable_sve)
+		snprintf(why, len, "--sve-max-vl: conflicts with --disable-sve");
+	else if (cfg->aarch32 && cfg->sve_max_vq)
+		snprintf(why, len, "--sve-max-vl: a 32-bit guest (--aarch32) has no SVE");
+	else if (cfg->aarch32 && cfg->nested)
+		snprintf(why, len, "--nested: a 32-bit guest (--aarch32) cannot have EL2");
+	/* RAM starts at 2G and a 32-bit guest enters with 32-bit addresses: the DTB must fit. */
+	else if (cfg->aarch32 && LKVM_RAM_BASE + cfg->ram_size > (1ULL << 32))
+		snprintf(why, len, "-m: with --aarch32 at most %lluM (RAM starts at %lluM, below 4G)",
+			 ((1ULL << 32) - LKVM_RAM_BASE) >> 20, LKVM_RAM_BASE >> 20);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+static bool kvm_cpu__has_cap(struct kvm *kvm, long cap)
+{
+	return ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+/* Whether the vCPUs have SVE: KVM has it and the options leave it on. */
+static bool kvm_cpu__has_sve(struct kvm *kvm)
+{
+	return !kvm->cfg->disable_sve && !kvm->cfg->aarch32 && kvm_cpu__has_cap(kvm, KVM_CAP_ARM_SVE);
+}
+
+/*
+ * The feature bits of KVM_ARM_VCPU_INIT, the same for every vCPU and every reset. What the
+ * options ask for and the host cannot give is an error here, at vCPU creation: before the
+ * guest's files are opened, so the kvm-unit-tests runner skips the test (kvmtool.md).
+ */
+static int kvm_cpu__select_features(struct kvm *kvm, u32 *features)
+{
+	const struct lkvm_config *cfg = kvm->cfg;
+	u32 f = 1U << KVM_ARM_VCPU_PSCI_0_2;
+
+	if (cfg->aarch32) {
+		if (!kvm_cpu__has_cap(kvm, KVM_CAP_ARM_EL1_32BIT)) {
+			pr_err("--aarch32: this host's CPUs cannot run AArch32 at EL1 "
+			       "(KVM has no KVM_CAP_ARM_EL1_32BIT)");
+			return -ENODEV;
+		}
+		f |= 1U << KVM_ARM_VCPU_EL1_32BIT;
+	}
+	if (cfg->pmu) {
+		if (!kvm_cpu__has_cap(kvm, KVM_CAP_ARM_PMU_V3)) {
+			pr_err("--pmu: this host's KVM has no PMUv3 for guests (no KVM_CAP_ARM_PMU_V3)");
+			return -ENODEV;
+		}
+		f |= 1U << KVM_ARM_VCPU_PMU_V3;
+	}
+	if (cfg->sve_max_vq && !kvm_cpu__has_sve(kvm)) {
+		pr_err("--sve-max-vl %u: this host's KVM has no SVE (no KVM_CAP_ARM_SVE)",
+		       cfg->sve_max_vq * SVE_VQ_BITS);
+		return -ENODEV;
+	}
+	if (kvm_cpu__has_sve(kvm))
+		f |= 1U << KVM_ARM_VCPU_SVE;
+	if (cfg->nested) {
+		if (!kvm_cpu__has_cap(kvm, KVM_CAP_ARM_EL2)) {
+			pr_err("--nested: this host's KVM cannot give vCPUs EL2 (no KVM_CAP_ARM_EL2: "
+			       "that needs Linux 6.16 or later on a CPU with FEAT_NV2)");
+			return -ENODEV;
+		}
+		f |= 1U << KVM_ARM_VCPU_HAS_EL2;
+	}
+	*features = f;
+	return 0;
+}
+
+/*
+ * MTE is the VM's, not a vCPU's: KVM takes it only before the first vCPU exists. On by default
+ * where KVM has it, as in kvmtool; never for a 32-bit guest, which KVM refuses with MTE.
+ */
+static int kvm_cpu__enable_mte(struct kvm *kvm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_MTE };
+
+	if (kvm->cfg->disable_mte || kvm->cfg->aarch32 || !kvm_cpu__has_cap(kvm, KVM_CAP_ARM_MTE))
+		return 0;
+	if (ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap)) {
+		int err = -errno;
+
+		pr_err("MTE: KVM cannot enable it: %s (--disable-mte does without)", strerror(-err));
+		return err;
+	}
+	pr_debug("MTE enabled for the guest");
+	return 0;
+}
+
+static int kvm_cpu__sve_error(struct kvm_cpu *cpu, const char *what)
+{
+	int err = -errno;
+
+	pr_err("vCPU %u: SVE: %s: %s", cpu->id, what, strerror(-err));
+	return err;
+}
+
+/*
+ * Before the first run: the SVE vector lengths (at most --sve-max-vl), then SVE is final.
+ * Reports its errors.
+ */
+static int kvm_cpu__finalize_sve(struct kvm_cpu *cpu)
+{
+	unsigned int max_vq = cpu->kvm->cfg->sve_max_vq;
+	u64 vls[SVE_VLS_WORDS];
+	int feature = KVM_ARM_VCPU_SVE;
+	struct kvm_one_reg reg = { .id = KVM_REG_ARM64_SVE_VLS, .addr = (u64)(uintptr_t)vls };
+
+	if (max_vq) {
+		if (ioctl(cpu->fd, KVM_GET_ONE_REG, &reg))
+			return kvm_cpu__sve_error(cpu, "KVM cannot tell its vector lengths");
+		if (!(vls[(max_vq - 1) / 64] >> ((max_vq - 1) % 64) & 1)) {
+			unsigned int top = 0;
+
+			for (unsigned int vq = 1; vq <= SVE_VLS_WORDS * 64; vq++)
+				top = vls[(vq - 1) / 64] >> ((vq - 1) % 64) & 1 ? vq : top;
+			pr_err("--sve-max-vl %u: not a vector length this host's KVM offers "
+			       "(its longest: %u)", max_vq * SVE_VQ_BITS, top * SVE_VQ_BITS);
+			return -EINVAL;
+		}
+		/* Only ever take lengths away from what KVM offers, as kvmtool does. */
+		for (unsigned int vq = max_vq + 1; vq <= SVE_VLS_WORDS * 64; vq++)
+			vls[(vq - 1) / 64] &= ~(1ULL << ((vq - 1) % 64));
+		if (ioctl(cpu->fd, KVM_SET_ONE_REG, &reg))
+			return kvm_cpu__sve_error(cpu, "KVM refuses the vector lengths");
+	}
+	if (ioctl(cpu->fd, KVM_ARM_VCPU_FINALIZE, &feature))
+		return kvm_cpu__sve_error(cpu, "KVM cannot finalise it");
+	return 0;
+}
 
 int kvm_cpu__get_reg(struct kvm_cpu *cpu, u64 id, u64 *val)
 {
@@ -43,7 +207,7 @@ static int kvm_cpu__vcpu_init(struct kvm_cpu *cpu, bool power_off)
 
 	if (ioctl(cpu->kvm->vm_fd, KVM_ARM_PREFERRED_TARGET, &init))
 		return -errno;
-	init.features[0] = 1U << KVM_ARM_VCPU_PSCI_0_2;
+	init.features[0] = cpu->features;
 	if (power_off)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
 	return ioctl(cpu->fd, KVM_ARM_VCPU_INIT, &init) ? -errno : 0;
@@ -75,6 +239,11 @@ int kvm_cpu__enter_at(struct kvm_cpu *cpu, u64 pc, u64 x0)
 	int err = kvm_cpu__reset(cpu);
 
 	cpu->is_reset = false;
+	/* A 32-bit entry point with bit 0 set is Thumb code, as PSCI has it (and KVM's does). */
+	if (!err && cpu->kvm->cfg->aarch32 && (pc & 1)) {
+		pc &= ~1ULL;
+		err = kvm_cpu__set_reg(cpu, REG_PSTATE, AA32_BOOT_PSTATE | AA32_T_BIT);
+	}
 	if (!err)
 		err = kvm_cpu__set_reg(cpu, REG_PC, pc);
 	if (!err)
@@ -84,13 +253,20 @@ int kvm_cpu__enter_at(struct kvm_cpu *cpu, u64 pc, u64 x0)
 
 int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out)
 {
-	struct kvm_cpu *cpu = calloc(1, sizeof(*cpu));
-	int err;
+	struct kvm_cpu *cpu;
+	u32 features;
+	int err = id == 0 ? kvm_cpu__enable_mte(kvm) : 0;
 
+	if (!err)
+		err = kvm_cpu__select_features(kvm, &features);
+	if (err)
+		return err;
+	cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
 		return -ENOMEM;
 	cpu->kvm = kvm;
 	cpu->id = id;
+	cpu->features = features;
 	cpu->power_check = true;
 	cpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
 	if (cpu->fd < 0) {
@@ -108,6 +284,11 @@ int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out)
 	err = kvm_cpu__init_regs(cpu);
 	if (err)
 		goto fail;
+	/* It says what is wrong itself: a vector length KVM does not offer is the user's. */
+	if (cpu->features & (1U << KVM_ARM_VCPU_SVE) && (err = kvm_cpu__finalize_sve(cpu))) {
+		kvm_cpu__destroy(cpu);
+		return err;
+	}
 	*out = cpu;
 	return 0;
 fail:
@@ -124,14 +305,35 @@ void kvm_cpu__destroy(struct kvm_cpu *cpu)
 	free(cpu);
 }
 
-int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr)
+/* The 32-bit ARM boot protocol: SVC mode, r0 = 0, r1 = machine type ~0 (a DT), r2 = the DTB. */
+static int kvm_cpu__set_boot_regs32(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr)
 {
-	int err = kvm_cpu__set_reg(cpu, REG_PC, pc);
+	int err = kvm_cpu__set_reg(cpu, REG_PSTATE, AA32_BOOT_PSTATE);
 
 	if (!err)
-		err = kvm_cpu__set_reg(cpu, REG_X(0), fdt_addr);
-	for (int i = 1; i < 4 && !err; i++)
-		err = kvm_cpu__set_reg(cpu, REG_X(i), 0);
+		err = kvm_cpu__set_reg(cpu, REG_PC, pc);
+	if (!err)
+		err = kvm_cpu__set_reg(cpu, REG_X(0), 0);
+	if (!err)
+		err = kvm_cpu__set_reg(cpu, REG_X(1), 0xffffffffULL);
+	if (!err)
+		err = kvm_cpu__set_reg(cpu, REG_X(2), fdt_addr);
+	return err;
+}
+
+int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr)
+{
+	int err = 0;
+
+	if (cpu->kvm->cfg->aarch32) {
+		err = kvm_cpu__set_boot_regs32(cpu, pc, fdt_addr);
+	} else {
+		err = kvm_cpu__set_reg(cpu, REG_PC, pc);
+		if (!err)
+			err = kvm_cpu__set_reg(cpu, REG_X(0), fdt_addr);
+		for (int i = 1; i < 4 && !err; i++)
+			err = kvm_cpu__set_reg(cpu, REG_X(i), 0);
+	}
 	if (err)
 		pr_err("vCPU %u: cannot set boot registers: %s", cpu->id, strerror(-err));
 	return err;

@@ -100,6 +100,14 @@ struct lkvm_config {
 	cpu_set_t vcpu_affinity;	/* --vcpu-affinity: where vCPU threads may run */
 	const char *firmware_path;	/* --firmware: entered instead of the kernel */
 	u64 firmware_addr;	/* --firmware-address, or 0: the start of RAM */
+	/* vCPU features, kvmtool's (Documentation/vcpu-features.md) */
+	bool pmu;		/* --pmu: PMUv3 */
+	bool disable_sve;	/* --disable-sve; else SVE whenever KVM has it */
+	unsigned int sve_max_vq;	/* --sve-max-vl, in 128-bit quadwords; 0: KVM's maximum */
+	bool disable_mte;	/* --disable-mte; else MTE whenever KVM has it */
+	bool no_pvtime;		/* --no-pvtime; else stolen time whenever KVM has it */
+	bool nested;		/* --nested: vCPUs start at EL2 */
+	bool aarch32;		/* --aarch32: a 32-bit EL1 guest */
 };
 
 #endif

@@ -30,6 +30,18 @@ struct kvm_smccc_filter {
 #define KVM_HYPERCALL_EXIT_16BIT	(1U << 1)
 #endif
 
+/*
+ * Nested virtualisation: the vCPU feature is in Linux 6.1's uapi for an ABI KVM did not yet
+ * offer; the capability that says KVM offers it came with Linux 6.16 (so not in 6.12, which
+ * answers 0 for it, as for any unknown capability).
+ */
+#ifndef KVM_ARM_VCPU_HAS_EL2
+#define KVM_ARM_VCPU_HAS_EL2		7
+#endif
+#ifndef KVM_CAP_ARM_EL2
+#define KVM_CAP_ARM_EL2			240
+#endif
+
 /* 6.4 turned hypercall.longmode into a union with flags; longmode names its low word in both. */
 #define KVM_HYPERCALL_FLAGS(run)	((run)->hypercall.longmode)
 

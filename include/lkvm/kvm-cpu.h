@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <linux/kvm.h>
 
+#include "lkvm/config.h"
 #include "lkvm/util.h"
 
 struct kvm;
@@ -20,6 +21,7 @@ struct kvm_cpu {
 	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
 	bool power_check;
 	bool is_reset;		/* reset and not run since: CPU_ON need not reset it again */
+	u32 features;		/* KVM_ARM_VCPU_INIT's, kept for every reset */
 };
 
 /* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */
@@ -42,6 +44,14 @@ void kvm_cpu__join(struct kvm_cpu *cpu);
 
 int kvm_cpu__get_reg(struct kvm_cpu *cpu, u64 id, u64 *val);
 int kvm_cpu__set_reg(struct kvm_cpu *cpu, u64 id, u64 val);
+
+/*
+ * vCPU features (Documentation/vcpu-features.md). Parses --sve-max-vl BITS into quadwords:
+ * 0, or -EINVAL with why set.
+ */
+int kvm_cpu__parse_sve_vl(const char *val, unsigned int *vq, const char **why);
+/* Checks the feature options against each other, once all are read: 0, or -EINVAL with why. */
+int kvm_cpu__check_features(const struct lkvm_config *cfg, char *why, size_t len);
 
 /* Installs the signal used to kick vCPUs out of KVM_RUN; call once per process. */
 int kvm_cpu__init_signals(void);

@@ -7,6 +7,12 @@
  *               | 16550 UART (4K)           |
  *   0x0100_1000 +---------------------------+
  *               | unmapped                  |
+ *   0x0200_0000 +---------------------------+ LKVM_PVTIME_BASE
+ *               | stolen time (64K): 64     |
+ *               | bytes per vCPU, in a KVM  |
+ *               | memory slot of its own    |
+ *   0x0201_0000 +---------------------------+
+ *               | unmapped                  |
  *   0x0800_0000 +---------------------------+ LKVM_GIC_DIST_BASE
  *               | GIC distributor (64K)     |
  *   0x0801_0000 +---------------------------+ LKVM_GICV2_CPU_BASE
@@ -36,7 +42,8 @@
  *   0x8000_0000 +---------------------------+ LKVM_RAM_BASE
  *               | RAM (-m)                  |
  *               |   kernel at +text_offset  |
- *               |   (raw binary: +0x80000)  |
+ *               |   (raw binary: +0x80000,  |
+ *               |   --aarch32: +0x8000)     |
  *               |   ...                     |
  *               |   initrd                  |
  *               |   DTB (last 2M of RAM)    |
@@ -49,6 +56,16 @@
 
 #define LKVM_UART_BASE		0x01000000ULL
 #define LKVM_UART_SIZE		0x1000ULL
+
+/*
+ * Stolen time (PV_TIME, --no-pvtime turns it off): guest memory of its own, a KVM memory slot
+ * after RAM's, where KVM keeps each vCPU's 64-byte structure.
+ */
+#define LKVM_PVTIME_BASE	0x02000000ULL
+#define LKVM_PVTIME_SIZE	0x10000ULL	/* 64K: whole pages whatever the host's page size */
+#define LKVM_PVTIME_STRUCT_SIZE	64ULL
+#define LKVM_PVTIME_SLOT	1
+_Static_assert(LKVM_MAX_CPUS * LKVM_PVTIME_STRUCT_SIZE <= LKVM_PVTIME_SIZE, "pvtime too small");
 
 #define LKVM_GIC_DIST_BASE	0x08000000ULL
 #define LKVM_GIC_DIST_SIZE	0x10000ULL
@@ -73,8 +90,9 @@
 #define LKVM_RAM_BASE		0x80000000ULL
 #define LKVM_RAM_MIN		(16ULL << 20)
 
-/* Where a headerless raw binary goes and is entered, as in kvmtool. */
+/* Where a headerless raw binary goes and is entered, as in kvmtool; a 32-bit kernel too. */
 #define LKVM_RAW_OFFSET		0x80000ULL
+#define LKVM_AARCH32_OFFSET	0x8000ULL
 /* The arm64 boot protocol bounds the DTB at 2M; it sits at the top of RAM. */
 #define LKVM_FDT_MAX_SIZE	0x200000ULL
 

@@ -15,9 +15,10 @@ kut_would_run() {
 	grep -q "Fatal: Unable to open kernel _NO_FILE_4Uhere_" "$T/probe"
 }
 
+# kut_probe_runs [ARGS...]: the runner would run a test with these (extra) options.
 kut_probe_runs() {
 	# shellcheck disable=SC2086
-	kut_probe --cpus 2 --params "x" $KUT_OPTS
+	kut_probe --cpus 2 --params "x" $KUT_OPTS "$@"
 	expect_rc 1
 	kut_would_run || fail "the runner would skip every test: $(cat "$T/probe")"
 	[ "$(wc -l <"$T/probe")" = 1 ] || fail "more than one line: $(cat "$T/probe")"
@@ -38,3 +39,7 @@ run_test kut-probe-runs kut_probe_runs
 # QEMU's emulated GICv3 has no GICv2 compatibility: KVM cannot create a GICv2.
 run_test kut-probe-skips-gicv2 kut_probe_skips --irqchip gicv2
 run_test kut-probe-skips-cpus kut_probe_skips --cpus 100000
+# vCPU features (vcpu-features.md): what this host has runs, what it has not is skipped.
+run_test kut-probe-runs-pmu kut_probe_runs --pmu --sve-max-vl=256 --no-pvtime --disable-mte
+run_test kut-probe-skips-nested kut_probe_skips --nested
+run_test kut-probe-skips-sve-vl kut_probe_skips --sve-max-vl=65536

@@ -29,6 +29,7 @@ Suite *p9_suite(void);
 Suite *term_suite(void);
 Suite *limits_suite(void);
 Suite *worker_suite(void);
+Suite *vcpu_features_suite(void);
 
 /*
  * Reads len bytes from fd, waiting up to 5 s for each piece (the console's output thread writes
