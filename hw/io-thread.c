@@ -26,8 +26,9 @@
 struct io_thread {
 	int epfd, quit_fd;
 	pthread_t thread;
+	bool running;			/* started by the first source: a VM with none needs no thread */
 	bool has_ioeventfd, has_irqfd;
-	pthread_mutex_t lock;		/* sources, next_id, busy */
+	pthread_mutex_t lock;		/* sources, next_id, busy, running */
 	pthread_cond_t idle;		/* busy went back to NULL */
 	struct io_source *sources;
 	struct io_source *busy;		/* whose handler runs now */
@@ -133,12 +134,6 @@ int io_thread__start(struct kvm *kvm)
 		io_thread__free(io);
 		return err;
 	}
-	err = io_thread__spawn(io);
-	if (err) {
-		pr_err("I/O thread: cannot start it: %s", strerror(-err));
-		io_thread__free(io);
-		return err;
-	}
 	kvm->io_thread = io;
 	return 0;
 }
@@ -150,8 +145,11 @@ void io_thread__stop(struct kvm *kvm)
 
 	if (!io)
 		return;
-	write_all(io->quit_fd, &one, sizeof(one));
-	pthread_join(io->thread, NULL);
+	/* The devices have stopped watching: nothing can start the thread now. */
+	if (io->running) {
+		write_all(io->quit_fd, &one, sizeof(one));
+		pthread_join(io->thread, NULL);
+	}
 	if (io->sources)
 		pr_warn("I/O thread: stopped with sources still watched");
 	io_thread__free(io);
@@ -162,15 +160,19 @@ int io_thread__watch(struct kvm *kvm, struct io_source *src)
 {
 	struct io_thread *io = kvm->io_thread;
 	struct epoll_event ev = { .events = EPOLLIN };
-	int err = 0;
+	int err;
 
 	if (!io)
 		return -ENODEV;
 	pthread_mutex_lock(&io->lock);
+	err = io->running ? 0 : io_thread__spawn(io);
+	if (err)
+		pr_err("I/O thread: cannot start it: %s", strerror(-err));
+	io->running |= !err;
 	src->id = ev.data.u64 = io->next_id++;
-	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, src->fd, &ev)) {
+	if (!err && epoll_ctl(io->epfd, EPOLL_CTL_ADD, src->fd, &ev))
 		err = -errno;
-	} else {
+	if (!err) {
 		src->next = io->sources;
 		io->sources = src;
 	}
