@@ -29,6 +29,8 @@ static bool ctl_server__in_use(const struct sockaddr_un *addr)
 
 static void ctl_server__drop(struct ctl_client *c)
 {
+	if (c->events)
+		atomic_fetch_sub(&c->server->listeners, 1);
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
@@ -67,6 +69,9 @@ static void ctl_server__event(struct vm_control *vc, const struct vm_event *ev)
 
 	struct ctl_event *last;
 
+	/* Events are live: one that nobody follows yet is not kept. */
+	if (!atomic_load_explicit(&s->listeners, memory_order_relaxed))
+		return;
 	pthread_mutex_lock(&s->lock);
 	last = &s->queue[(s->head + s->count + CTL_EVENT_QUEUE - 1) % CTL_EVENT_QUEUE];
 	/* The main thread is far behind: the last slot counts what is lost, in its place. */
@@ -207,6 +212,8 @@ static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const stru
 		kvm__pause(kvm, m->type == CTL_PAUSE);
 		return 0;
 	case CTL_EVENTS:
+		if (!c->events)
+			atomic_fetch_add(&c->server->listeners, 1);
 		c->events = true;
 		return 0;
 	case CTL_BALLOON:
@@ -305,8 +312,11 @@ int ctl_server__init(struct ctl_server *s, const char *name)
 	s->vc = (struct vm_control){ .pollfds = ctl_server__pollfds, .handle = ctl_server__handle,
 				     .event = ctl_server__event };
 	memset(s->clients, 0, sizeof(s->clients));
-	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		s->clients[i].fd = -1;
+		s->clients[i].server = s;
+	}
+	s->listeners = 0;
 	s->head = s->count = 0;
 	s->listen_fd = s->event_fd = -1;
 	if (err)

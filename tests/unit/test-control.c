@@ -416,6 +416,29 @@ START_TEST(server_events)
 }
 END_TEST
 
+/* Events are live: one that nobody follows is not queued, nor the main thread woken for it. */
+START_TEST(server_events_need_a_listener)
+{
+	int fd = client();
+
+	kvm__post_event(&vm, VM_EV_PLUG, 1, 1);
+	ck_assert_uint_eq(srv.count, 0);
+	ck_assert_int_eq(ctl__send(fd, CTL_EVENTS, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	kvm__post_event(&vm, VM_EV_PLUG, 2, 2);
+	ck_assert_uint_eq(srv.count, 1);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"plug\",\"vcpu\":2}");
+	/* The listener hangs up: nothing is queued again. */
+	close(fd);
+	serve();
+	kvm__post_event(&vm, VM_EV_PLUG, 3, 3);
+	ck_assert_uint_eq(srv.count, 0);
+}
+END_TEST
+
 /* A main thread far behind: what the queue cannot hold is counted, where it was lost. */
 START_TEST(server_events_dropped)
 {
@@ -709,6 +732,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
 	tcase_add_test(tc, server_events_dropped);
+	tcase_add_test(tc, server_events_need_a_listener);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("directory");
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
