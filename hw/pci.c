@@ -549,18 +549,15 @@ static int pci__fdt_irq_map(void *fdt, const struct pci_bus *bus, const struct f
 }
 
 /*
- * With an ITS, MSIs go there with the requester ID as DeviceID (Linux's pci-msi binding):
- * msi-map maps bus 0's 256 IDs 1:1; msi-parent says the same to those that read only it.
+ * With an ITS, MSIs go there with the requester ID as DeviceID (Linux's pci-msi binding): msi-map
+ * maps bus 0's 256 IDs 1:1. No msi-parent: the ITS's one msi-cell would have to be one DeviceID.
  */
 static int pci__fdt_msi(void *fdt, const struct fdt_ctx *ctx)
 {
 	fdt32_t map[4] = { 0, cpu_to_fdt32(ctx->its_phandle), 0, cpu_to_fdt32(0x100) };
-	int err;
 
 	if (!ctx->its_phandle)
 		return 0;
-	if ((err = fdt_property_cell(fdt, "msi-parent", ctx->its_phandle)))
-		return err;
 	return fdt_property(fdt, "msi-map", map, sizeof(map));
 }
 
