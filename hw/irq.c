@@ -152,12 +152,6 @@ struct irq_routing_table {
 	struct kvm_irq_routing_entry entries[LKVM_NR_SPIS + IRQ_MAX_MSIS];
 };
 
-/* The MSI routes after the SPIs' (valid ones: a route of type MSI); the rest are type 0. */
-static struct kvm_irq_routing_entry *irq_routing__msi(struct irq_routing *r, unsigned int gsi)
-{
-	return &r->table->entries[gsi];
-}
-
 void irq_routing__init(struct irq_routing *r, struct kvm *kvm)
 {
 	struct irq_routing_table *t;
@@ -253,7 +247,7 @@ void irq_line__set_msi(struct irq_line *line, const struct irq_msi *msg)
 	if (line->fd < 0)
 		return;
 	pthread_mutex_lock(&r->lock);
-	e = irq_routing__msi(r, line->gsi);
+	e = &r->table->entries[line->gsi];	/* GSI n's route is entry n; type 0: none */
 	*e = (struct kvm_irq_routing_entry){
 		.gsi = line->gsi, .type = KVM_IRQ_ROUTING_MSI, .flags = KVM_MSI_VALID_DEVID,
 		.u.msi = { .address_lo = (u32)msg->addr, .address_hi = (u32)(msg->addr >> 32),
@@ -262,9 +256,10 @@ void irq_line__set_msi(struct irq_line *line, const struct irq_msi *msg)
 	err = irq_routing__commit(r);
 	if (err) {
 		e->type = 0;
-		pr_warn("GSI %u: KVM refuses the MSI route (0x%llx, 0x%x, device 0x%x): %s; "
-			"KVM_SIGNAL_MSI instead", line->gsi, (unsigned long long)msg->addr,
-			msg->data, msg->devid, strerror(-err));
+		/* What the guest programs: said once, not each time it tries again. */
+		pr_warn_once(&r->warned, "GSI %u: KVM refuses the MSI route (0x%llx, 0x%x, device "
+			     "0x%x): %s; KVM_SIGNAL_MSI instead", line->gsi,
+			     (unsigned long long)msg->addr, msg->data, msg->devid, strerror(-err));
 	} else {
 		pr_debug("GSI %u: routed as MSI 0x%x to 0x%llx, device 0x%x", line->gsi, msg->data,
 			 (unsigned long long)msg->addr, msg->devid);

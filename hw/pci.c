@@ -11,7 +11,9 @@
  * write. So are window accesses no enabled BAR decodes.
  *
  * INTx is a status_irq (irq.h): an irqfd with resampling where KVM has one, the device's
- * interrupt status behind it and Command's INTx Disable as its mask. A device that puts KVM
+ * interrupt status behind it and Command's INTx Disable (or MSI-X Enable) as its mask. With a
+ * GICv3 ITS a device may have MSI-X (pci.h): the bus implements its capability, table and PBA,
+ * and each vector is an MSI line on the VM's GSI routing table, which the bus owns. A device that puts KVM
  * ioeventfds in its BARs hears of every BAR and Command write (decoding_changed) to move them.
  *
  * Locking: the bus lock, then a device's own locks (virtio-pci: vdev->lock, then vq->lock);
@@ -80,6 +82,16 @@ u32 pci__irq_ack(struct pci_dev *pdev, u32 bits)
 
 /* --- MSI-X --- */
 
+/*
+ * Under the bus lock, which serialises every change of both: INTx is masked by Command's INTx
+ * Disable, and while MSI-X is enabled (a function that has it enabled must not use INTx).
+ */
+static void pci__intx_mask(struct pci_dev *pdev)
+{
+	status_irq__mask(&pdev->intx, (pdev->command & PCI_COMMAND_INTX_DISABLE) ||
+			 (pdev->msix.control & PCI_MSIX_FLAGS_ENABLE));
+}
+
 bool pci__msix_capable(struct kvm *kvm)
 {
 	return kvm->its && pci__bus(kvm);
@@ -109,19 +121,6 @@ static void pci__msix_update(struct pci_dev *pdev, unsigned int v)
 		m->pba &= ~(1ULL << v);
 		irq_line__set(&m->lines[v], true);
 	}
-}
-
-bool pci__msix_enabled(struct pci_dev *pdev)
-{
-	struct pci_msix *m = &pdev->msix;
-	bool on;
-
-	if (!m->nr)
-		return false;
-	pthread_mutex_lock(&m->lock);
-	on = m->control & PCI_MSIX_FLAGS_ENABLE;
-	pthread_mutex_unlock(&m->lock);
-	return on;
 }
 
 bool pci__msix_raise(struct pci_dev *pdev, unsigned int vector)
@@ -177,6 +176,7 @@ static void pci__msix_cap_write(struct pci_dev *pdev, u32 rel, u32 val, u32 mask
 	for (unsigned int v = 0; v < m->nr; v++)
 		pci__msix_update(pdev, v);
 	pthread_mutex_unlock(&m->lock);
+	pci__intx_mask(pdev);
 }
 
 static bool pci__is_msix_cap(const struct pci_dev *pdev, u32 reg)
@@ -314,7 +314,7 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 static void pci__command_write(struct pci_dev *pdev, u16 cmd)
 {
 	pdev->command = cmd & PCI_COMMAND_WRITABLE;
-	status_irq__mask(&pdev->intx, cmd & PCI_COMMAND_INTX_DISABLE);
+	pci__intx_mask(pdev);
 }
 
 static void pci__decoding_changed(struct pci_dev *pdev)

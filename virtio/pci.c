@@ -1,7 +1,9 @@
 /*
  * The virtio-pci transport, modern only (virtio 1.2 section 4.1): the capabilities in config
  * space, the common configuration, ISR, device configuration and notification structures in
- * BAR 0, and INTx. The PCI side (config header, BAR decoding, the interrupt line) is hw/pci.c's.
+ * BAR 0, INTx, and with an ITS the MSI-X vectors of config changes and queues. The PCI side
+ * (config header, BAR decoding, the interrupt line, MSI-X's capability, table and PBA) is
+ * hw/pci.c's.
  *
  * Common configuration fields take their own width only; the 64-bit queue addresses also take
  * two 32-bit halves, as Linux writes them. Other accesses read as zero and are ignored on write,
@@ -16,7 +18,9 @@
  *    notify__write as before;
  *  - INTx is the bus's status_irq with the ISR as its status: an irqfd with resampling,
  *    raised again after the guest's EOI while the ISR is not 0 and INTx is not disabled.
- *    KVM_IRQ_LINE otherwise.
+ *    KVM_IRQ_LINE otherwise;
+ *  - while the driver has MSI-X enabled, an event goes to its vector instead (none for
+ *    NO_VECTOR), an irqfd that KVM routes as the vector's MSI (pci__msix_raise).
  *
  * Locking: the bus lock (config space, BAR and Command writes), then vdev->lock (registers,
  * doorbells), then vq->lock; virtio_ioevent__add/del run under vdev->lock, never under vq->lock.
@@ -75,12 +79,8 @@ static struct virtio_pci *to_vp(struct pci_dev *pdev)
 
 static void virtio_pci__signal(struct virtio_pci *vp, u16 vector, u32 isr_bit)
 {
-	if (pci__msix_enabled(&vp->pdev)) {
-		if (vector != VIRTIO_MSI_NO_VECTOR)
-			pci__msix_raise(&vp->pdev, vector);
-		return;
-	}
-	pci__irq_raise(&vp->pdev, isr_bit);
+	if (!pci__msix_raise(&vp->pdev, vector))
+		pci__irq_raise(&vp->pdev, isr_bit);
 }
 
 static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)

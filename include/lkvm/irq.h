@@ -16,6 +16,7 @@
 #define LKVM_IRQ_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "lkvm/io-thread.h"
@@ -68,6 +69,7 @@ struct irq_routing {
 	pthread_mutex_t lock;		/* the table; KVM's copy changes under it */
 	struct kvm_irq_routing *table;	/* NULL: no routing, MSIs through KVM_SIGNAL_MSI */
 	unsigned int nr_msis;
+	_Atomic unsigned int warned;	/* a route KVM refused */
 };
 
 void irq_routing__init(struct irq_routing *r, struct kvm *kvm);

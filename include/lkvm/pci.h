@@ -144,11 +144,11 @@ u32 pci__irq_ack(struct pci_dev *pdev, u32 bits);
 bool pci__msix_capable(struct kvm *kvm);
 /*
  * MSI-X vector `vector` of the device: sent, or left pending in the PBA while it is masked;
- * nothing if it is not one of the device's. False if MSI-X is not enabled: then the device
- * interrupts through INTx (pci__irq_raise), as the spec has it. Callable from any thread.
+ * nothing if it is not one of the device's (virtio's NO_VECTOR). False if MSI-X is not enabled:
+ * then the device interrupts through INTx (pci__irq_raise), as the spec has it; INTx stays low
+ * while MSI-X is enabled. Callable from any thread.
  */
 bool pci__msix_raise(struct pci_dev *pdev, unsigned int vector);
-bool pci__msix_enabled(struct pci_dev *pdev);
 
 /*
  * Where BAR bar decodes now: its address, or 0 if it does not (no such BAR, memory decoding off,

@@ -1374,6 +1374,25 @@ START_TEST(msix_sends_the_queue_vector)
 }
 END_TEST
 
+/* A config change goes to msix_config's vector; the ISR stays 0, INTx low. */
+START_TEST(msix_config_vector)
+{
+	unsigned long sent[NR_VECTORS];
+
+	msix_driver_init();
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	ck_assert_uint_eq(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	bar_wr(COMMON(MSIX), 2, VIRTIO_MSI_NO_VECTOR);		/* unmapped: nothing */
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	ck_assert_uint_eq(pba(), 0);
+	sent_at_exit(sent);
+	ck_assert_uint_eq(sent[0], 2);
+	ck_assert_uint_eq(sent[1] + sent[2], 0);
+}
+END_TEST
+
 /* A masked vector (or a masked function) keeps its MSI pending in the PBA until unmasked. */
 START_TEST(msix_masking_and_the_pba)
 {
@@ -1574,6 +1593,7 @@ Suite *pci_suite(void)
 	tcase_add_test(msix, msix_reset_state);
 	tcase_add_test(msix, msix_vector_numbers);
 	tcase_add_test(msix, msix_sends_the_queue_vector);
+	tcase_add_test(msix, msix_config_vector);
 	tcase_add_test(msix, msix_masking_and_the_pba);
 	tcase_add_test(msix, msix_no_vector_and_disabled);
 	tcase_add_test(msix, msix_table_junk);
