@@ -74,27 +74,25 @@ static struct virtio_pci *to_vp(struct pci_dev *pdev)
 
 /*
  * --- interrupts: MSI-X while the driver has it enabled (4.1.4.3: the event's vector, none for
- * NO_VECTOR, and no ISR bit), else INTx, the bus's, with the ISR as its status ---
+ * NO_VECTOR), else INTx, the bus's, with the ISR as its status ---
  */
 
-static void virtio_pci__signal(struct virtio_pci *vp, u16 vector, u32 isr_bit)
-{
-	if (!pci__msix_raise(&vp->pdev, vector))
-		pci__irq_raise(&vp->pdev, isr_bit);
-}
-
+/* No ISR bit for a queue with MSI-X enabled (4.1.4.5.1). */
 static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)
 {
 	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
 
-	virtio_pci__signal(vp, atomic_load(&vp->queue_vector[vq->index]), VIRTIO_PCI_ISR_QUEUE);
+	if (!pci__msix_raise(&vp->pdev, atomic_load(&vp->queue_vector[vq->index])))
+		pci__irq_raise(&vp->pdev, VIRTIO_PCI_ISR_QUEUE);
 }
 
+/* The ISR's config bit is set either way (4.1.4.5.1); with MSI-X enabled INTx stays low. */
 static void virtio_pci__signal_config(struct virtio_transport *t)
 {
 	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
 
-	virtio_pci__signal(vp, atomic_load(&vp->config_vector), VIRTIO_PCI_ISR_CONFIG);
+	pci__irq_raise(&vp->pdev, VIRTIO_PCI_ISR_CONFIG);
+	pci__msix_raise(&vp->pdev, atomic_load(&vp->config_vector));
 }
 
 /* A vector the driver maps an event to: one of the table's, else NO_VECTOR (4.1.5.1.2). */
