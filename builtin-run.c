@@ -99,8 +99,9 @@ static const struct run_option run_options[] = {
 	  "the device tree's kaslr-seed, so the guest kernel's layout repeats (default: random)" },
 	{ { "console", required_argument, NULL, OPT_CONSOLE }, "serial|virtio",
 	  "guest console on stdin/stdout: the 16550 UART (ttyS0, default) or virtio-console (hvc0)" },
-	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv2|auto",
-	  "interrupt controller (default auto: GICv3, else GICv2)" },
+	{ { "irqchip", required_argument, NULL, OPT_IRQCHIP }, "gicv3|gicv3-its|gicv2|auto",
+	  "interrupt controller (default auto: GICv3, else GICv2); gicv3-its adds an ITS, and "
+	  "virtio-pci then interrupts with MSI-X" },
 	{ { "on-reset", required_argument, NULL, OPT_ON_RESET }, "restart|exit",
 	  "on guest reboot: boot again (default), or exit with code 3" },
 	{ { "psci", optional_argument, NULL, OPT_PSCI }, "[=user|kernel]",
@@ -255,14 +256,15 @@ static int parse_option(struct run_args *a, int c, const char *val)
 {
 	struct lkvm_config *cfg = a->cfg;
 	static const char *const consoles[] = { "serial", "virtio" };
-	static const char *const irqchips[] = { "auto", "gicv3", "gicv2" };
+	static const char *const irqchips[] = { "auto", "gicv3", "gicv2", "gicv3-its" };
 	static const char *const resets[] = { "restart", "exit" };
 	static const char *const psci_modes[] = { "kernel", "user" };
 	static const char *const conduits[] = { "hvc", "smc" };
 	static const char *const trng_modes[] = { "kernel", "user", "off" };
 	static const char *const transports[] = { "mmio", "pci" };
 	const char *why;
-	static const enum irqchip_type irqchip_of[] = { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
+	static const enum irqchip_type irqchip_of[] = { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2,
+							 IRQCHIP_GICV3_ITS };
 	int i, err;
 
 	switch (c) {

@@ -1,10 +1,15 @@
-/* Level-triggered SPIs through KVM irqfds with resampling, and the status-backed line on them. */
+/*
+ * Level-triggered SPIs through KVM irqfds with resampling, the status-backed line on them, and MSI
+ * lines through irqfds with MSI routes.
+ */
 #include "lkvm/irq.h"
 #include "lkvm/kvm.h"
+#include "lkvm/memory-map.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -70,6 +75,30 @@ bool irq_line__init(struct irq_line *line, struct kvm *kvm, unsigned int spi,
 	return true;
 }
 
+/* An MSI without irqfd or route: 0 if the guest blocked it (no ITS mapping yet), which is fine. */
+static void irq_line__signal_msi(struct irq_line *line)
+{
+	struct kvm_msi msi = {
+		.address_lo = (u32)line->msg.addr, .address_hi = (u32)(line->msg.addr >> 32),
+		.data = line->msg.data, .flags = KVM_MSI_VALID_DEVID, .devid = line->msg.devid,
+	};
+
+	if (line->kvm->vm_fd >= 0 && ioctl(line->kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		pr_debug("MSI 0x%x to 0x%llx (device 0x%x): KVM_SIGNAL_MSI: %s", msi.data,
+			 (unsigned long long)line->msg.addr, msi.devid, strerror(errno));
+}
+
+static void irq_line__raise_msi(struct irq_line *line)
+{
+	u64 one = 1;
+
+	line->raises++;
+	if (line->fd >= 0 && line->routed)
+		write_all(line->fd, &one, sizeof(one));
+	else
+		irq_line__signal_msi(line);
+}
+
 /*
  * Lowering goes through KVM_IRQ_LINE either way: the vgic keeps one level per SPI whoever drives
  * it, and an irqfd can only raise. The resampler lowers the line at EOI on its own too.
@@ -78,6 +107,11 @@ void irq_line__set(struct irq_line *line, bool level)
 {
 	u64 one = 1;
 
+	if (line->routing) {
+		if (level)
+			irq_line__raise_msi(line);
+		return;
+	}
 	if (level && line->fd >= 0) {
 		write_all(line->fd, &one, sizeof(one));
 		line->raises++;
@@ -86,10 +120,16 @@ void irq_line__set(struct irq_line *line, bool level)
 	}
 }
 
+static void irq_line__exit_msi(struct irq_line *line);
+
 void irq_line__exit(struct irq_line *line)
 {
 	int err;
 
+	if (line->routing) {
+		irq_line__exit_msi(line);
+		return;
+	}
 	if (line->fd < 0)
 		return;
 	err = irq_line__kvm(line, KVM_IRQFD_FLAG_DEASSIGN);
@@ -100,6 +140,146 @@ void irq_line__exit(struct irq_line *line)
 	pr_debug("SPI %u: raised %" PRIu64 " times through its irqfd, resampled %" PRIu64 " times",
 		 line->spi, line->raises, line->resamples);
 	irq_line__close(line);
+}
+
+/* --- MSI lines and the routing table --- */
+
+#define IRQ_MAX_MSIS	(LKVM_PCI_MAX_DEVS * LKVM_PCI_MSIX_MAX)
+
+/* Room for the SPIs' routes and every MSI line's: the table KVM gets is built in it. */
+struct irq_routing_table {
+	struct kvm_irq_routing hdr;
+	struct kvm_irq_routing_entry entries[LKVM_NR_SPIS + IRQ_MAX_MSIS];
+};
+
+void irq_routing__init(struct irq_routing *r, struct kvm *kvm)
+{
+	struct irq_routing_table *t;
+
+	*r = (struct irq_routing){ .kvm = kvm };
+	pthread_mutex_init(&r->lock, NULL);
+	if (!io_thread__has_irqfd(kvm) ||
+	    ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0 ||
+	    ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID) <= 0) {
+		pr_debug("MSIs through KVM_SIGNAL_MSI: no irqfd or no GSI routing with device IDs");
+		return;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		pr_warn("GSI routing: out of memory: MSIs go through KVM_SIGNAL_MSI");
+		return;
+	}
+	/* KVM's default routing, which a table of ours replaces: GSI n is SPI n. */
+	for (unsigned int i = 0; i < LKVM_NR_SPIS; i++)
+		t->entries[i] = (struct kvm_irq_routing_entry){
+			.gsi = i, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { .irqchip = 0, .pin = i },
+		};
+	r->table = &t->hdr;
+}
+
+void irq_routing__exit(struct irq_routing *r)
+{
+	free(r->table);
+	r->table = NULL;
+	pthread_mutex_destroy(&r->lock);
+}
+
+/* Under r->lock: gives KVM the SPIs' routes and the MSI routes that are set. */
+static int irq_routing__commit(struct irq_routing *r)
+{
+	struct irq_routing_table *t = container_of(r->table, struct irq_routing_table, hdr);
+	struct irq_routing_table *out = malloc(sizeof(*out));
+	unsigned int n = LKVM_NR_SPIS;
+	int err = 0;
+
+	if (!out)
+		return -ENOMEM;
+	memcpy(out->entries, t->entries, LKVM_NR_SPIS * sizeof(out->entries[0]));
+	for (unsigned int i = 0; i < r->nr_msis; i++) {
+		if (t->entries[LKVM_MSI_GSI_BASE + i].type == KVM_IRQ_ROUTING_MSI)
+			out->entries[n++] = t->entries[LKVM_MSI_GSI_BASE + i];
+	}
+	out->hdr = (struct kvm_irq_routing){ .nr = n };
+	if (ioctl(r->kvm->vm_fd, KVM_SET_GSI_ROUTING, &out->hdr))
+		err = -errno;
+	free(out);
+	return err;
+}
+
+bool irq_line__init_msi(struct irq_line *line, struct kvm *kvm, struct irq_routing *r)
+{
+	struct kvm_irqfd req = { .flags = 0 };
+	bool ok = false;
+
+	*line = (struct irq_line){
+		.kvm = kvm, .fd = -1, .resample = { .fd = -1 }, .routing = r,
+	};
+	pthread_mutex_lock(&r->lock);
+	if (r->table && r->nr_msis < IRQ_MAX_MSIS) {
+		line->gsi = LKVM_MSI_GSI_BASE + r->nr_msis++;
+		line->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		req.fd = (u32)line->fd;
+		req.gsi = line->gsi;
+		/* No route yet: KVM looks it up again whenever the table changes. */
+		ok = line->fd >= 0 && !ioctl(kvm->vm_fd, KVM_IRQFD, &req);
+		if (!ok) {
+			pr_debug("GSI %u: MSIs through KVM_SIGNAL_MSI: irqfd: %s", line->gsi,
+				 strerror(errno));
+			if (line->fd >= 0)
+				close(line->fd);
+			line->fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+void irq_line__set_msi(struct irq_line *line, const struct irq_msi *msg)
+{
+	struct irq_routing *r = line->routing;
+	struct kvm_irq_routing_entry *e;
+	int err;
+
+	if (line->routed && !memcmp(&line->msg, msg, sizeof(*msg)))
+		return;
+	line->msg = *msg;
+	line->routed = false;
+	if (line->fd < 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	e = &r->table->entries[line->gsi];	/* GSI n's route is entry n; type 0: none */
+	*e = (struct kvm_irq_routing_entry){
+		.gsi = line->gsi, .type = KVM_IRQ_ROUTING_MSI, .flags = KVM_MSI_VALID_DEVID,
+		.u.msi = { .address_lo = (u32)msg->addr, .address_hi = (u32)(msg->addr >> 32),
+			   .data = msg->data, .devid = msg->devid },
+	};
+	err = irq_routing__commit(r);
+	if (err) {
+		e->type = 0;
+		/* What the guest programs: said once, not each time it tries again. */
+		pr_warn_once(&r->warned, "GSI %u: KVM refuses the MSI route (0x%llx, 0x%x, device "
+			     "0x%x): %s; KVM_SIGNAL_MSI instead", line->gsi,
+			     (unsigned long long)msg->addr, msg->data, msg->devid, strerror(-err));
+	} else {
+		pr_debug("GSI %u: routed as MSI 0x%x to 0x%llx, device 0x%x", line->gsi, msg->data,
+			 (unsigned long long)msg->addr, msg->devid);
+	}
+	line->routed = !err;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* The VM is stopped: the irqfd goes; the route stays in KVM's table until the VM goes. */
+static void irq_line__exit_msi(struct irq_line *line)
+{
+	struct kvm_irqfd req = { .fd = (u32)line->fd, .gsi = line->gsi,
+				 .flags = KVM_IRQFD_FLAG_DEASSIGN };
+
+	if (line->fd < 0)
+		return;
+	if (ioctl(line->kvm->vm_fd, KVM_IRQFD, &req))
+		pr_warn("GSI %u: cannot remove its irqfd: %s", line->gsi, strerror(errno));
+	close(line->fd);
+	line->fd = -1;
 }
 
 /* --- status-backed lines --- */

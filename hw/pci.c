@@ -11,7 +11,9 @@
  * write. So are window accesses no enabled BAR decodes.
  *
  * INTx is a status_irq (irq.h): an irqfd with resampling where KVM has one, the device's
- * interrupt status behind it and Command's INTx Disable as its mask. A device that puts KVM
+ * interrupt status behind it and Command's INTx Disable (or MSI-X Enable) as its mask. With a
+ * GICv3 ITS a device may have MSI-X (pci.h): the bus implements its capability, table and PBA,
+ * and each vector is an MSI line on the VM's GSI routing table, which the bus owns. A device that puts KVM
  * ioeventfds in its BARs hears of every BAR and Command write (decoding_changed) to move them.
  *
  * Locking: the bus lock, then a device's own locks (virtio-pci: vdev->lock, then vq->lock);
@@ -23,6 +25,7 @@
 #include "lkvm/memory-map.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <libfdt.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
@@ -44,6 +47,8 @@
 
 struct pci_bus {
 	struct kvm *kvm;
+	struct irq_routing routing;	/* MSI-X vectors' routes, set up with the first */
+	bool routing_ready;
 	struct mmio_region ecam;	/* config space */
 	struct mmio_region window;	/* where BARs decode */
 	struct fdt_node_gen fdt;
@@ -73,6 +78,200 @@ void pci__irq_raise(struct pci_dev *pdev, u32 bits)
 u32 pci__irq_ack(struct pci_dev *pdev, u32 bits)
 {
 	return status_irq__ack(&pdev->intx, bits);
+}
+
+/* --- MSI-X --- */
+
+/*
+ * Under the bus lock, which serialises every change of both: INTx is masked by Command's INTx
+ * Disable, and while MSI-X is enabled (a function that has it enabled must not use INTx).
+ */
+static void pci__intx_mask(struct pci_dev *pdev)
+{
+	status_irq__mask(&pdev->intx, (pdev->command & PCI_COMMAND_INTX_DISABLE) ||
+			 (pdev->msix.control & PCI_MSIX_FLAGS_ENABLE));
+}
+
+bool pci__msix_capable(struct kvm *kvm)
+{
+	return kvm->its && pci__bus(kvm);
+}
+
+/* Under the MSI-X lock. */
+static bool pci__msix_can_send(const struct pci_msix *m, unsigned int v)
+{
+	return (m->control & PCI_MSIX_FLAGS_ENABLE) && !(m->control & PCI_MSIX_FLAGS_MASKALL) &&
+	       !(m->table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+/* Under the MSI-X lock: a vector that can send gets its route, and what it has pending. */
+static void pci__msix_update(struct pci_dev *pdev, unsigned int v)
+{
+	struct pci_msix *m = &pdev->msix;
+	const struct pci_msix_entry *e = &m->table[v];
+	struct irq_msi msg = {
+		.addr = e->addr_lo | (u64)e->addr_hi << 32, .data = e->data,
+		.devid = pdev->slot << 3,	/* the requester ID: bus 0, function 0 */
+	};
+
+	if (!pci__msix_can_send(m, v))
+		return;
+	irq_line__set_msi(&m->lines[v], &msg);
+	if (m->pba & (1ULL << v)) {
+		m->pba &= ~(1ULL << v);
+		irq_line__set(&m->lines[v], true);
+	}
+}
+
+bool pci__msix_raise(struct pci_dev *pdev, unsigned int vector)
+{
+	struct pci_msix *m = &pdev->msix;
+	bool on;
+
+	if (!m->nr)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	on = m->control & PCI_MSIX_FLAGS_ENABLE;
+	if (on && vector < m->nr) {
+		if (pci__msix_can_send(m, vector))
+			irq_line__set(&m->lines[vector], true);
+		else
+			m->pba |= 1ULL << vector;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return on;
+}
+
+/* The capability's dword at rel (0, 4 or 8). */
+static u32 pci__msix_cap_read(struct pci_dev *pdev, u32 rel)
+{
+	struct pci_msix *m = &pdev->msix;
+	u32 val;
+
+	switch (rel) {
+	case 0:
+		pthread_mutex_lock(&m->lock);
+		val = PCI_CAP_ID_MSIX | (u32)m->next << 8 |
+		      (u32)(m->control | (m->nr - 1)) << 16;
+		pthread_mutex_unlock(&m->lock);
+		return val;
+	case PCI_MSIX_TABLE:
+		return m->bar;				/* offset 0 */
+	default:
+		return PCI_MSIX_PBA_OFF | m->bar;
+	}
+}
+
+/* Only Message Control's enable and function mask are writable. */
+static void pci__msix_cap_write(struct pci_dev *pdev, u32 rel, u32 val, u32 mask)
+{
+	struct pci_msix *m = &pdev->msix;
+	u32 writable = (u32)(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) << 16;
+
+	if (rel != 0 || !(mask & writable))
+		return;
+	pthread_mutex_lock(&m->lock);
+	val = ((((u32)m->control << 16) & ~mask) | (val & mask)) & writable;
+	m->control = (u16)(val >> 16);
+	for (unsigned int v = 0; v < m->nr; v++)
+		pci__msix_update(pdev, v);
+	pthread_mutex_unlock(&m->lock);
+	pci__intx_mask(pdev);
+}
+
+static bool pci__is_msix_cap(const struct pci_dev *pdev, u32 reg)
+{
+	return pdev->msix.nr && reg >= pdev->msix.cap && reg - pdev->msix.cap < (u32)PCI_MSIX_CAP_SIZE;
+}
+
+/* Table and PBA: aligned 4 or 8 bytes (a table entry's two halves at once). */
+static bool pci__msix_access_ok(const struct pci_msix *m, u64 off, unsigned int len)
+{
+	u64 end = off < PCI_MSIX_PBA_OFF ? m->nr * sizeof(m->table[0]) : PCI_MSIX_PBA_OFF + 8;
+
+	return (len == 4 || len == 8) && IS_ALIGNED(off, len) && off + len <= end;
+}
+
+static void pci__msix_bar_read(struct pci_dev *pdev, u64 off, u8 *data, unsigned int len)
+{
+	struct pci_msix *m = &pdev->msix;
+
+	memset(data, 0, len);
+	if (!pci__msix_access_ok(m, off, len))
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (off >= PCI_MSIX_PBA_OFF) {
+		put_le(data, m->pba >> (8 * (off - PCI_MSIX_PBA_OFF)), len);
+	} else {
+		const u32 *words = (const u32 *)&m->table[off / sizeof(m->table[0])];
+		unsigned int w = (unsigned int)(off % sizeof(m->table[0])) / 4;
+
+		put_le(data, words[w], 4);
+		if (len == 8)
+			put_le(data + 4, words[w + 1], 4);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* The PBA is read-only; of Vector Control only the mask bit is writable. */
+static void pci__msix_bar_write(struct pci_dev *pdev, u64 off, const u8 *data, unsigned int len)
+{
+	struct pci_msix *m = &pdev->msix;
+	unsigned int v = (unsigned int)(off / sizeof(m->table[0]));
+	unsigned int w = (unsigned int)(off % sizeof(m->table[0])) / 4;
+	u32 *words;
+
+	if (off >= PCI_MSIX_PBA_OFF || !pci__msix_access_ok(m, off, len))
+		return;
+	pthread_mutex_lock(&m->lock);
+	words = (u32 *)&m->table[v];
+	for (unsigned int i = 0; i < len / 4; i++, w++)
+		words[w] = (u32)get_le(data + 4 * i, 4) &
+			   (w == 3 ? PCI_MSIX_ENTRY_CTRL_MASKBIT : ~0U);
+	pci__msix_update(pdev, v);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Under the bus lock: checks what the device asked for and gives each vector its MSI line. */
+static int pci__msix_init(struct pci_bus *bus, struct pci_dev *pdev)
+{
+	struct pci_msix *m = &pdev->msix;
+
+	if (!m->nr)
+		return 0;
+	if (!bus->kvm->its || m->nr > LKVM_PCI_MSIX_MAX || m->bar >= PCI_NR_BARS ||
+	    pdev->bar_size[m->bar] != PCI_MSIX_BAR_SIZE || m->cap < PCI_CFG_HEADER_SIZE ||
+	    m->cap > PCI_CFG_SIZE - PCI_MSIX_CAP_SIZE || (m->cap & 3))
+		return -EINVAL;
+	if (!bus->routing_ready) {
+		irq_routing__init(&bus->routing, bus->kvm);
+		bus->routing_ready = true;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	m->control = 0;
+	m->pba = 0;
+	for (unsigned int v = 0; v < m->nr; v++) {
+		m->table[v] = (struct pci_msix_entry){ .ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT };
+		irq_line__init_msi(&m->lines[v], bus->kvm, &bus->routing);
+	}
+	pr_debug("%s: MSI-X, %u vectors, device ID 0x%x", pdev->name, m->nr, pdev->slot << 3);
+	return 0;
+}
+
+static void pci__msix_exit(struct pci_dev *pdev)
+{
+	struct pci_msix *m = &pdev->msix;
+
+	if (!m->nr)
+		return;
+	for (unsigned int v = 0; v < m->nr; v++) {
+		if (m->lines[v].raises)
+			pr_debug("%s: MSI-X vector %u: %" PRIu64 " MSIs through %s", pdev->name, v,
+				 m->lines[v].raises,
+				 m->lines[v].fd >= 0 ? "its irqfd" : "KVM_SIGNAL_MSI");
+		irq_line__exit(&m->lines[v]);
+	}
+	pthread_mutex_destroy(&m->lock);
 }
 
 /* --- the type 0 header --- */
@@ -115,7 +314,7 @@ static u32 pci__header_read(struct pci_dev *pdev, u32 reg)
 static void pci__command_write(struct pci_dev *pdev, u16 cmd)
 {
 	pdev->command = cmd & PCI_COMMAND_WRITABLE;
-	status_irq__mask(&pdev->intx, cmd & PCI_COMMAND_INTX_DISABLE);
+	pci__intx_mask(pdev);
 }
 
 static void pci__decoding_changed(struct pci_dev *pdev)
@@ -163,6 +362,9 @@ static void pci__cfg_read(struct pci_dev *pdev, u32 reg, u8 *data, unsigned int 
 	memset(data, 0, len);
 	if (reg < PCI_CFG_HEADER_SIZE)
 		put_le(data, pci__header_read(pdev, reg & ~3U) >> (8 * (reg & 3)), len);
+	else if (pci__is_msix_cap(pdev, reg))
+		put_le(data, pci__msix_cap_read(pdev, (reg & ~3U) - pdev->msix.cap) >> (8 * (reg & 3)),
+		       len);
 	else if (reg < PCI_CFG_SIZE && pdev->ops->cfg_read)
 		pdev->ops->cfg_read(pdev, reg, data, len);
 }
@@ -174,6 +376,9 @@ static void pci__cfg_write(struct pci_dev *pdev, u32 reg, const u8 *data, unsign
 	if (reg < PCI_CFG_HEADER_SIZE)
 		pci__header_write(pdev, reg & ~3U, get_le(data, len) << shift,
 				  (u32)((1ULL << (8 * len)) - 1) << shift);
+	else if (pci__is_msix_cap(pdev, reg))
+		pci__msix_cap_write(pdev, (reg & ~3U) - pdev->msix.cap, get_le(data, len) << shift,
+				    (u32)((1ULL << (8 * len)) - 1) << shift);
 	else if (reg < PCI_CFG_SIZE && pdev->ops->cfg_write)
 		pdev->ops->cfg_write(pdev, reg, data, len);
 }
@@ -280,7 +485,9 @@ static void pci__window_read(struct mmio_region *r, u64 off, u8 *data, unsigned 
 	u64 bar_off;
 
 	pdev = pci__decode(bus, r->base + off, len, &bar, &bar_off);
-	if (pdev)
+	if (pdev && pdev->msix.nr && bar == pdev->msix.bar)
+		pci__msix_bar_read(pdev, bar_off, data, len);
+	else if (pdev)
 		pdev->ops->bar_read(pdev, bar, bar_off, data, len);
 	else
 		memset(data, 0xff, len);
@@ -294,7 +501,9 @@ static void pci__window_write(struct mmio_region *r, u64 off, const u8 *data, un
 	u64 bar_off;
 
 	pdev = pci__decode(bus, r->base + off, len, &bar, &bar_off);
-	if (pdev)
+	if (pdev && pdev->msix.nr && bar == pdev->msix.bar)
+		pci__msix_bar_write(pdev, bar_off, data, len);
+	else if (pdev)
 		pdev->ops->bar_write(pdev, bar, bar_off, data, len);
 }
 
@@ -339,6 +548,19 @@ static int pci__fdt_irq_map(void *fdt, const struct pci_bus *bus, const struct f
 	return fdt_property(fdt, "interrupt-map-mask", mask, sizeof(mask));
 }
 
+/*
+ * With an ITS, MSIs go there with the requester ID as DeviceID (Linux's pci-msi binding): msi-map
+ * maps bus 0's 256 IDs 1:1. No msi-parent: the ITS's one msi-cell would have to be one DeviceID.
+ */
+static int pci__fdt_msi(void *fdt, const struct fdt_ctx *ctx)
+{
+	fdt32_t map[4] = { 0, cpu_to_fdt32(ctx->its_phandle), 0, cpu_to_fdt32(0x100) };
+
+	if (!ctx->its_phandle)
+		return 0;
+	return fdt_property(fdt, "msi-map", map, sizeof(map));
+}
+
 static int pci__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 {
 	const struct pci_bus *bus = container_of(self, struct pci_bus, fdt);
@@ -364,6 +586,7 @@ static int pci__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 	    (err = fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range))) ||
 	    (err = fdt_property(fdt, "ranges", ranges, sizeof(ranges))) ||
 	    (err = pci__fdt_irq_map(fdt, bus, ctx)) ||
+	    (err = pci__fdt_msi(fdt, ctx)) ||
 	    (err = fdt_property(fdt, "dma-coherent", NULL, 0)))
 		return err;
 	return fdt_end_node(fdt);
@@ -408,6 +631,8 @@ int pci__register(struct kvm *kvm, struct pci_dev *pdev)
 		slot++;
 	pdev->slot = slot;
 	err = slot < LKVM_PCI_MAX_DEVS ? pci__place_bars(pdev) : -ENOSPC;
+	if (!err)
+		err = pci__msix_init(bus, pdev);
 	if (!err) {
 		pdev->bus = bus;
 		pdev->spi = LKVM_PCI_SPI_BASE + slot;
@@ -419,7 +644,8 @@ int pci__register(struct kvm *kvm, struct pci_dev *pdev)
 	pthread_mutex_unlock(&bus->lock);
 	if (err)
 		pr_err("%s: cannot add it: %s", pdev->name,
-		       err == -ENOSPC ? "all PCI slots are taken" : "its BARs do not fit");
+		       err == -ENOSPC ? "all PCI slots are taken" :
+		       pdev->msix.nr ? "its BARs or its MSI-X do not fit" : "its BARs do not fit");
 	return err;
 }
 
@@ -433,6 +659,7 @@ void pci__unregister(struct pci_dev *pdev)
 	bus->devs[pdev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);
 	status_irq__exit(&pdev->intx);
+	pci__msix_exit(pdev);
 	pdev->bus = NULL;
 }
 
@@ -440,6 +667,8 @@ void pci__unregister(struct pci_dev *pdev)
 
 static void pci__free(struct pci_bus *bus)
 {
+	if (bus->routing_ready)
+		irq_routing__exit(&bus->routing);
 	mmio__unregister(&bus->kvm->mmio, &bus->ecam);
 	mmio__unregister(&bus->kvm->mmio, &bus->window);
 	pthread_mutex_destroy(&bus->lock);

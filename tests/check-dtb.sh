@@ -1,18 +1,22 @@
 #!/bin/sh
 # Checks the device tree that lkvm --dump-dtb wrote in the system tests (tests/system/t-dtb.sh:
-# -c 2 -m 256M -i INITRD -p lkvmdtb=1). Runs on the build machine, where dtc is.
-# Usage: tests/check-dtb.sh [DTB]     (default: build/host-out/lkvm.dtb)
+# -c 2 -m 256M -i INITRD -p lkvmdtb=1; t-its.sh: the same with --irqchip gicv3-its and virtio-pci).
+# Runs on the build machine, where dtc is.
+# Usage: tests/check-dtb.sh [DTB [its]]     (default: build/host-out/lkvm.dtb, without an ITS;
+#        "its": the DTB must have the GICv3 ITS and a PCI bridge whose MSIs go there)
 # Prints "PASS name" / "FAIL name: reason" per check, then "N passed, N failed"; exits 1 if one failed.
 # The decompiled source is left next to the DTB (.dts) for reading.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dtb=${1:-$top/build/host-out/lkvm.dtb}
+its=${2:-}
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "PASS dtb-$1"; }
-fail() { failed=$((failed + 1)); echo "FAIL dtb-$1: $2"; }
+tag=dtb${its:+-its}
+pass() { passed=$((passed + 1)); echo "PASS $tag-$1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $tag-$1: $2"; }
 # check NAME REASON COMMAND...: PASS if COMMAND succeeds, else FAIL with REASON.
 check() {
 	_n=$1 _r=$2
@@ -84,6 +88,27 @@ if [ -n "$gic" ] && has "$gic" interrupt-controller && has "$gic" reg; then
 	pass gic-v3
 else
 	fail gic-v3 "no node with compatible \"arm,gic-v3\", interrupt-controller and reg"
+fi
+
+# The ITS: a child of the GIC (which then needs ranges), an MSI controller with one cell (the
+# DeviceID); the PCI bridge's msi-map points at it, requester IDs mapped 1:1.
+msic=$(nodes "$gic" | grep '^msi-controller@' || true)
+if [ -z "$its" ]; then
+	check no-its "the default has an ITS: $msic" [ -z "$msic" ]
+elif [ -z "$msic" ]; then
+	fail its "no msi-controller@ node under $gic"
+else
+	m="$gic/$msic"
+	check its "$m: needs compatible arm,gic-v3-its, msi-controller, #msi-cells = <1>, reg" \
+		sh -c '[ "$(fdtget -t s "$1" "$2" compatible)" = arm,gic-v3-its ] &&
+			fdtget "$1" "$2" msi-controller && [ "$(fdtget "$1" "$2" "#msi-cells")" = 1 ] &&
+			[ "$(fdtget -t x "$1" "$2" reg)" = "0 c020000 0 20000" ] &&
+			fdtget "$1" "$3" ranges' sh "$dtb" "$m" "$gic"
+	ph=$(fdtget "$dtb" "$m" phandle 2>/dev/null || true)
+	pci=$(node_with_compat pci-host-ecam-generic || true)
+	check its-pci-msi "$pci: msi-map (0 <its> 0 0x100) must point at $m ($ph)" \
+		sh -c '[ -n "$3" ] && [ "$(fdtget "$1" "$2" msi-map)" = "0 $3 0 256" ]' \
+		sh "$dtb" "$pci" "$ph"
 fi
 
 check timer "no node with compatible \"arm,armv8-timer\"" node_with_compat arm,armv8-timer

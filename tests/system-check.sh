@@ -15,6 +15,10 @@ if grep -q ' dump-dtb\b' "$results"; then
 	"$top/tests/check-dtb.sh" "$out/lkvm.dtb" | tee "$out/dtb-results"
 	grep -E '^(PASS|FAIL) ' "$out/dtb-results" >>"$results"
 fi
+if grep -q ' its-pci-devices\b' "$results"; then
+	"$top/tests/check-dtb.sh" "$out/lkvm-its.dtb" its | tee "$out/dtb-its-results"
+	grep -E '^(PASS|FAIL) ' "$out/dtb-its-results" >>"$results"
+fi
 # run.sh exits 1 when a test failed; any other failure (timeout, host died) has no FAIL line yet.
 if [ "$host" != 0 ] && { [ "$host" != 1 ] || ! grep -q '^FAIL ' "$results"; }; then
 	echo "FAIL system-tests: scripts/lkvm-host exited with status $host" | tee -a "$results"

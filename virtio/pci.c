@@ -1,7 +1,9 @@
 /*
  * The virtio-pci transport, modern only (virtio 1.2 section 4.1): the capabilities in config
  * space, the common configuration, ISR, device configuration and notification structures in
- * BAR 0, and INTx. The PCI side (config header, BAR decoding, the interrupt line) is hw/pci.c's.
+ * BAR 0, INTx, and with an ITS the MSI-X vectors of config changes and queues. The PCI side
+ * (config header, BAR decoding, the interrupt line, MSI-X's capability, table and PBA) is
+ * hw/pci.c's.
  *
  * Common configuration fields take their own width only; the 64-bit queue addresses also take
  * two 32-bit halves, as Linux writes them. Other accesses read as zero and are ignored on write,
@@ -16,7 +18,9 @@
  *    notify__write as before;
  *  - INTx is the bus's status_irq with the ISR as its status: an irqfd with resampling,
  *    raised again after the guest's EOI while the ISR is not 0 and INTx is not disabled.
- *    KVM_IRQ_LINE otherwise.
+ *    KVM_IRQ_LINE otherwise;
+ *  - while the driver has MSI-X enabled, an event goes to its vector instead (none for
+ *    NO_VECTOR), an irqfd that KVM routes as the vector's MSI (pci__msix_raise).
  *
  * Locking: the bus lock (config space, BAR and Command writes), then vdev->lock (registers,
  * doorbells), then vq->lock; virtio_ioevent__add/del run under vdev->lock, never under vq->lock.
@@ -54,6 +58,12 @@ struct virtio_pci {
 	 * what the transport asked for, whether KVM took it or not.
 	 */
 	u64 notify_base;
+	/*
+	 * MSI-X vectors (VIRTIO_MSI_NO_VECTOR: none) of config changes and of each queue, written
+	 * under vdev->lock, read atomically by the data paths that signal.
+	 */
+	_Atomic u16 config_vector;
+	_Atomic u16 *queue_vector;
 	u64 doorbell[];
 };
 
@@ -62,17 +72,41 @@ static struct virtio_pci *to_vp(struct pci_dev *pdev)
 	return container_of(pdev, struct virtio_pci, pdev);
 }
 
-/* --- interrupt: INTx, the bus's, with the ISR as its status --- */
+/*
+ * --- interrupts: MSI-X while the driver has it enabled (4.1.4.3: the event's vector, none for
+ * NO_VECTOR), else INTx, the bus's, with the ISR as its status ---
+ */
 
+/* No ISR bit for a queue with MSI-X enabled (4.1.4.5.1). */
 static void virtio_pci__signal_vq(struct virtio_transport *t, struct virtq *vq)
 {
-	(void)vq;	/* one interrupt line: the driver looks at every queue */
-	pci__irq_raise(&container_of(t, struct virtio_pci, transport)->pdev, VIRTIO_PCI_ISR_QUEUE);
+	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
+
+	if (!pci__msix_raise(&vp->pdev, atomic_load(&vp->queue_vector[vq->index])))
+		pci__irq_raise(&vp->pdev, VIRTIO_PCI_ISR_QUEUE);
 }
 
+/* The ISR's config bit is set either way (4.1.4.5.1); with MSI-X enabled INTx stays low. */
 static void virtio_pci__signal_config(struct virtio_transport *t)
 {
-	pci__irq_raise(&container_of(t, struct virtio_pci, transport)->pdev, VIRTIO_PCI_ISR_CONFIG);
+	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
+
+	pci__irq_raise(&vp->pdev, VIRTIO_PCI_ISR_CONFIG);
+	pci__msix_raise(&vp->pdev, atomic_load(&vp->config_vector));
+}
+
+/* A vector the driver maps an event to: one of the table's, else NO_VECTOR (4.1.5.1.2). */
+static u16 virtio_pci__vector(const struct virtio_pci *vp, u64 val)
+{
+	return val < vp->pdev.msix.nr ? (u16)val : VIRTIO_MSI_NO_VECTOR;
+}
+
+/* Under vdev->lock: a device reset unmaps every vector. */
+static void virtio_pci__reset_vectors(struct virtio_pci *vp)
+{
+	atomic_store(&vp->config_vector, VIRTIO_MSI_NO_VECTOR);
+	for (unsigned int i = 0; i < vp->vdev->nr_vqs; i++)
+		atomic_store(&vp->queue_vector[i], VIRTIO_MSI_NO_VECTOR);
 }
 
 static void virtio_pci__detach(struct virtio_transport *t);
@@ -199,15 +233,16 @@ static u64 common__read(struct virtio_pci *vp, u32 field)
 	case VIRTIO_PCI_COMMON_DF:		return virtio_select__device_features(&vp->sel, vdev);
 	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->sel.drv_features;
 	case VIRTIO_PCI_COMMON_GF:		return virtio_select__driver_features(&vp->sel, vdev);
-	/* No MSI-X: no vector is ever in use. */
-	case VIRTIO_PCI_COMMON_MSIX:		return VIRTIO_MSI_NO_VECTOR;
+	/* Without MSI-X no vector is ever in use: they stay NO_VECTOR. */
+	case VIRTIO_PCI_COMMON_MSIX:		return atomic_load(&vp->config_vector);
 	case VIRTIO_PCI_COMMON_NUMQ:		return vdev->nr_vqs;
 	case VIRTIO_PCI_COMMON_STATUS:		return (u8)atomic_load(&vdev->status);
 	case VIRTIO_PCI_COMMON_CFGGENERATION:	return (u8)atomic_load(&vdev->config_generation);
 	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->sel.queue;
 	/* A queue size of 0 tells the driver the queue does not exist. */
 	case VIRTIO_PCI_COMMON_Q_SIZE:		return vq ? vq->num : 0;
-	case VIRTIO_PCI_COMMON_Q_MSIX:		return VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		return vq ? atomic_load(&vp->queue_vector[vq->index]) : VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:	return vq && atomic_load(&vq->ready);
 	case VIRTIO_PCI_COMMON_Q_NOFF:		return vq ? vp->sel.queue : 0;
 	case VIRTIO_PCI_COMMON_Q_DESCLO:	return vq ? vq->desc_gpa : 0;
@@ -233,6 +268,10 @@ static void common__queue_write(struct virtio_pci *vp, u32 field, u64 val, unsig
 
 	if (!vq)
 		return;
+	if (field == VIRTIO_PCI_COMMON_Q_MSIX) {
+		atomic_store(&vp->queue_vector[vq->index], virtio_pci__vector(vp, val));
+		return;
+	}
 	if (field == VIRTIO_PCI_COMMON_Q_ENABLE) {
 		/* 0 is not the driver's to write (4.1.4.3.2): queues stop with a device reset. */
 		if (val == 1 && !virtq__enable(vq))
@@ -254,8 +293,10 @@ static void common__status(struct virtio_pci *vp, u8 val)
 	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
 	if (!val)
 		virtio_pci__del_doorbells(vp);
-	if (virtio_select__write_status(&vp->sel, vp->vdev, val))
+	if (virtio_select__write_status(&vp->sel, vp->vdev, val)) {
 		pci__irq_ack(&vp->pdev, ~0U);
+		virtio_pci__reset_vectors(vp);
+	}
 }
 
 /* Under vdev->lock. */
@@ -270,6 +311,10 @@ static void common__write(struct virtio_pci *vp, u32 field, u64 val, unsigned in
 		break;
 	case VIRTIO_PCI_COMMON_STATUS:		common__status(vp, (u8)val); break;
 	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->sel.queue = (u16)val; break;
+	case VIRTIO_PCI_COMMON_MSIX:
+		atomic_store(&vp->config_vector, virtio_pci__vector(vp, val));
+		break;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 	case VIRTIO_PCI_COMMON_Q_DESCLO:
@@ -277,7 +322,7 @@ static void common__write(struct virtio_pci *vp, u32 field, u64 val, unsigned in
 	case VIRTIO_PCI_COMMON_Q_USEDLO:
 		common__queue_write(vp, field, val, len, at);
 		break;
-	default:				break;	/* read-only, or MSI-X vectors */
+	default:				break;	/* read-only */
 	}
 }
 
@@ -475,7 +520,13 @@ static void virtio_pci__build_caps(struct virtio_pci *vp)
 					  VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
 					  vdev->ops->config_size);
 	vp->pci_cfg_cap = pos;
-	virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE_EXT, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
+	pos = virtio_pci__add_cap(vp, pos, &prev, VIRTIO_PCI_CAP_SIZE_EXT, VIRTIO_PCI_CAP_PCI_CFG,
+				  0, 0);
+	/* MSI-X last: the bus implements it (pci.h), the chain only points there. */
+	if (vp->pdev.msix.nr) {
+		vp->caps[prev - VIRTIO_PCI_CAP_BASE + VIRTIO_PCI_CAP_NEXT] = pos;
+		vp->pdev.msix.cap = pos;
+	}
 }
 
 /* --- registration --- */
@@ -504,6 +555,13 @@ int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev)
 		return -EINVAL;
 	}
 	vp = calloc(1, sizeof(*vp) + vdev->nr_vqs * sizeof(vp->doorbell[0]));
+	if (vp) {
+		vp->queue_vector = calloc(vdev->nr_vqs ? vdev->nr_vqs : 1, sizeof(vp->queue_vector[0]));
+		if (!vp->queue_vector) {
+			free(vp);
+			vp = NULL;
+		}
+	}
 	if (!vp) {
 		pr_err("%s: cannot add it: out of memory", ops->name);
 		return -ENOMEM;
@@ -519,11 +577,19 @@ int virtio_pci__init(struct kvm *kvm, struct virtio_dev *vdev)
 		.revision = VIRTIO_PCI_REVISION, .class_code = virtio_pci__class(ops->device_id),
 		.cap_ptr = VIRTIO_PCI_CAP_BASE, .bar_size = { VIRTIO_PCI_BAR_SIZE },
 	};
+	/* A vector per queue and one for config changes, as Linux asks first; BAR 1 for them. */
+	if (pci__msix_capable(kvm)) {
+		vp->pdev.msix.nr = vdev->nr_vqs < LKVM_PCI_MSIX_MAX ? vdev->nr_vqs + 1 : LKVM_PCI_MSIX_MAX;
+		vp->pdev.msix.bar = VIRTIO_PCI_MSIX_BAR;
+		vp->pdev.bar_size[VIRTIO_PCI_MSIX_BAR] = PCI_MSIX_BAR_SIZE;
+	}
+	virtio_pci__reset_vectors(vp);
 	virtio_pci__build_caps(vp);
 	vdev->transport = &vp->transport;
 	err = pci__register(kvm, &vp->pdev);
 	if (err) {
 		vdev->transport = NULL;
+		free(vp->queue_vector);
 		free(vp);
 	}
 	return err;
@@ -537,5 +603,6 @@ static void virtio_pci__detach(struct virtio_transport *t)
 	virtio_pci__del_doorbells(vp);
 	pthread_mutex_unlock(&vp->vdev->lock);
 	pci__unregister(&vp->pdev);
+	free(vp->queue_vector);
 	free(vp);
 }

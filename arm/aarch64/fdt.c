@@ -80,7 +80,8 @@ static int fdt__chosen(void *fdt, const struct fdt_desc *d)
 int fdt__build(const struct fdt_desc *d, void *buf, size_t size)
 {
 	struct fdt_ctx ctx = { .fdt = buf, .gic_phandle = FDT_GIC_PHANDLE,
-			       .gic_version = d->gic_version, .nr_cpus = d->nr_cpus };
+			       .gic_version = d->gic_version, .nr_cpus = d->nr_cpus,
+			       .its_phandle = d->its ? FDT_ITS_PHANDLE : 0 };
 
 	TRY(fdt_create(buf, (int)size));
 	TRY(fdt_finish_reservemap(buf));

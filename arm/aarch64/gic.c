@@ -1,4 +1,8 @@
-/* The in-kernel vGIC (v3, or v2 when asked or when v3 is missing) and its device tree node. */
+/*
+ * The in-kernel vGIC (v3, or v2 when asked or when v3 is missing), with a GICv3 ITS for
+ * --irqchip gicv3-its, and their device tree node. The ITS translates the MSIs of PCI devices
+ * (hw/pci.c: MSI-X, DeviceID = the requester ID) into LPIs; KVM needs no host ITS for it.
+ */
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
@@ -6,6 +10,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <libfdt.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -32,9 +37,22 @@ static int gic__create_device(struct kvm *kvm, enum gic_version v, bool test)
 	return test ? 0 : (int)cd.fd;
 }
 
+/* Whether KVM can create an ITS (KVM_CREATE_DEVICE_TEST): no VM state is touched. */
+static bool gic__its_possible(struct kvm *kvm)
+{
+	struct kvm_create_device cd = {
+		.type = KVM_DEV_TYPE_ARM_VGIC_ITS, .flags = KVM_CREATE_DEVICE_TEST,
+	};
+
+	return !ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd);
+}
+
 static int gic__choose(struct kvm *kvm)
 {
 	switch (kvm->cfg->irqchip) {
+	case IRQCHIP_GICV3_ITS:
+		kvm->its = true;
+		/* fall through */
 	case IRQCHIP_GICV3:
 		kvm->gic = GIC_V3;
 		break;
@@ -47,8 +65,12 @@ static int gic__choose(struct kvm *kvm)
 	}
 	if (gic__create_device(kvm, kvm->gic, true)) {
 		pr_err("--irqchip %s: this host's KVM cannot emulate a GICv%d%s",
-		       kvm->gic == GIC_V3 ? "gicv3" : "gicv2", kvm->gic,
+		       kvm->its ? "gicv3-its" : kvm->gic == GIC_V3 ? "gicv3" : "gicv2", kvm->gic,
 		       kvm->gic == GIC_V2 ? " (its GIC has no GICv2 compatibility): use gicv3" : "");
+		return -ENODEV;
+	}
+	if (kvm->its && !gic__its_possible(kvm)) {
+		pr_err("--irqchip gicv3-its: this host's KVM cannot emulate a GICv3 ITS: use gicv3");
 		return -ENODEV;
 	}
 	if (kvm->gic == GIC_V2 && kvm->nr_cpus > GICV2_MAX_CPUS) {
@@ -57,6 +79,27 @@ static int gic__choose(struct kvm *kvm)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The ITS, a child of the GIC node (Linux's arm,gic-v3 binding): an MSI controller whose
+ * #msi-cells (1) is the DeviceID, which the PCI bridge's msi-map gives as the requester ID.
+ */
+static int gic__fdt_its(void *fdt, const struct fdt_ctx *ctx)
+{
+	fdt64_t reg[2] = { cpu_to_fdt64(LKVM_GICV3_ITS_BASE), cpu_to_fdt64(LKVM_GICV3_ITS_SIZE) };
+	char name[32];
+	int err;
+
+	snprintf(name, sizeof(name), "msi-controller@%llx", (unsigned long long)LKVM_GICV3_ITS_BASE);
+	if ((err = fdt_begin_node(fdt, name)) ||
+	    (err = fdt_property_string(fdt, "compatible", "arm,gic-v3-its")) ||
+	    (err = fdt_property(fdt, "msi-controller", NULL, 0)) ||
+	    (err = fdt_property_cell(fdt, "#msi-cells", 1)) ||
+	    (err = fdt_property(fdt, "reg", reg, sizeof(reg))) ||
+	    (err = fdt_property_cell(fdt, "phandle", ctx->its_phandle)))
+		return err;
+	return fdt_end_node(fdt);
 }
 
 static int gic__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
@@ -86,6 +129,10 @@ static int gic__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 	    (err = fdt_property(fdt, "reg", reg, sizeof(reg))) ||
 	    (err = fdt_property_cell(fdt, "phandle", ctx->gic_phandle)))
 		return err;
+	/* The ITS's reg is in the GIC's parent's address space: an empty ranges maps it 1:1. */
+	if (ctx->its_phandle && ((err = fdt_property(fdt, "ranges", NULL, 0)) ||
+				 (err = gic__fdt_its(fdt, ctx))))
+		return err;
 	return fdt_end_node(fdt);
 }
 
@@ -96,6 +143,31 @@ static void gic__exit(struct kvm *kvm)
 	if (kvm->gic_fd >= 0)
 		close(kvm->gic_fd);
 	kvm->gic_fd = -1;
+}
+
+/*
+ * The ITS, after the distributor and redistributors are placed and before the GIC's own
+ * CTRL_INIT, as kvmtool does. Its fd is not kept: the device lives as long as the VM.
+ */
+static int gic__create_its(struct kvm *kvm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	u64 base = LKVM_GICV3_ITS_BASE;
+	int err;
+
+	if (ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd)) {
+		err = -errno;
+		pr_err("GICv3 ITS: cannot create: %s", strerror(-err));
+		return err;
+	}
+	err = gic__attr((int)cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &base);
+	if (!err)
+		err = gic__attr((int)cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+				NULL);
+	if (err)
+		pr_err("GICv3 ITS: cannot set up: %s", strerror(-err));
+	close((int)cd.fd);
+	return err;
 }
 
 static int gic__init(struct kvm *kvm)
@@ -118,6 +190,10 @@ static int gic__init(struct kvm *kvm)
 		if (!err)
 			err = gic__attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
 					&redist);
+		if (!err && kvm->its && (err = gic__create_its(kvm))) {
+			gic__exit(kvm);
+			return err;
+		}
 	} else {
 		err = gic__attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
 		if (!err)

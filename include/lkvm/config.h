@@ -8,7 +8,7 @@
 #include <sched.h>
 
 enum console_type { CONSOLE_SERIAL, CONSOLE_VIRTIO };
-enum irqchip_type { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2 };
+enum irqchip_type { IRQCHIP_AUTO, IRQCHIP_GICV3, IRQCHIP_GICV2, IRQCHIP_GICV3_ITS };
 enum reset_action { RESET_RESTART, RESET_EXIT };
 enum psci_mode { PSCI_KERNEL, PSCI_USER };
 enum psci_conduit { CONDUIT_HVC, CONDUIT_SMC };

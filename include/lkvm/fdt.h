@@ -14,6 +14,7 @@ struct fdt_ctx {
 	u32 gic_phandle;
 	unsigned int gic_version;	/* 2 or 3 */
 	unsigned int nr_cpus;
+	u32 its_phandle;		/* the GICv3 ITS's, or 0: no ITS */
 };
 
 struct fdt_node_gen {
@@ -26,6 +27,7 @@ struct fdt_desc {
 	unsigned int nr_cpus;
 	const u64 *mpidrs;		/* nr_cpus entries */
 	unsigned int gic_version;	/* 2 or 3 */
+	bool its;			/* the GIC has an ITS */
 	const char *psci_method;	/* "hvc" or "smc" */
 	const char *bootargs;		/* may be NULL */
 	const char *stdout_path;	/* may be NULL */
@@ -38,6 +40,7 @@ struct fdt_desc {
 };
 
 #define FDT_GIC_PHANDLE		1
+#define FDT_ITS_PHANDLE		2
 /* GIC interrupt specifier values. */
 #define FDT_IRQ_TYPE_SPI	0
 #define FDT_IRQ_TYPE_PPI	1

@@ -92,6 +92,7 @@ struct kvm {
 
 	enum gic_version gic;
 	int gic_fd;
+	bool its;			/* the GICv3 has an ITS (--irqchip gicv3-its): PCI MSI-X */
 
 	struct mmio_bus mmio;
 	struct serial_dev *serial;

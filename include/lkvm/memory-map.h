@@ -21,7 +21,11 @@
  *               | GICv3 redistributors,     |
  *               | 128K per vCPU, room for   |
  *               | LKVM_MAX_CPUS             |
- *   0x0C02_0000 +---------------------------+ LKVM_GICV3_REDIST_END
+ *   0x0C02_0000 +---------------------------+ LKVM_GICV3_REDIST_END = LKVM_GICV3_ITS_BASE
+ *               | GICv3 ITS (128K: control  |
+ *               | and translation frames),  |
+ *               | --irqchip gicv3-its only  |
+ *   0x0C04_0000 +---------------------------+
  *               | unmapped                  |
  *   0x0D00_0000 +---------------------------+ LKVM_VIRTIO_MMIO_BASE
  *               | virtio-mmio devices,      |
@@ -74,10 +78,14 @@ _Static_assert(LKVM_MAX_CPUS * LKVM_PVTIME_STRUCT_SIZE <= LKVM_PVTIME_SIZE, "pvt
 #define LKVM_GICV3_REDIST_BASE	(LKVM_GICV2_CPU_BASE + 0x10000ULL)
 #define LKVM_GICV3_REDIST_SIZE	0x20000ULL	/* per vCPU: RD and SGI frames */
 #define LKVM_GICV3_REDIST_END	(LKVM_GICV3_REDIST_BASE + LKVM_MAX_CPUS * LKVM_GICV3_REDIST_SIZE)
+/* The ITS: its 64K control frame, then the 64K frame with GITS_TRANSLATER, the MSI doorbell. */
+#define LKVM_GICV3_ITS_BASE	LKVM_GICV3_REDIST_END
+#define LKVM_GICV3_ITS_SIZE	0x20000ULL
 
 #define LKVM_VIRTIO_MMIO_BASE	0x0D000000ULL
 #define LKVM_VIRTIO_MMIO_SIZE	0x200ULL
 #define LKVM_VIRTIO_MMIO_MAX	32
+_Static_assert(LKVM_GICV3_ITS_BASE + LKVM_GICV3_ITS_SIZE <= LKVM_VIRTIO_MMIO_BASE, "ITS overlaps");
 
 /* The generic ECAM host bridge (pci-host-ecam-generic) of --virtio-transport pci. */
 #define LKVM_PCI_CFG_BASE	0x10000000ULL
@@ -102,5 +110,14 @@ _Static_assert(LKVM_MAX_CPUS * LKVM_PVTIME_STRUCT_SIZE <= LKVM_PVTIME_SIZE, "pvt
 #define LKVM_VIRTIO_SPI_BASE	16	/* virtio-mmio device n uses SPI 16 + n */
 #define LKVM_PCI_SPI_BASE	(LKVM_VIRTIO_SPI_BASE + LKVM_VIRTIO_MMIO_MAX)	/* PCI device n: INTA */
 _Static_assert(LKVM_PCI_SPI_BASE + LKVM_PCI_MAX_DEVS <= LKVM_NR_SPIS, "more SPIs than the GIC has");
+
+/*
+ * KVM GSIs (irqfd and routing numbers): 0 to LKVM_NR_SPIS - 1 are the SPIs, then each PCI
+ * device's MSI-X vectors (--irqchip gicv3-its), LKVM_PCI_MSIX_MAX at most per device. KVM takes
+ * at most 4096 routes (KVM_MAX_IRQ_ROUTES on arm64).
+ */
+#define LKVM_MSI_GSI_BASE	LKVM_NR_SPIS
+#define LKVM_PCI_MSIX_MAX	64
+_Static_assert(LKVM_MSI_GSI_BASE + LKVM_PCI_MAX_DEVS * LKVM_PCI_MSIX_MAX <= 4096, "too many GSIs");
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "lkvm/util.h"
 #include "lkvm/irq.h"
+#include "lkvm/memory-map.h"
 
 struct kvm;
 struct pci_bus;
@@ -32,6 +33,40 @@ struct pci_dev;
 #define PCI_CLASS_CODE_ETHERNET		0x0200
 #define PCI_CLASS_CODE_COMM_OTHER	0x0780
 #define PCI_CLASS_CODE_OTHER		0xff00
+
+/*
+ * MSI-X (PCI 3.0 section 6.8.2), for a VM with a GICv3 ITS (pci__msix_capable): the bus implements
+ * the capability (12 bytes where the device's chain points), and the table (16 bytes per vector,
+ * at 0) and the PBA (at PCI_MSIX_PBA_OFF) in a BAR of PCI_MSIX_BAR_SIZE that only they use. Each
+ * vector is an MSI line (irq.h) with the device's requester ID as DeviceID, routed through an
+ * irqfd while the vector can deliver (MSI-X enabled, neither function nor vector masked); a
+ * vector raised while it cannot sets its PBA bit, and goes once it can. Table and PBA take
+ * aligned 4- and 8-byte accesses only, as the spec requires; others read 0 and are dropped.
+ */
+#define PCI_MSIX_CAP_SIZE	12
+#define PCI_MSIX_BAR_SIZE	0x1000
+#define PCI_MSIX_PBA_OFF	0x800
+_Static_assert(LKVM_PCI_MSIX_MAX * 16 <= PCI_MSIX_PBA_OFF && LKVM_PCI_MSIX_MAX <= 64,
+	       "the MSI-X table or PBA does not fit");
+
+struct pci_msix_entry {
+	u32 addr_lo, addr_hi, data, ctrl;
+};
+
+struct pci_msix {
+	/* What the device fills in before pci__register; nr 0: no MSI-X. */
+	unsigned int nr;		/* vectors, 1 to LKVM_PCI_MSIX_MAX */
+	u8 cap;				/* the capability's offset in config space */
+	u8 next;			/* the capability after it, or 0 */
+	unsigned int bar;		/* the BAR of PCI_MSIX_BAR_SIZE holding table and PBA */
+
+	/* The bus's, under lock (innermost, as INTx's). */
+	pthread_mutex_t lock;
+	u16 control;			/* PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL */
+	u64 pba;
+	struct pci_msix_entry table[LKVM_PCI_MSIX_MAX];
+	struct irq_line lines[LKVM_PCI_MSIX_MAX];
+};
 
 struct pci_dev_ops {
 	/*
@@ -80,6 +115,7 @@ struct pci_dev {
 
 	/* INTx: up while the device's interrupt status is not 0, unless Command's INTx Disable. */
 	struct status_irq intx;
+	struct pci_msix msix;
 };
 
 /*
@@ -104,6 +140,16 @@ void pci__unregister(struct pci_dev *pdev);
  */
 void pci__irq_raise(struct pci_dev *pdev, u32 bits);
 u32 pci__irq_ack(struct pci_dev *pdev, u32 bits);
+/* Whether this VM's PCI devices can have MSI-X: a bus, and a GIC with an ITS. */
+bool pci__msix_capable(struct kvm *kvm);
+/*
+ * MSI-X vector `vector` of the device: sent, or left pending in the PBA while it is masked;
+ * nothing if it is not one of the device's (virtio's NO_VECTOR). False if MSI-X is not enabled:
+ * then the device interrupts through INTx (pci__irq_raise), as the spec has it; INTx stays low
+ * while MSI-X is enabled. Callable from any thread.
+ */
+bool pci__msix_raise(struct pci_dev *pdev, unsigned int vector);
+
 /*
  * Where BAR bar decodes now: its address, or 0 if it does not (no such BAR, memory decoding off,
  * or not wholly inside the window). Under the bus lock (as in decoding_changed).

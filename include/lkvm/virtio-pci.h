@@ -2,8 +2,10 @@
  * The virtio-pci transport, modern devices only (virtio 1.2 section 4.1): a device on the PCI bus
  * (hw/pci.c) with vendor 0x1af4, device 0x1040 + its virtio device id, revision 1, one 32-bit
  * memory BAR holding the common, ISR, device and notify structures, the five vendor capabilities
- * that point into it, and INTx through the ISR register. No MSI-X. Where KVM offers them, queue
- * doorbells go through ioeventfds that follow BAR 0, and INTx through an irqfd.
+ * that point into it, and INTx through the ISR register. In a VM with a GICv3 ITS also MSI-X: a
+ * vector per queue and one for config changes (at most LKVM_PCI_MSIX_MAX), table and PBA in BAR 1
+ * (the bus's, pci.h). Where KVM offers them, queue doorbells go through ioeventfds that follow
+ * BAR 0, and INTx and MSIs through irqfds.
  *
  * BAR 0 layout (VIRTIO_PCI_BAR_SIZE):
  *   0x0000 common configuration (0x40 bytes: the 1.2 fields up to queue_reset, then zeros)
@@ -28,6 +30,8 @@ struct kvm;
 #define VIRTIO_PCI_NOTIFY_OFF		0x3000
 #define VIRTIO_PCI_NOTIFY_MULT		4
 #define VIRTIO_PCI_REGION_SIZE		0x1000
+/* With an ITS (pci__msix_capable): the MSI-X table and PBA (pci.h), in BAR 1. */
+#define VIRTIO_PCI_MSIX_BAR		1
 /* The capabilities in config space: common, notify, ISR, device (if any), PCI config access. */
 #define VIRTIO_PCI_CAP_BASE		0x40
 

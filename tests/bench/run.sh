@@ -127,4 +127,18 @@ io_rows "9p file seq read, O_DIRECT MiB/s (host: tmpfs)" "--9p $tmp/share,bench"
 	"$p9_mount bench /mnt &&" seqread /mnt/file "$tmp/share/file" 64
 io_rows "9p file first read, cache=loose MiB/s" "--9p $tmp/share,bench" \
 	"$p9_mount,cache=loose bench /mnt &&" cachedread /mnt/file "$tmp/share/file" 64
+
+# virtio-pci's interrupts: INTx (level, the ISR read per interrupt, resampled at EOI) against
+# MSI-X through the GICv3 ITS (--irqchip gicv3-its: an edge per queue, nothing to read), on the
+# request-per-interrupt measurements.
+its_rows() {
+	_gi=$(guest_io pci "$2" "$3 iobench $4 $5 $6")
+	_gm=$(guest_io pci "$2 --irqchip gicv3-its" "$3 iobench $4 $5 $6")
+	row "$1" "$_gi" "$_gm" "$(ratio "$_gm" "$_gi")"
+}
+echo | tee -a "$table"
+row "virtio-pci: INTx vs MSI-X through the ITS" "INTx" "MSI-X" "MSI-X/INTx"
+[ ! -b /dev/vda ] || its_rows "virtio-blk: 4K random read IOPS" "-d /dev/vda" "" randread /dev/vda 2000
+its_rows "9p file seq read, O_DIRECT MiB/s" "--9p $tmp/share,bench" "$p9_mount bench /mnt &&" \
+	seqread /mnt/file 64
 echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"

@@ -36,6 +36,10 @@ kut_probe_skips() {
 }
 
 run_test kut-probe-runs kut_probe_runs
+# The ITS tests (its-introspection, its-trigger) ask for --irqchip=gicv3-its; the others name
+# their GIC (gicv3, gicv2) or none.
+run_test kut-probe-runs-its kut_probe_runs --irqchip=gicv3-its
+run_test kut-probe-runs-gicv3 kut_probe_runs --irqchip=gicv3
 # QEMU's emulated GICv3 has no GICv2 compatibility: KVM cannot create a GICv2.
 run_test kut-probe-skips-gicv2 kut_probe_skips --irqchip gicv2
 run_test kut-probe-skips-cpus kut_probe_skips --cpus 100000

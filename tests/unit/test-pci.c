@@ -1182,12 +1182,364 @@ START_TEST(exit_detaches)
 }
 END_TEST
 
+
+/* --- MSI-X, with a GICv3 ITS --- */
+
+#define BAR1		(BAR + 0x10000)		/* where the tests put BAR 1: table and PBA */
+#define NR_VECTORS	3			/* virtio-console: 2 queues, and config changes */
+#define ENTRY(v, w)	((v) * PCI_MSIX_ENTRY_SIZE + (w))
+#define ITS_DOORBELL	(LKVM_GICV3_ITS_BASE + 0x10040)	/* GITS_TRANSLATER */
+
+/* The ITS tests read what was sent from the bus's debug log, at the device's exit. */
+static void msix_setup(void)
+{
+	memset(&t, 0, sizeof(t));
+	vdrv__setup(&t.v, RAM_SIZE);
+	t.v.kvm.its = true;
+	t.v.cfg.console = CONSOLE_VIRTIO;
+	t.v.cfg.virtio_transport = VIRTIO_TRANSPORT_PCI;
+	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
+	ck_assert_int_eq(term__init(&t.term, -1, t.out[1], NULL), 0);
+	t.v.kvm.term = &t.term;
+	ck_assert_int_eq(pci__init(&t.v.kvm), 0);
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
+	log_level = LOG_DEBUG;
+	capture_begin(STDERR_FILENO);
+}
+
+static void msix_teardown(void)
+{
+	capture_end(STDERR_FILENO);
+	log_level = LOG_WARNING;
+	teardown();
+}
+
+/* Where the MSI-X capability is (0: none), walking the chain. */
+static u32 msix_cap(void)
+{
+	for (u32 pos = cfg_rd(PCI_CAPABILITY_LIST, 1), n = 0; pos && n < 48;
+	     pos = cfg_rd(pos + PCI_CAP_LIST_NEXT, 1), n++) {
+		if (cfg_rd(pos, 1) == PCI_CAP_ID_MSIX)
+			return pos;
+	}
+	return 0;
+}
+
+static void msix_control(u16 flags)
+{
+	cfg_wr(msix_cap() + PCI_MSIX_FLAGS, 2, flags);
+}
+
+/* What Linux does: BAR 1 placed, MSI-X enabled with the function masked, entries, unmasked. */
+static void msix_driver_init(void)
+{
+	cfg_wr(PCI_BASE_ADDRESS_1, 4, (u32)BAR1);
+	driver_init();
+	msix_control(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	for (unsigned int v = 0; v < NR_VECTORS; v++) {
+		wr_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_LOWER_ADDR), 4, (u32)ITS_DOORBELL);
+		wr_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_UPPER_ADDR), 4, 0);
+		wr_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_DATA), 4, v);
+		wr_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
+	}
+	bar_wr(COMMON(MSIX), 2, 0);
+	bar_wr(COMMON(Q_SELECT), 2, RXQ);
+	bar_wr(COMMON(Q_MSIX), 2, 1);
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_MSIX), 2, 2);
+	msix_control(PCI_MSIX_FLAGS_ENABLE);
+}
+
+/* One transmit, with the driver asking for an interrupt for it (EVENT_IDX's used_event). */
+static void transmit_wanted(void)
+{
+	struct vring_avail *a = vdrv__host(&t.v, VDRV_AVAIL(TXQ));
+
+	a->ring[t.v.qsize] = vdrv__used(&t.v, TXQ)->idx;	/* used_event */
+	transmit_one();
+}
+
+static u64 pba(void)
+{
+	return rd_at(BAR1 + PCI_MSIX_PBA_OFF, 8);
+}
+
+/*
+ * How many MSIs each vector sent, from the debug lines the device's exit writes; a new device
+ * takes its place for teardown. The last thing a test does.
+ */
+static void sent_at_exit(unsigned long *sent)
+{
+	const char *log;
+
+	virtio_console__exit(&t.v.kvm);
+	log = capture_peek();
+	for (unsigned int v = 0; v < NR_VECTORS; v++) {
+		char want[64];
+		const char *p;
+
+		snprintf(want, sizeof(want), "virtio-console: MSI-X vector %u: ", v);
+		p = strstr(log, want);
+		sent[v] = p ? strtoul(p + strlen(want), NULL, 10) : 0;
+	}
+	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
+}
+
+START_TEST(msix_capability)
+{
+	u32 cap = msix_cap();
+
+	ck_assert_uint_ne(cap, 0);
+	ck_assert_uint_eq(cfg_rd(cap + PCI_CAP_LIST_NEXT, 1), 0);		/* the last */
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_FLAGS, 2), NR_VECTORS - 1);	/* disabled */
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_TABLE, 4), 1);		/* BAR 1, offset 0 */
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_PBA, 4), PCI_MSIX_PBA_OFF | 1);
+	/* BAR 1 is 4K; only enable and function mask are writable. */
+	cfg_wr(PCI_BASE_ADDRESS_1, 4, ALL_ONES);
+	ck_assert_uint_eq(cfg_rd(PCI_BASE_ADDRESS_1, 4), 0xfffff000);
+	cfg_wr(cap, 4, ALL_ONES);
+	ck_assert_uint_eq(cfg_rd(cap, 4), PCI_CAP_ID_MSIX | (u32)((NR_VECTORS - 1) |
+			  PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) << 16);
+	cfg_wr(cap + 3, 1, 0);					/* the byte with both */
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_FLAGS, 2), NR_VECTORS - 1);
+	cfg_wr(cap + PCI_MSIX_TABLE, 4, ALL_ONES);
+	cfg_wr(cap + PCI_MSIX_PBA, 4, 0);
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_TABLE, 4), 1);
+	ck_assert_uint_eq(cfg_rd(cap + PCI_MSIX_PBA, 4), PCI_MSIX_PBA_OFF | 1);
+}
+END_TEST
+
+/* Every vector starts masked, its entry zero; the virtio vectors NO_VECTOR. */
+START_TEST(msix_reset_state)
+{
+	cfg_wr(PCI_BASE_ADDRESS_1, 4, (u32)BAR1);
+	enable_bar();
+	for (unsigned int v = 0; v < NR_VECTORS; v++) {
+		ck_assert_uint_eq(rd_at(BAR1 + ENTRY(v, 0), 8), 0);
+		ck_assert_uint_eq(rd_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_DATA), 4), 0);
+		ck_assert_uint_eq(rd_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_VECTOR_CTRL), 4), 1);
+	}
+	ck_assert_uint_eq(pba(), 0);
+	ck_assert_uint_eq(bar_rd(COMMON(MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+}
+END_TEST
+
+/* A vector beyond the table reads back NO_VECTOR (4.1.5.1.2), as does any after a reset. */
+START_TEST(msix_vector_numbers)
+{
+	static const u32 bad[] = { NR_VECTORS, 0x7fff, 0xfffe, VIRTIO_MSI_NO_VECTOR };
+
+	enable_bar();
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		bar_wr(COMMON(MSIX), 2, 1);
+		bar_wr(COMMON(MSIX), 2, bad[i]);
+		ck_assert_uint_eq(bar_rd(COMMON(MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+		bar_wr(COMMON(Q_SELECT), 2, RXQ);
+		bar_wr(COMMON(Q_MSIX), 2, 2);
+		ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), 2);
+		bar_wr(COMMON(Q_MSIX), 2, bad[i]);
+		ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	}
+	bar_wr(COMMON(Q_SELECT), 2, 7);				/* no such queue */
+	bar_wr(COMMON(Q_MSIX), 2, 0);
+	ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	bar_wr(COMMON(MSIX), 4, 0);				/* the wrong width */
+	ck_assert_uint_eq(bar_rd(COMMON(MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	bar_wr(COMMON(MSIX), 2, 0);
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_MSIX), 2, 1);
+	set_status(0);
+	ck_assert_uint_eq(bar_rd(COMMON(MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+}
+END_TEST
+
+/* With MSI-X enabled a used buffer is an MSI on the queue's vector, and no ISR bit or INTx. */
+START_TEST(msix_sends_the_queue_vector)
+{
+	unsigned long sent[NR_VECTORS];
+
+	msix_driver_init();
+	for (int i = 0; i < 5; i++)
+		transmit_wanted();
+	ck_assert_uint_eq(pba(), 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	ck_assert_uint_eq(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	sent_at_exit(sent);
+	ck_assert_uint_eq(sent[2], 5);
+	ck_assert_uint_eq(sent[1], 0);
+	ck_assert_uint_eq(sent[0], 0);
+}
+END_TEST
+
+/* A config change goes to msix_config's vector, and sets the ISR's config bit (4.1.4.5.1). */
+START_TEST(msix_config_vector)
+{
+	unsigned long sent[NR_VECTORS];
+
+	msix_driver_init();
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
+	bar_wr(COMMON(MSIX), 2, VIRTIO_MSI_NO_VECTOR);		/* unmapped: nothing */
+	virtio_dev__config_changed(t.v.kvm.virtio_devs);
+	ck_assert_uint_eq(pba(), 0);
+	sent_at_exit(sent);
+	ck_assert_uint_eq(sent[0], 2);
+	ck_assert_uint_eq(sent[1] + sent[2], 0);
+}
+END_TEST
+
+/* A masked vector (or a masked function) keeps its MSI pending in the PBA until unmasked. */
+START_TEST(msix_masking_and_the_pba)
+{
+	unsigned long sent[NR_VECTORS];
+
+	msix_driver_init();
+	wr_at(BAR1 + ENTRY(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 1);
+	transmit_wanted();
+	transmit_wanted();
+	ck_assert_uint_eq(pba(), 1U << 2);			/* one pending, however many */
+	ck_assert_uint_eq(rd_at(BAR1 + PCI_MSIX_PBA_OFF, 4), 1U << 2);
+	wr_at(BAR1 + PCI_MSIX_PBA_OFF, 8, 0);			/* read-only */
+	ck_assert_uint_eq(pba(), 1U << 2);
+	wr_at(BAR1 + ENTRY(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);	/* sent now */
+	ck_assert_uint_eq(pba(), 0);
+	/* The function mask: the same, for all vectors. */
+	msix_control(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	transmit_wanted();
+	ck_assert_uint_eq(pba(), 1U << 2);
+	msix_control(PCI_MSIX_FLAGS_ENABLE);			/* sent now */
+	ck_assert_uint_eq(pba(), 0);
+	transmit_wanted();					/* and straight away */
+	ck_assert_uint_eq(pba(), 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	sent_at_exit(sent);
+	ck_assert_uint_eq(sent[2], 3);
+}
+END_TEST
+
+/* NO_VECTOR: no interrupt at all; MSI-X disabled: INTx and the ISR, as without it. */
+START_TEST(msix_no_vector_and_disabled)
+{
+	unsigned long sent[NR_VECTORS];
+
+	msix_driver_init();
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_MSIX), 2, VIRTIO_MSI_NO_VECTOR);
+	transmit_wanted();
+	ck_assert_uint_eq(pba(), 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	msix_control(0);
+	transmit_wanted();
+	ck_assert_uint_eq(pba(), 0);
+	ck_assert_uint_eq(bar_rd(VIRTIO_PCI_ISR_OFF, 1), 1);
+	sent_at_exit(sent);
+	ck_assert_uint_eq(sent[0] + sent[1] + sent[2], 0);
+}
+END_TEST
+
+/* Table and PBA take aligned 4 and 8 bytes only; past the table, nothing. */
+START_TEST(msix_table_junk)
+{
+	u64 entry0;
+
+	msix_driver_init();
+	entry0 = rd_at(BAR1, 8);
+	ck_assert_uint_eq(entry0, ITS_DOORBELL);
+	wr_at(BAR1, 1, 0xff);
+	wr_at(BAR1 + 2, 2, 0xffff);
+	wr_at(BAR1 + 2, 4, ALL_ONES);				/* misaligned */
+	wr_at(BAR1 + 4, 8, ~0ULL);				/* misaligned 8 */
+	ck_assert_uint_eq(rd_at(BAR1, 8), entry0);
+	ck_assert_uint_eq(rd_at(BAR1, 1), 0);
+	ck_assert_uint_eq(rd_at(BAR1 + 4, 8), 0);
+	/* Vector Control's reserved bits read 0; 8 bytes write data and control together. */
+	wr_at(BAR1 + ENTRY(0, PCI_MSIX_ENTRY_DATA), 8, 0xfffffffe00000007ULL);
+	ck_assert_uint_eq(rd_at(BAR1 + ENTRY(0, PCI_MSIX_ENTRY_DATA), 8), 7);
+	/* Past the last entry and around the PBA: reads 0, writes go nowhere. */
+	wr_at(BAR1 + ENTRY(NR_VECTORS, 0), 8, ~0ULL);
+	ck_assert_uint_eq(rd_at(BAR1 + ENTRY(NR_VECTORS, 0), 8), 0);
+	ck_assert_uint_eq(rd_at(BAR1 + PCI_MSIX_PBA_OFF + 8, 8), 0);
+	ck_assert_uint_eq(rd_at(BAR1 + PCI_MSIX_BAR_SIZE - 8, 8), 0);
+	for (unsigned int i = 0; i < 20000; i++) {
+		u64 off = (u64)rand() % PCI_MSIX_BAR_SIZE;
+		unsigned int len = 1U << (rand() % 4);
+
+		if (off + len > PCI_MSIX_BAR_SIZE)
+			continue;
+		if (rand() % 2)
+			wr_at(BAR1 + off, len, ((u64)rand() << 32) | (u64)rand());
+		else
+			rd_at(BAR1 + off, len);
+		if (i % 1000 == 0) {
+			msix_control((u16)rand());
+			transmit_wanted();
+		}
+	}
+	msix_control(PCI_MSIX_FLAGS_ENABLE);
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
+		wr_at(BAR1 + ENTRY(v, PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
+	ck_assert_uint_eq(pba(), 0);
+	transmit_wanted();
+	ck_assert_uint_eq(pba(), 0);
+}
+END_TEST
+
+/* Without an ITS there is no MSI-X: no capability, no BAR 1, vectors stay NO_VECTOR. */
+START_TEST(no_msix_without_its)
+{
+	ck_assert_uint_eq(msix_cap(), 0);
+	cfg_wr(PCI_BASE_ADDRESS_1, 4, ALL_ONES);
+	ck_assert_uint_eq(cfg_rd(PCI_BASE_ADDRESS_1, 4), 0);
+	enable_bar();
+	bar_wr(COMMON(MSIX), 2, 0);
+	ck_assert_uint_eq(bar_rd(COMMON(MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+	bar_wr(COMMON(Q_SELECT), 2, TXQ);
+	bar_wr(COMMON(Q_MSIX), 2, 0);
+	ck_assert_uint_eq(bar_rd(COMMON(Q_MSIX), 2), VIRTIO_MSI_NO_VECTOR);
+}
+END_TEST
+
+/* With an ITS the bridge's node sends MSIs there, the requester ID as the DeviceID. */
+START_TEST(device_tree_msi_map)
+{
+	static u8 buf[4096];
+	struct fdt_ctx ctx = { .fdt = buf, .gic_phandle = FDT_GIC_PHANDLE,
+			       .its_phandle = FDT_ITS_PHANDLE };
+	const struct fdt_node_gen *gen = t.v.kvm.fdt_gens[0];
+	const fdt32_t *p;
+	int node, len;
+
+	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
+	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
+	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
+	ck_assert_int_eq(gen->gen(gen, &ctx), 0);
+	ck_assert_int_eq(fdt_end_node(buf), 0);
+	ck_assert_int_eq(fdt_finish(buf), 0);
+	node = fdt_path_offset(buf, "/pcie@10000000");
+	ck_assert_int_ge(node, 0);
+	ck_assert_ptr_null(fdt_getprop(buf, node, "msi-parent", NULL));
+	p = fdt_getprop(buf, node, "msi-map", &len);
+	ck_assert_int_eq(len, 16);
+	ck_assert_uint_eq(fdt32_ld(&p[0]), 0);
+	ck_assert_uint_eq(fdt32_ld(&p[1]), FDT_ITS_PHANDLE);
+	ck_assert_uint_eq(fdt32_ld(&p[2]), 0);
+	ck_assert_uint_eq(fdt32_ld(&p[3]), 0x100);
+	/* INTx stays in the map: a driver may not enable MSI-X. */
+	ck_assert_ptr_nonnull(fdt_getprop(buf, node, "interrupt-map", NULL));
+}
+END_TEST
+
 Suite *pci_suite(void)
 {
 	Suite *s = suite_create("pci");
 	TCase *bus_tc = tcase_create("bus");
 	TCase *vp = tcase_create("virtio-pci");
 	TCase *bells = tcase_create("doorbells");
+	TCase *msix = tcase_create("msix");
 
 	tcase_add_checked_fixture(bus_tc, setup, teardown);
 	tcase_add_test(bus_tc, identity);
@@ -1203,6 +1555,7 @@ Suite *pci_suite(void)
 	tcase_add_test(bus_tc, next_device_gets_the_next_slot);
 	tcase_add_test(bus_tc, bus_is_full_at_32);
 	tcase_add_test(bus_tc, no_bus_with_virtio_mmio);
+	tcase_add_test(bus_tc, no_msix_without_its);
 	suite_add_tcase(s, bus_tc);
 
 	tcase_add_checked_fixture(vp, setup, teardown);
@@ -1233,5 +1586,17 @@ Suite *pci_suite(void)
 	tcase_add_test(bells, doorbells_under_junk);
 	tcase_add_test(bells, doorbells_without_kvm_exit);
 	suite_add_tcase(s, bells);
+
+	tcase_add_checked_fixture(msix, msix_setup, msix_teardown);
+	tcase_add_test(msix, msix_capability);
+	tcase_add_test(msix, msix_reset_state);
+	tcase_add_test(msix, msix_vector_numbers);
+	tcase_add_test(msix, msix_sends_the_queue_vector);
+	tcase_add_test(msix, msix_config_vector);
+	tcase_add_test(msix, msix_masking_and_the_pba);
+	tcase_add_test(msix, msix_no_vector_and_disabled);
+	tcase_add_test(msix, msix_table_junk);
+	tcase_add_test(msix, device_tree_msi_map);
+	suite_add_tcase(s, msix);
 	return s;
 }
