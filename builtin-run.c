@@ -30,6 +30,7 @@ enum {
 	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
 	OPT_PLUGGED_CPUS, OPT_TRNG, OPT_TRNG_SEED, OPT_SMCCC, OPT_LIST_FW, OPT_TIMEOUT,
 	OPT_CONSOLE_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON, OPT_VIRTIO_TRANSPORT,
+	OPT_NO_DHCP,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -71,8 +72,9 @@ static const struct run_option run_options[] = {
 	{ { "9p", required_argument, NULL, OPT_9P }, "DIR[,TAG]",
 	  "share a host directory with the guest over virtio-9p (tag default: DIR's name); shares "
 	  "may not overlap" },
-	{ { "network", required_argument, NULL, 'n' }, "mode=tap|none[,...]",
-	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none (repeatable)" },
+	{ { "network", required_argument, NULL, 'n' }, "mode=tap|user|none[,...]",
+	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], mode=user[,guest_ip=IP][,host_ip=IP]"
+	  "[,guest_mac=MAC] (NAT, DHCP, DNS; one at most), or mode=none (repeatable)" },
 	{ { "rng", no_argument, NULL, OPT_RNG }, NULL, "virtio-rng, fed from the host's getrandom()" },
 	{ { "balloon", no_argument, NULL, OPT_BALLOON }, NULL,
 	  "virtio-balloon, driven by `lkvm balloon`" },
@@ -111,6 +113,8 @@ static const struct run_option run_options[] = {
 	{ { "loglevel", required_argument, NULL, OPT_LOGLEVEL }, "LEVEL",
 	  "lkvm's messages: error, warning (default), info or debug" },
 	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL, "same as --loglevel=debug" },
+	{ { "no-dhcp", no_argument, NULL, OPT_NO_DHCP }, NULL,
+	  "no ip=dhcp on the command line of a guest whose root is -d DIR, on -n mode=user" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
 };
 
@@ -274,6 +278,7 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_PSCI: return CHOOSE("--psci", val ? val : "user", psci_modes, &cfg->psci);
 	case OPT_PSCI_CONDUIT: return CHOOSE("--psci-conduit", val, conduits, &cfg->psci_conduit);
 	case OPT_DEBUG_PSCI: cfg->debug_psci = true; return 0;
+	case OPT_NO_DHCP: cfg->no_dhcp = true; return 0;
 	default: return -LKVM_EXIT_USAGE;	/* getopt already said what is wrong */
 	}
 }
