@@ -32,6 +32,22 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) -DLKVM_VERSION='
 LDFLAGS += -pthread $(if $(filter 1,$(STATIC)),-static)
 LIBS := -lfdt -lz
 
+# libslirp, for -n mode=user. Debian's libslirp-dev has only the shared library: a static lkvm
+# builds libslirp itself from Debian's source of the same version (scripts/libslirp-source.sh
+# fetches it into build/libslirp) and links glib statically; a dynamic one links the packages.
+GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 2>/dev/null)
+ifeq ($(STATIC),1)
+SLIRP_DIR := build/libslirp
+SLIRP_LIB := build/slirp/libslirp.a
+SLIRP_CFLAGS := -I$(SLIRP_DIR)/src -Ibuild/slirp $(GLIB_CFLAGS)
+SLIRP_LIBS := $(SLIRP_LIB) $(shell $(PKG_CONFIG) --static --libs glib-2.0 2>/dev/null)
+else
+SLIRP_LIB :=
+SLIRP_CFLAGS := $(shell $(PKG_CONFIG) --cflags slirp 2>/dev/null)
+SLIRP_LIBS := $(shell $(PKG_CONFIG) --libs slirp 2>/dev/null)
+endif
+LIBS += $(SLIRP_LIBS)
+
 B := build/obj
 LIB_SRCS := kvm.c mmio.c hypercall.c firmware.c $(wildcard builtin-*.c util/*.c hw/*.c \
 	arm/aarch64/*.c psci/*.c hypercall/*.c virtio/*.c control/*.c)
@@ -45,7 +61,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 all: lkvm
 
 # Every object includes only what it needs; the whole-lib archive lets the linker take just that.
-lkvm: $(B)/main.o $(B)/liblkvm.a
+lkvm: $(B)/main.o $(B)/liblkvm.a $(SLIRP_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(B)/main.o -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive $(LIBS)
 
 $(B)/liblkvm.a: $(LIB_OBJS)
@@ -59,8 +75,39 @@ $(B)/%.o: %.c
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/main.d
 
+# The user network's backend is the only user of libslirp's header (and glib's, which it needs).
+$(B)/virtio/net-user.o: CFLAGS += $(patsubst -I%,-isystem %,$(SLIRP_CFLAGS))
+$(B)/virtio/net-user.o: | $(SLIRP_LIB)
+
+# libslirp from source, as its meson.build builds it (src/*.c less none, G_LOG_DOMAIN "Slirp",
+# the version header from its template); third-party code, so its own warnings are not ours.
+SLIRP_SRCS := arp_table.c bootp.c cksum.c dhcpv6.c dnssearch.c if.c ip6_icmp.c ip6_input.c \
+	ip6_output.c ip_icmp.c ip_input.c ip_output.c mbuf.c misc.c ncsi.c ndp_table.c sbuf.c \
+	slirp.c socket.c state.c stream.c tcp_input.c tcp_output.c tcp_subr.c tcp_timer.c tftp.c \
+	udp.c udp6.c util.c version.c vmstate.c
+SLIRP_VERSION = $(shell sed -n "s/^ *version : '\([0-9.]*\)',$$/\1/p" $(SLIRP_DIR)/meson.build)
+
+ifeq ($(STATIC),1)
+$(SLIRP_DIR)/src/libslirp.h:
+	scripts/libslirp-source.sh $(SLIRP_DIR)
+
+$(SLIRP_LIB): $(SLIRP_DIR)/src/libslirp.h
+	@mkdir -p build/slirp/obj
+	@v=$(SLIRP_VERSION); set -- $$(echo $$v | tr . ' '); \
+	sed -e "s/@SLIRP_MAJOR_VERSION@/$$1/; s/@SLIRP_MINOR_VERSION@/$$2/" \
+	    -e "s/@SLIRP_MICRO_VERSION@/$$3/; s/@SLIRP_VERSION_STRING@/\"$$v\"/" \
+	    $(SLIRP_DIR)/src/libslirp-version.h.in >build/slirp/libslirp-version.h
+	@for f in $(SLIRP_SRCS); do \
+		echo "  CC      libslirp/$$f"; \
+		$(CC) -O2 -g -std=gnu99 -pthread -w -DG_LOG_DOMAIN='"Slirp"' $(GLIB_CFLAGS) \
+			-Ibuild/slirp -c -o build/slirp/obj/$${f%.c}.o $(SLIRP_DIR)/src/$$f || exit 1; \
+	done
+	@rm -f $@
+	$(AR) rcs $@ $(SLIRP_SRCS:%.c=build/slirp/obj/%.o)
+endif
+
 # Whole too: the tests see every self-registered part (firmware services) that lkvm has.
-build/unit-tests: $(UNIT_OBJS) $(B)/liblkvm.a
+build/unit-tests: $(UNIT_OBJS) $(B)/liblkvm.a $(SLIRP_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive \
 		$(LIBS) $$($(PKG_CONFIG) --libs check) $(if $(filter 1,$(STATIC)),-lsubunit)
 

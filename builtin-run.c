@@ -34,6 +34,7 @@ enum {
 	OPT_FIRMWARE_ADDR,
 	OPT_PMU, OPT_DISABLE_SVE, OPT_SVE_MAX_VL, OPT_DISABLE_MTE, OPT_NO_PVTIME, OPT_NESTED,
 	OPT_AARCH32,
+	OPT_NO_DHCP,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -75,8 +76,9 @@ static const struct run_option run_options[] = {
 	{ { "9p", required_argument, NULL, OPT_9P }, "DIR[,TAG]",
 	  "share a host directory with the guest over virtio-9p (tag default: DIR's name); shares "
 	  "may not overlap" },
-	{ { "network", required_argument, NULL, 'n' }, "mode=tap|none[,...]",
-	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none (repeatable)" },
+	{ { "network", required_argument, NULL, 'n' }, "mode=tap|user|none[,...]",
+	  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], mode=user[,guest_ip=IP][,host_ip=IP]"
+	  "[,guest_mac=MAC] (NAT, DHCP, DNS; one at most), or mode=none (repeatable)" },
 	{ { "rng", no_argument, NULL, OPT_RNG }, NULL, "virtio-rng, fed from the host's getrandom()" },
 	{ { "balloon", no_argument, NULL, OPT_BALLOON }, NULL,
 	  "virtio-balloon, driven by `lkvm balloon`" },
@@ -131,6 +133,8 @@ static const struct run_option run_options[] = {
 	{ { "loglevel", required_argument, NULL, OPT_LOGLEVEL }, "LEVEL",
 	  "lkvm's messages: error, warning (default), info or debug" },
 	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL, "same as --loglevel=debug" },
+	{ { "no-dhcp", no_argument, NULL, OPT_NO_DHCP }, NULL,
+	  "no ip=dhcp on the command line of a guest whose root is -d DIR, on -n mode=user" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
 	{ { "pmu", no_argument, NULL, OPT_PMU }, NULL,
 	  "give the vCPUs KVM's PMUv3 (overflow interrupt: PPI 7)" },
@@ -356,6 +360,7 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_NO_PVTIME: cfg->no_pvtime = true; return 0;
 	case OPT_NESTED: cfg->nested = true; return 0;
 	case OPT_AARCH32: cfg->aarch32 = true; return 0;
+	case OPT_NO_DHCP: cfg->no_dhcp = true; return 0;
 	default: return -LKVM_EXIT_USAGE;	/* getopt already said what is wrong */
 	}
 }

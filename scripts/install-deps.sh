@@ -11,10 +11,13 @@ arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
 
 pkgs="make gcc pkg-config"
 if [ "$arch" = arm64 ]; then
-	pkgs="$pkgs libfdt-dev zlib1g-dev check libsubunit-dev"
+	pkgs="$pkgs libfdt-dev zlib1g-dev check libsubunit-dev libslirp-dev libglib2.0-dev"
 else
 	pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	pkgs="$pkgs libfdt-dev:arm64 zlib1g-dev:arm64 check:arm64 libsubunit-dev:arm64 qemu-user-static"
+	# -n mode=user: libslirp links dynamically from the package; a static lkvm builds it from
+	# Debian's source of the same version (scripts/libslirp-source.sh), with glib's archive.
+	pkgs="$pkgs libslirp-dev:arm64 libglib2.0-dev:arm64"
 fi
 # The 32-bit test payload (guest/payload/a32-test.s, for --aarch32): the arm32 assembler.
 pkgs="$pkgs binutils-arm-linux-gnueabihf"

@@ -156,25 +156,62 @@ static int parse_mac(const char *s, u8 mac[6])
 	return 0;
 }
 
+/* A dotted IPv4 address, as kvmtool's guest_ip and host_ip take, in host byte order. */
+static int parse_ipv4(const char *s, u32 *ip)
+{
+	unsigned int b[4];
+	char end;
+
+	if (sscanf(s, "%3u.%3u.%3u.%3u%c", &b[0], &b[1], &b[2], &b[3], &end) != 4 ||
+	    b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || strspn(s, "0123456789.") != strlen(s))
+		return -1;
+	*ip = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	return 0;
+}
+
+/* mode=user's addresses: kvmtool's /24, with room for libslirp's DNS address besides the two. */
+static const char *check_user_ips(const struct net_spec *n)
+{
+	u32 gh = n->guest_ip & 0xff, hh = n->host_ip & 0xff;
+
+	if ((n->guest_ip ^ n->host_ip) & 0xffffff00)
+		return "guest_ip and host_ip must be in one /24 network (netmask 255.255.255.0)";
+	if (!gh || gh == 255 || !hh || hh == 255)
+		return "guest_ip and host_ip cannot be the network's .0 or .255 address";
+	if (gh == hh)
+		return "guest_ip and host_ip must differ";
+	return NULL;
+}
+
 static int net(struct lkvm_config *cfg, char *arg, const char **why)
 {
-	/* kvmtool's default guest MAC, with the device's index in the last byte. */
+	/*
+	 * kvmtool's defaults: the guest MAC with the device's index in the last byte, and the user
+	 * network's addresses (DEFAULT_GUEST_ADDR, DEFAULT_HOST_ADDR).
+	 */
 	struct net_spec n = { .mode = NET_TAP, .owned = arg,
-			      .guest_mac = { 0x02, 0x15, 0x15, 0x15, 0x15, (u8)cfg->nr_nets } };
-	bool mode_given = false;
+			      .guest_mac = { 0x02, 0x15, 0x15, 0x15, 0x15, (u8)cfg->nr_nets },
+			      .guest_ip = NET_USER_GUEST_IP, .host_ip = NET_USER_HOST_IP };
+	bool mode_given = false, ip_given = false;
 	char *rest = arg, *f;
 
 	while ((f = next_field(&rest))) {
 		char *val = strchr(f, '=');
 
 		if (!val)
-			return *why = "expected KEY=VALUE fields: mode, tapif, guest_mac", -1;
+			return *why = "expected KEY=VALUE fields: mode, tapif, guest_ip, host_ip, "
+				      "guest_mac", -1;
 		*val++ = '\0';
-		if (!strcmp(f, "mode") && (!strcmp(val, "tap") || !strcmp(val, "none"))) {
-			n.mode = !strcmp(val, "tap") ? NET_TAP : NET_NONE;
+		if (!strcmp(f, "mode")) {
+			if (!strcmp(val, "tap"))
+				n.mode = NET_TAP;
+			else if (!strcmp(val, "user"))
+				n.mode = NET_USER;
+			else if (!strcmp(val, "none"))
+				n.mode = NET_NONE;
+			else
+				return *why = "mode must be tap, user or none", -1;
 			mode_given = true;
-		} else if (!strcmp(f, "mode")) {
-			return *why = "mode must be tap or none", -1;
 		} else if (!strcmp(f, "tapif")) {
 			if (!*val || strlen(val) > NET_IFNAME_MAX || strchr(val, '/'))
 				return *why = "tapif must be an interface name of 1 to 15 characters", -1;
@@ -182,14 +219,30 @@ static int net(struct lkvm_config *cfg, char *arg, const char **why)
 		} else if (!strcmp(f, "guest_mac")) {
 			if (parse_mac(val, n.guest_mac) || (n.guest_mac[0] & 1))
 				return *why = "guest_mac must be a unicast MAC such as 02:15:15:15:15:15", -1;
+		} else if (!strcmp(f, "guest_ip") || !strcmp(f, "host_ip")) {
+			if (parse_ipv4(val, f[0] == 'g' ? &n.guest_ip : &n.host_ip))
+				return *why = "guest_ip and host_ip must be IPv4 addresses such as "
+					      "192.168.33.15", -1;
+			ip_given = true;
 		} else {
-			return *why = "unknown field (expected mode, tapif or guest_mac)", -1;
+			return *why = "unknown field (expected mode, tapif, guest_ip, host_ip or "
+				      "guest_mac)", -1;
 		}
 	}
 	if (!mode_given)
-		return *why = "mode= is required: mode=tap or mode=none", -1;
+		return *why = "mode= is required: mode=tap, mode=user or mode=none", -1;
 	if (n.mode == NET_NONE)
 		return *why = NULL, -1;	/* kvmtool's way to say "no network": nothing to keep */
+	if (n.mode == NET_TAP && ip_given)
+		return *why = "guest_ip and host_ip are for mode=user (lkvm does not set a tap up)", -1;
+	if (n.mode == NET_USER && n.tapif)
+		return *why = "tapif is for mode=tap", -1;
+	if (n.mode == NET_USER && (*why = check_user_ips(&n)))
+		return -1;
+	for (unsigned int i = 0; n.mode == NET_USER && i < cfg->nr_nets; i++) {
+		if (cfg->nets[i].mode == NET_USER)
+			return *why = "only one mode=user network device (as kvmtool)", -1;
+	}
 	if (cfg->nr_nets == MAX_NETS)
 		return *why = "too many network devices (at most " XSTR(MAX_NETS) ")", -1;
 	cfg->nets[cfg->nr_nets++] = n;

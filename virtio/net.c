@@ -1,15 +1,15 @@
 /*
- * virtio-net (device id 1) on a tap device, with -n mode=tap[,tapif=NAME][,guest_mac=MAC]: eth0
- * in a Linux guest. lkvm only creates the tap; its host side (addresses, link up, a bridge) is the
- * user's, as with kvmtool without a setup script.
+ * virtio-net (device id 1): eth0 in a Linux guest, on a backend (include/lkvm/virtio-net.h): a
+ * tap device with -n mode=tap (virtio/net-tap.c), libslirp's user-mode network with -n mode=user
+ * (virtio/net-user.c).
  *
  * One receive and one transmit queue and no offloads: frames go whole and fully checksummed, each
- * after the 12-byte virtio_net_hdr_v1 that the tap (IFF_VNET_HDR) speaks too. Receive buffers are
+ * after the 12-byte virtio_net_hdr_v1 that the backend's fd speaks too. Receive buffers are
  * mergeable (VIRTIO_NET_F_MRG_RXBUF): a frame takes as many as it needs.
  *
  * A worker thread per device moves frames both ways, off the vCPUs, which only wake it. It reads
- * the tap only while the guest has receive buffers: when they run out it keeps the frame it has
- * and waits for the driver's next notification on the receive queue.
+ * the backend only while the guest has receive buffers: when they run out it keeps the frame it
+ * has and waits for the driver's next notification on the receive queue.
  */
 #include "lkvm/init.h"
 #include "lkvm/kvm.h"
@@ -21,15 +21,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
-#include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
-#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 enum { NET_RXQ, NET_TXQ, NET_NR_QUEUES };
@@ -62,7 +59,8 @@ struct virtio_net {
 	struct virtq vqs[NET_NR_QUEUES];
 	u8 mac[ETH_ALEN];
 	char ifname[IFNAMSIZ];		/* for messages */
-	int fd;				/* the backend: a tap, or a socket in tests */
+	int fd;				/* the backend's end: a tap, or a socket */
+	struct net_backend *be;		/* what else the backend has, or NULL */
 	_Atomic unsigned int warned[NET_NR_WARNINGS];
 	struct worker worker;		/* waits on fd too */
 
@@ -435,50 +433,6 @@ static const struct virtio_dev_ops net_ops = {
 	.queue_stop = net__queue_stop,
 };
 
-/* --- the tap --- */
-
-/* Opens the tap that spec names (or a new "tap%d"); returns its fd and its name in ifname. */
-static int net__open_tap(const struct net_spec *spec, char ifname[IFNAMSIZ])
-{
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int hdr_len = NET_HDR_LEN, fd, err;
-	char opt[32];
-	const char *step;
-
-	snprintf(opt, sizeof(opt), spec->tapif ? "-n tapif=%s" : "-n mode=tap",
-		 spec->tapif ? spec->tapif : "");
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: cannot open /dev/net/tun: %s", opt, strerror(errno));
-		return err;
-	}
-	if (spec->tapif)
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", spec->tapif);
-	step = "cannot create the tap device";
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		goto fail;
-	/* The 12-byte header of VIRTIO_F_VERSION_1, which is all the core speaks. */
-	step = "cannot set the tap's header size";
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
-		goto fail;
-	/* No offload was offered to the guest: the tap must hand over complete frames. */
-	step = "cannot turn the tap's offloads off";
-	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0)
-		goto fail;
-	memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
-	ifname[IFNAMSIZ - 1] = '\0';
-	return fd;
-
-fail:
-	err = -errno;
-	pr_err("%s: %s: %s%s", opt, step, strerror(errno),
-	       errno == EINVAL && spec->tapif ? " (is it an interface that is not a tap?)" :
-	       errno == EBUSY ? " (another program has it open)" : "");
-	close(fd);
-	return err;
-}
-
 /* --- devices --- */
 
 /* After worker__init. */
@@ -486,11 +440,15 @@ static void net__free(struct virtio_net *net)
 {
 	worker__destroy(&net->worker);
 	close(net->fd);
+	if (net->be)
+		net->be->close(net->be);
 	virtio_dev__destroy(&net->vdev);
 	free(net);
 }
 
-int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const char *name)
+/* Adds a device on fd, which it owns from here on, as it owns be (NULL: nothing more). */
+static int net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const char *name,
+		    struct net_backend *be)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	char tname[32];	/* the thread's name: worker__init keeps 15 characters */
@@ -501,16 +459,21 @@ int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const 
 		pr_err("virtio-net: %s: %s", name, strerror(-err));
 		free(net);
 		close(fd);
+		if (be)
+			be->close(be);
 		return err;
 	}
 	virtio_dev__init(&net->vdev, kvm, &net_ops, net->vqs, NET_NR_QUEUES);
 	memcpy(net->mac, spec->guest_mac, ETH_ALEN);
 	snprintf(net->ifname, sizeof(net->ifname), "%s", name);
 	net->fd = fd;
+	net->be = be;
 	snprintf(tname, sizeof(tname), "lkvm-%s", name);
 	err = worker__init(&net->worker, tname, net__run);
 	if (err) {
 		close(fd);
+		if (be)
+			be->close(be);
 		virtio_dev__destroy(&net->vdev);
 		free(net);
 		return err;
@@ -524,25 +487,51 @@ int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const 
 	return err;
 }
 
+int virtio_net__add(struct kvm *kvm, const struct net_spec *spec, int fd, const char *name)
+{
+	return net__add(kvm, spec, fd, name, NULL);
+}
+
+/* Opens spec's backend and adds its device, the index-th; logs where it is. */
+static int net__add_spec(struct kvm *kvm, const struct net_spec *spec, unsigned int index)
+{
+	struct net_backend *be = NULL;
+	char name[IFNAMSIZ], where[64];
+	const u8 *m = spec->guest_mac;
+	int fd, err;
+
+	if (spec->mode == NET_TAP) {
+		fd = net_tap__open(spec, name);
+		snprintf(where, sizeof(where), "tap device %s", name);
+	} else {
+		fd = net_user__open(spec, &be);
+		snprintf(name, sizeof(name), "user");
+		snprintf(where, sizeof(where), "the user network, guest %u.%u.%u.%u, host %u.%u.%u.%u",
+			 spec->guest_ip >> 24, (spec->guest_ip >> 16) & 0xff,
+			 (spec->guest_ip >> 8) & 0xff, spec->guest_ip & 0xff, spec->host_ip >> 24,
+			 (spec->host_ip >> 16) & 0xff, (spec->host_ip >> 8) & 0xff,
+			 spec->host_ip & 0xff);
+	}
+	if (fd < 0)
+		return fd;
+	err = net__add(kvm, spec, fd, name, be);
+	if (err)
+		return err;
+	pr_info("virtio-net: eth%u is on %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x", index, where,
+		m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
 int virtio_net__init(struct kvm *kvm)
 {
 	for (unsigned int i = 0; i < kvm->cfg->nr_nets; i++) {
-		const struct net_spec *spec = &kvm->cfg->nets[i];
-		char ifname[IFNAMSIZ];
-		int fd, err;
+		int err = kvm->cfg->nets[i].mode == NET_NONE ? 0 :
+			  net__add_spec(kvm, &kvm->cfg->nets[i], i);
 
-		if (spec->mode != NET_TAP)
-			continue;
-		fd = net__open_tap(spec, ifname);
-		err = fd < 0 ? fd : virtio_net__add(kvm, spec, fd, ifname);
 		if (err) {
 			virtio_net__exit(kvm);	/* the devices before this one */
 			return err;
 		}
-		pr_info("virtio-net: eth%u is on tap device %s, guest MAC "
-			"%02x:%02x:%02x:%02x:%02x:%02x", i, ifname, spec->guest_mac[0],
-			spec->guest_mac[1], spec->guest_mac[2], spec->guest_mac[3],
-			spec->guest_mac[4], spec->guest_mac[5]);
 	}
 	return 0;
 }

@@ -12,6 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * kvmtool's rootfs mode: a 9p root gets ip=dhcp (unless --no-dhcp), here when the network that
+ * answers DHCP, -n mode=user, is there.
+ */
+static bool boot__dhcp(const struct lkvm_config *cfg)
+{
+	for (unsigned int i = 0; !cfg->no_dhcp && i < cfg->nr_nets; i++) {
+		if (cfg->nets[i].mode == NET_USER)
+			return true;
+	}
+	return false;
+}
+
 /* Without an initrd the guest boots from what lkvm has: -d DIR over 9p, else the first disk. */
 static const char *boot__root(const struct lkvm_config *cfg)
 {
@@ -19,7 +32,8 @@ static const char *boot__root(const struct lkvm_config *cfg)
 		return "";
 	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
 		if (!strcmp(cfg->shares[i].tag, SHARE_ROOT_TAG))
-			return " " BOOT_ROOT_PARAMS_9P;
+			return boot__dhcp(cfg) ? " " BOOT_ROOT_PARAMS_9P " " BOOT_ROOT_PARAMS_DHCP :
+						 " " BOOT_ROOT_PARAMS_9P;
 	}
 	return cfg->nr_disks ? " " BOOT_ROOT_PARAMS_DISK : "";
 }

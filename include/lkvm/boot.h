@@ -18,6 +18,8 @@ struct kvm;
 /* With no initrd: the root file system, from -d DIR (virtio-9p, tag /dev/root) or the first disk. */
 #define BOOT_ROOT_PARAMS_9P "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L rw"
 #define BOOT_ROOT_PARAMS_DISK "root=/dev/vda rw"
+/* After BOOT_ROOT_PARAMS_9P with -n mode=user, unless --no-dhcp: kvmtool's rootfs mode. */
+#define BOOT_ROOT_PARAMS_DHCP "ip=dhcp"
 
 int boot__setup(struct kvm *kvm);
 

@@ -15,7 +15,7 @@ enum psci_conduit { CONDUIT_HVC, CONDUIT_SMC };
 enum trng_mode { TRNG_KERNEL, TRNG_USER, TRNG_OFF };
 enum smccc_action { SMCCC_IGNORE, SMCCC_DENY, SMCCC_UNSUPPORTED };
 enum virtio_transport_type { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
-enum net_mode { NET_NONE, NET_TAP };
+enum net_mode { NET_NONE, NET_TAP, NET_USER };
 
 /* One --smccc FID[-FID]:ACTION. */
 struct smccc_rule {
@@ -51,11 +51,15 @@ struct share_spec {
 
 #define SHARE_ROOT_TAG	"/dev/root"
 
-/* -n mode=tap[,tapif=NAME][,guest_mac=MAC] or -n mode=none. */
+/*
+ * -n mode=tap[,tapif=NAME][,guest_mac=MAC], -n mode=user[,guest_ip=IP][,host_ip=IP][,guest_mac=MAC]
+ * or -n mode=none.
+ */
 struct net_spec {
 	enum net_mode mode;
 	const char *tapif;	/* NULL: the kernel picks a name */
 	u8 guest_mac[6];
+	u32 guest_ip, host_ip;	/* mode=user: IPv4 addresses, host byte order, in one /24 */
 	char *owned;		/* the option's copy that tapif points into */
 };
 
@@ -108,6 +112,7 @@ struct lkvm_config {
 	bool no_pvtime;		/* --no-pvtime; else stolen time whenever KVM has it */
 	bool nested;		/* --nested: vCPUs start at EL2 */
 	bool aarch32;		/* --aarch32: a 32-bit EL1 guest */
+	bool no_dhcp;		/* --no-dhcp: no ip=dhcp for a 9p root on the user network */
 };
 
 #endif

@@ -118,7 +118,7 @@ net_reboot() {
 net_mode_usage() {
 	lk_run 60 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -n mode=foo -p "-- true"
 	expect_rc 2
-	expect_error '-n.*mode must be tap or none'
+	expect_error '-n.*mode must be tap, user or none'
 }
 
 net_not_a_tap() {

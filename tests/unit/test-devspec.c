@@ -180,13 +180,39 @@ START_TEST(net_specs)
 }
 END_TEST
 
+/* mode=user: kvmtool's 192.168.33.0/24 (guest .15, host .1) unless given, in any field order. */
+START_TEST(net_user_specs)
+{
+	ck_assert_int_eq(devspec__net(&cfg, "mode=user", &why), 0);
+	ck_assert_int_eq(cfg.nets[0].mode, NET_USER);
+	ck_assert_uint_eq(cfg.nets[0].guest_ip, 0xc0a8210f);
+	ck_assert_uint_eq(cfg.nets[0].host_ip, 0xc0a82101);
+	ck_assert_uint_eq(cfg.nets[0].guest_mac[5], 0);
+	devspec__free(&cfg);
+	ck_assert_int_eq(devspec__net(&cfg, "mode=tap", &why), 0);
+	ck_assert_int_eq(devspec__net(&cfg, "host_ip=10.1.2.254,mode=user,guest_ip=10.1.2.3,"
+				      "guest_mac=02:00:00:00:00:07", &why), 0);
+	ck_assert_int_eq(cfg.nets[1].mode, NET_USER);
+	ck_assert_uint_eq(cfg.nets[1].guest_ip, 0x0a010203);
+	ck_assert_uint_eq(cfg.nets[1].host_ip, 0x0a0102fe);
+	ck_assert_uint_eq(cfg.nets[1].guest_mac[5], 7);
+}
+END_TEST
+
 START_TEST(net_errors)
 {
 	static const char *const bad[] = {
-		"", "tap", "mode=user", "tapif=x", "mode=tap,tapif=", "mode=tap,tapif=a/b",
+		"", "tap", "mode=foo", "tapif=x", "mode=tap,tapif=", "mode=tap,tapif=a/b",
 		"mode=tap,tapif=0123456789abcdef", "mode=tap,guest_mac=01:00:00:00:00:01",
 		"mode=tap,guest_mac=02:00:00:00:00", "mode=tap,guest_mac=02:00:00:00:00:0100",
 		"mode=tap,guest_mac=zz:00:00:00:00:01", "mode=tap,script=/bin/true",
+		/* mode=user: addresses, and what is for taps only */
+		"mode=user,tapif=tap0", "mode=tap,host_ip=192.168.33.1", "mode=user,guest_ip=",
+		"mode=user,guest_ip=192.168.33", "mode=user,guest_ip=192.168.33.256",
+		"mode=user,guest_ip=192.168.33.15x", "mode=user,guest_ip=-1.2.3.4",
+		"mode=user,guest_ip=1.2.3.4.5", "mode=user,host_ip=192.168.34.1",
+		"mode=user,guest_ip=192.168.33.1", "mode=user,guest_ip=192.168.33.0",
+		"mode=user,host_ip=192.168.33.255", "mode=user,guest_ip= 192.168.33.2",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -195,6 +221,11 @@ START_TEST(net_errors)
 		ck_assert_ptr_nonnull(why);
 	}
 	ck_assert_uint_eq(cfg.nr_nets, 0);
+	/* One user network, as kvmtool allows. */
+	ck_assert_int_eq(devspec__net(&cfg, "mode=user", &why), 0);
+	ck_assert_int_ne(devspec__net(&cfg, "mode=user,guest_ip=192.168.33.16", &why), 0);
+	ck_assert_str_eq(why, "only one mode=user network device (as kvmtool)");
+	ck_assert_uint_eq(cfg.nr_nets, 1);
 }
 END_TEST
 
@@ -210,6 +241,7 @@ Suite *devspec_suite(void)
 	tcase_add_test(tc, share_tags);
 	tcase_add_test(tc, shares_do_not_overlap);
 	tcase_add_test(tc, net_specs);
+	tcase_add_test(tc, net_user_specs);
 	tcase_add_test(tc, net_errors);
 	suite_add_tcase(s, tc);
 	return s;

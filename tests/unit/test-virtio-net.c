@@ -619,17 +619,255 @@ START_TEST(exit_with_frames_in_flight)
 }
 END_TEST
 
+/* --- the user-mode backend (-n mode=user): libslirp behind the device's fd --- */
+
+#define GUEST_IP	0xc0a8210fu	/* kvmtool's defaults */
+#define HOST_IP		0xc0a82101u
+
+static const u8 gmac[6] = { 0x02, 0x15, 0x15, 0x15, 0x15, 0x00 };
+/* libslirp's gateway: 52:55 and its IPv4 address. */
+static const u8 slirp_mac[6] = { 0x52, 0x55, 0xc0, 0xa8, 0x21, 0x01 };
+
+static void put16(u8 *p, unsigned int v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+static void put32(u8 *p, u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/* Sends one frame (after a zeroed header) into the backend, as the device would. */
+static void user_send(int fd, const u8 *frame, size_t len)
+{
+	static u8 msg[HDR + 2048];
+
+	ck_assert_uint_le(len, sizeof(msg) - HDR);
+	memset(msg, 0, HDR);
+	memcpy(msg + HDR, frame, len);
+	ck_assert_int_eq(send(fd, msg, HDR + len, 0), (ssize_t)(HDR + len));
+}
+
+/* The next frame from the backend whose EtherType is type, its length; 0 if none in 10 s. */
+static size_t user_recv(int fd, unsigned int type, u8 *frame, size_t size)
+{
+	static u8 msg[HDR + 65550];
+	time_t end = time(NULL) + 10;
+
+	while (time(NULL) < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 1000) != 1)
+			continue;
+		r = recv(fd, msg, sizeof(msg), 0);
+		ck_assert_int_ge(r, HDR + 14);
+		/* The header says nothing: no offload. */
+		for (int i = 0; i < HDR; i++)
+			ck_assert_uint_eq(msg[i], 0);
+		if (((unsigned int)msg[HDR + 12] << 8 | msg[HDR + 13]) != type)
+			continue;
+		ck_assert_uint_le((size_t)r - HDR, size);
+		memcpy(frame, msg + HDR, (size_t)r - HDR);
+		return (size_t)r - HDR;
+	}
+	return 0;
+}
+
+static size_t arp_request(u8 *f, u32 target)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, gmac, 6);
+	put16(f + 12, 0x0806);
+	put16(f + 14, 1);		/* Ethernet */
+	put16(f + 16, 0x0800);		/* IPv4 */
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, 1);		/* request */
+	memcpy(f + 22, gmac, 6);
+	put32(f + 28, GUEST_IP);
+	memset(f + 32, 0, 6);
+	put32(f + 38, target);
+	return 42;
+}
+
+/* A DHCPDISCOVER from gmac, as a client with no address sends it. */
+static size_t dhcp_discover(u8 *f)
+{
+	u8 *ip = f + 14, *udp = ip + 20, *b = udp + 8;
+	size_t blen = 240 + 4, len;
+	u32 sum = 0;
+
+	memset(f, 0, 14 + 20 + 8 + blen);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, gmac, 6);
+	put16(f + 12, 0x0800);
+	b[0] = 1;			/* BOOTREQUEST */
+	b[1] = 1;
+	b[2] = 6;
+	put32(b + 4, 0x1234abcd);	/* xid */
+	memcpy(b + 28, gmac, 6);
+	put32(b + 236, 0x63825363);	/* magic cookie */
+	b[240] = 53;			/* DHCP message type: DISCOVER */
+	b[241] = 1;
+	b[242] = 1;
+	b[243] = 255;
+	put16(udp, 68);
+	put16(udp + 2, 67);
+	put16(udp + 4, 8 + blen);	/* checksum 0: none */
+	len = 20 + 8 + blen;
+	ip[0] = 0x45;
+	put16(ip + 2, len);
+	ip[8] = 64;
+	ip[9] = 17;
+	put32(ip + 16, 0xffffffff);
+	for (int i = 0; i < 20; i += 2)
+		sum += (u32)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(ip + 10, ~sum & 0xffff);
+	return 14 + len;
+}
+
+/* A DHCP option's value in the reply at b (the BOOTP message), or NULL. */
+static const u8 *dhcp_option(const u8 *b, size_t len, u8 code)
+{
+	for (size_t i = 240; i + 1 < len && b[i] != 255;) {
+		if (b[i] == 0) {
+			i++;
+			continue;
+		}
+		if (b[i] == code && i + 2 + b[i + 1] <= len)
+			return b + i + 2;
+		i += 2 + b[i + 1];
+	}
+	return NULL;
+}
+
+static struct {
+	struct net_backend *be;
+	int fd;
+} u;
+
+static void user_setup(void)
+{
+	struct net_spec spec = { .mode = NET_USER, .guest_ip = GUEST_IP, .host_ip = HOST_IP };
+
+	signal(SIGPIPE, SIG_IGN);
+	memcpy(spec.guest_mac, gmac, sizeof(gmac));
+	u.be = NULL;
+	u.fd = net_user__open(&spec, &u.be);
+	ck_assert_int_ge(u.fd, 0);
+	ck_assert_ptr_nonnull(u.be);
+}
+
+static void user_teardown(void)
+{
+	if (u.fd >= 0)
+		close(u.fd);
+	u.be->close(u.be);	/* stops and joins the thread: a hang here fails on the timeout */
+}
+
+/* libslirp answers ARP for its gateway, host_ip, with its MAC. */
+START_TEST(user_answers_arp)
+{
+	u8 f[2048];
+
+	user_send(u.fd, f, arp_request(f, HOST_IP));
+	ck_assert_uint_ge(user_recv(u.fd, 0x0806, f, sizeof(f)), 42);
+	ck_assert_mem_eq(f, gmac, 6);
+	ck_assert_uint_eq((unsigned int)f[20] << 8 | f[21], 2);	/* reply */
+	ck_assert_mem_eq(f + 22, slirp_mac, 6);
+	ck_assert_uint_eq(get32(f + 28), HOST_IP);
+}
+END_TEST
+
+/*
+ * The guest's frames are the guest's: a message shorter than header and Ethernet header, and
+ * one longer than the largest frame, are dropped unread by libslirp, and the network goes on.
+ */
+START_TEST(user_drops_bad_lengths)
+{
+	static u8 big[HDR + 65551];
+	u8 f[2048];
+
+	ck_assert_int_eq(send(u.fd, big, HDR + 13, 0), HDR + 13);
+	ck_assert_int_eq(send(u.fd, big, 3, 0), 3);
+	ck_assert_int_eq(send(u.fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	user_send(u.fd, f, arp_request(f, HOST_IP));
+	ck_assert_uint_ge(user_recv(u.fd, 0x0806, f, sizeof(f)), 42);
+	ck_assert_mem_eq(f + 22, slirp_mac, 6);
+}
+END_TEST
+
+/*
+ * DHCP offers guest_ip, with host_ip as the router and the DNS address next to it (host_ip + 1:
+ * any port of host_ip is the host's own).
+ */
+START_TEST(user_dhcp_offers_the_guest_ip)
+{
+	u8 f[2048];
+	const u8 *b, *o;
+	size_t len;
+
+	user_send(u.fd, f, dhcp_discover(f));
+	len = user_recv(u.fd, 0x0800, f, sizeof(f));
+	ck_assert_uint_ge(len, 14 + 20 + 8 + 240);
+	ck_assert_uint_eq(f[14 + 9], 17);			/* UDP */
+	ck_assert_uint_eq((unsigned int)f[14 + 20 + 2] << 8 | f[14 + 20 + 3], 68);
+	b = f + 14 + 20 + 8;
+	len -= 14 + 20 + 8;
+	ck_assert_uint_eq(b[0], 2);				/* BOOTREPLY */
+	ck_assert_uint_eq(get32(b + 4), 0x1234abcd);
+	ck_assert_uint_eq(get32(b + 16), GUEST_IP);		/* yiaddr */
+	o = dhcp_option(b, len, 53);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o[0], 2);				/* OFFER */
+	o = dhcp_option(b, len, 1);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(get32(o), 0xffffff00);		/* netmask */
+	o = dhcp_option(b, len, 3);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(get32(o), HOST_IP);			/* router */
+	o = dhcp_option(b, len, 6);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(get32(o), HOST_IP + 1);		/* DNS */
+}
+END_TEST
+
+/* The device closing its end first (virtio_net__exit's order) leaves a clean stop. */
+START_TEST(user_stops_after_the_device_left)
+{
+	u8 f[2048];
+
+	user_send(u.fd, f, arp_request(f, HOST_IP));
+	close(u.fd);
+	u.fd = -1;
+	vdrv__msleep(100);
+}
+END_TEST
+
 Suite *virtio_net_suite(void)
 {
 	Suite *s = suite_create("virtio-net");
 	TCase *dev = tcase_create("device");
 	TCase *tx = tcase_create("transmit");
 	TCase *rx = tcase_create("receive");
+	TCase *user = tcase_create("user");
 
 	/* The worker answers asynchronously: room for the waits of a busy machine. */
 	tcase_set_timeout(dev, 30);
 	tcase_set_timeout(tx, 30);
 	tcase_set_timeout(rx, 30);
+	tcase_set_timeout(user, 60);
 	tcase_add_checked_fixture(dev, setup, teardown);
 	tcase_add_test(dev, identity);
 	tcase_add_test(dev, no_device_without_the_option);
@@ -660,5 +898,11 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(rx, rx_chain_without_writable_space_needs_reset);
 	tcase_add_test(rx, rx_hostile_buffer_needs_reset);
 	suite_add_tcase(s, rx);
+	tcase_add_checked_fixture(user, user_setup, user_teardown);
+	tcase_add_test(user, user_answers_arp);
+	tcase_add_test(user, user_drops_bad_lengths);
+	tcase_add_test(user, user_dhcp_offers_the_guest_ip);
+	tcase_add_test(user, user_stops_after_the_device_left);
+	suite_add_tcase(s, user);
 	return s;
 }
