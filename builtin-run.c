@@ -11,6 +11,7 @@
 #include "lkvm/kvm.h"
 #include "lkvm/memory-map.h"
 #include "lkvm/term.h"
+#include "lkvm/virtio-vsock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +36,7 @@ enum {
 	OPT_PMU, OPT_DISABLE_SVE, OPT_SVE_MAX_VL, OPT_DISABLE_MTE, OPT_NO_PVTIME, OPT_NESTED,
 	OPT_AARCH32,
 	OPT_NO_DHCP,
+	OPT_VSOCK,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -150,6 +152,8 @@ static const struct run_option run_options[] = {
 	  "start the vCPUs at EL2, for nested virtualisation (needs KVM_CAP_ARM_EL2)" },
 	{ { "aarch32", no_argument, NULL, OPT_AARCH32 }, NULL,
 	  "a 32-bit (AArch32) guest: loaded at RAM + 0x8000, entered in SVC mode" },
+	{ { "vsock", required_argument, NULL, OPT_VSOCK }, "CID",
+	  "virtio-vsock with guest CID 3-4294967294, served by the host's /dev/vhost-vsock" },
 };
 
 void cmd_run_help(void)
@@ -361,6 +365,11 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_NESTED: cfg->nested = true; return 0;
 	case OPT_AARCH32: cfg->aarch32 = true; return 0;
 	case OPT_NO_DHCP: cfg->no_dhcp = true; return 0;
+	case OPT_VSOCK:
+		if (cfg->vsock_cid)
+			return usage_error("--vsock", val, "only one --vsock: a VM has one CID");
+		return virtio_vsock__parse_cid(val, &cfg->vsock_cid, &why) ?
+		       usage_error("--vsock", val, why) : 0;
 	default: return -LKVM_EXIT_USAGE;	/* getopt already said what is wrong */
 	}
 }

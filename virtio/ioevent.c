@@ -21,6 +21,7 @@ struct virtio_ioevent {
 	struct io_source src;
 	struct virtq *vq;
 	struct kvm_ioeventfd kick;	/* as assigned: deassigning wants the same */
+	bool kernel;			/* src.fd is the device's (kick_fd): not watched, not ours */
 	u64 kicks;			/* the guest's writes KVM counted: for --debug */
 };
 
@@ -61,27 +62,31 @@ int virtio_ioevent__add(struct virtq *vq, u64 addr, unsigned int len, bool datam
 		return -ENOMEM;
 	ev->vq = vq;
 	ev->src.handle = virtio_ioevent__handle;
-	ev->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev->src.fd = dev->ops->kick_fd ? dev->ops->kick_fd(dev, vq) : -1;
+	ev->kernel = ev->src.fd >= 0;
+	if (!ev->kernel)
+		ev->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ev->kick = (struct kvm_ioeventfd){
 		.datamatch = datamatch ? data : 0, .addr = addr, .len = len, .fd = ev->src.fd,
 		.flags = datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0,
 	};
-	err = ev->src.fd < 0 ? -errno : io_thread__watch(kvm, &ev->src);
+	err = ev->src.fd < 0 ? -errno : ev->kernel ? 0 : io_thread__watch(kvm, &ev->src);
 	if (!err) {
 		err = virtio_ioevent__kvm(kvm, &ev->kick);
-		if (err)
+		if (err && !ev->kernel)
 			io_thread__unwatch(kvm, &ev->src);
 	}
 	if (err) {
 		pr_debug("%s: queue %u: notifications through MMIO exits: ioeventfd: %s",
 			 dev->ops->name, vq->index, strerror(-err));
-		if (ev->src.fd >= 0)
+		if (ev->src.fd >= 0 && !ev->kernel)
 			close(ev->src.fd);
 		free(ev);
 		return err;
 	}
 	vq->ioevent = ev;
-	pr_debug("%s: queue %u: notifications through ioeventfd", dev->ops->name, vq->index);
+	pr_debug("%s: queue %u: notifications through ioeventfd%s", dev->ops->name, vq->index,
+		 ev->kernel ? ", to the kernel" : "");
 	return 0;
 }
 
@@ -98,6 +103,11 @@ void virtio_ioevent__del(struct virtq *vq)
 	if (err)
 		pr_warn("%s: queue %u: cannot remove its ioeventfd: %s", vq->dev->ops->name,
 			vq->index, strerror(-err));
+	if (ev->kernel) {
+		free(ev);
+		vq->ioevent = NULL;
+		return;
+	}
 	io_thread__unwatch(kvm, &ev->src);
 	pr_debug("%s: queue %u: %" PRIu64 " notifications came through its ioeventfd",
 		 vq->dev->ops->name, vq->index, ev->kicks);

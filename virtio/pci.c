@@ -64,6 +64,7 @@ struct virtio_pci {
 	 */
 	_Atomic u16 config_vector;
 	_Atomic u16 *queue_vector;
+	_Atomic u32 kernel_isr;			/* what the kernel may raise unseen (vq_irqfd) */
 	u64 doorbell[];
 };
 
@@ -109,12 +110,38 @@ static void virtio_pci__reset_vectors(struct virtio_pci *vp)
 		atomic_store(&vp->queue_vector[i], VIRTIO_MSI_NO_VECTOR);
 }
 
+/*
+ * With MSI-X enabled, vhost gets the queue's vector's irqfd, which KVM routes as that MSI (none
+ * for NO_VECTOR: -1). Else INTx's: vhost raises it without lkvm knowing, so the ISR then always
+ * has the queue bit, or the driver would ignore the interrupt; KVM lowers it at the guest's EOI.
+ */
+static int virtio_pci__vq_irqfd(struct virtio_transport *t, struct virtq *vq)
+{
+	struct virtio_pci *vp = container_of(t, struct virtio_pci, transport);
+	struct pci_msix *m = &vp->pdev.msix;
+	unsigned int vector = atomic_load(&vp->queue_vector[vq->index]);
+	bool msix = false;
+
+	if (m->nr) {
+		pthread_mutex_lock(&m->lock);
+		msix = m->control & PCI_MSIX_FLAGS_ENABLE;
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (msix)
+		return vector < m->nr ? m->lines[vector].fd : -1;
+	if (vp->pdev.intx.line.fd < 0)
+		return -1;
+	atomic_store(&vp->kernel_isr, VIRTIO_PCI_ISR_QUEUE);
+	return vp->pdev.intx.line.fd;
+}
+
 static void virtio_pci__detach(struct virtio_transport *t);
 
 static const struct virtio_transport_ops virtio_pci_transport_ops = {
 	.signal_vq = virtio_pci__signal_vq,
 	.signal_config = virtio_pci__signal_config,
 	.detach = virtio_pci__detach,
+	.vq_irqfd = virtio_pci__vq_irqfd,
 };
 
 /* --- doorbells through ioeventfd --- */
@@ -296,6 +323,7 @@ static void common__status(struct virtio_pci *vp, u8 val)
 	if (virtio_select__write_status(&vp->sel, vp->vdev, val)) {
 		pci__irq_ack(&vp->pdev, ~0U);
 		virtio_pci__reset_vectors(vp);
+		atomic_store(&vp->kernel_isr, 0);
 	}
 }
 
@@ -389,7 +417,7 @@ static void virtio_pci__bar_access(struct virtio_pci *vp, u64 off, u8 *data, uns
 		break;
 	case VIRTIO_PCI_ISR_OFF:
 		if (!is_write && roff == 0 && len == 1)
-			data[0] = (u8)pci__irq_ack(&vp->pdev, ~0U);
+			data[0] = (u8)(pci__irq_ack(&vp->pdev, ~0U) | atomic_load(&vp->kernel_isr));
 		break;
 	case VIRTIO_PCI_DEVICE_OFF:
 		device__access(vp, roff, data, len, is_write);

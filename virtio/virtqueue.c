@@ -166,8 +166,11 @@ void virtio_dev__set_status(struct virtio_dev *dev, u32 val)
 	do {
 		new = (val & ~VIRTIO_CONFIG_S_NEEDS_RESET) | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 	} while (!atomic_compare_exchange_weak(&dev->status, &old, new));
-	if ((new & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
+	if ((new & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		if (dev->ops->driver_ok)
+			dev->ops->driver_ok(dev);
 		virtio_dev__kick_all(dev);
+	}
 }
 
 /* --- guest-shared ring fields: little-endian, written concurrently by the driver --- */

@@ -28,11 +28,12 @@ struct smccc_rule {
 #define MAX_SHARES	8
 #define MAX_NETS	4
 /*
- * The most virtio devices the options ask for: the above, --rng, --balloon and --console virtio.
+ * The most virtio devices the options ask for: the above, --rng, --balloon, --console virtio and
+ * --vsock.
  * Each takes a virtio-mmio slot or a PCI device number, and an SPI either way: any command line
  * the parsers accept fits either transport, so no limit is first met while the VM is built.
  */
-#define MAX_VIRTIO_DEVS	(MAX_DISKS + MAX_SHARES + MAX_NETS + 3)
+#define MAX_VIRTIO_DEVS	(MAX_DISKS + MAX_SHARES + MAX_NETS + 4)
 _Static_assert(MAX_VIRTIO_DEVS <= LKVM_VIRTIO_MMIO_MAX, "more virtio devices than mmio slots");
 _Static_assert(MAX_VIRTIO_DEVS <= LKVM_PCI_MAX_DEVS, "more virtio devices than PCI slots");
 
@@ -113,6 +114,7 @@ struct lkvm_config {
 	bool nested;		/* --nested: vCPUs start at EL2 */
 	bool aarch32;		/* --aarch32: a 32-bit EL1 guest */
 	bool no_dhcp;		/* --no-dhcp: no ip=dhcp for a 9p root on the user network */
+	u64 vsock_cid;		/* --vsock: the guest's CID for virtio-vsock; 0: none */
 };
 
 #endif

@@ -100,6 +100,17 @@ struct virtio_dev_ops {
 	 * device lets go of whatever it still holds of them, undone. May be NULL.
 	 */
 	void (*queue_stop)(struct virtio_dev *dev, struct virtq *vq);
+	/*
+	 * The driver set DRIVER_OK, under dev->lock, before the core notifies each ready queue: a
+	 * device that hands its queues to the kernel (vhost) starts it here. May be NULL.
+	 */
+	void (*driver_ok)(struct virtio_dev *dev);
+	/*
+	 * For a queue the kernel serves (vhost): the eventfd its doorbell's KVM ioeventfd signals
+	 * instead of an I/O thread notify (virtio-ioevent.h); lkvm does not watch it. -1 for a
+	 * queue lkvm serves. Under dev->lock. May be NULL: lkvm serves every queue.
+	 */
+	int (*kick_fd)(struct virtio_dev *dev, struct virtq *vq);
 };
 
 /*
@@ -110,6 +121,13 @@ struct virtio_transport_ops {
 	void (*signal_vq)(struct virtio_transport *t, struct virtq *vq);
 	void (*signal_config)(struct virtio_transport *t);
 	void (*detach)(struct virtio_transport *t);
+	/*
+	 * For a device whose queues the kernel serves (vhost): an eventfd that raises vq's
+	 * interrupt inside KVM (an irqfd), for the kernel to signal, or -1 if there is none. From
+	 * then on the transport's interrupt status counts queue interrupts as possibly pending,
+	 * since it never sees those. Under dev->lock.
+	 */
+	int (*vq_irqfd)(struct virtio_transport *t, struct virtq *vq);
 };
 
 struct virtio_transport {

@@ -1,8 +1,9 @@
 # The largest configuration the options accept: eight disks, eight 9p shares, four network
-# devices, --rng, --balloon and --console virtio, 23 virtio devices (MAX_VIRTIO_DEVS). It boots
-# over either transport, and the guest finds each device bound to its driver and working.
+# devices, --rng, --balloon, --console virtio and --vsock, 24 virtio devices (MAX_VIRTIO_DEVS).
+# It boots over either transport, and the guest finds each device bound to its driver and working.
 limits_max() {
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun in the test host"
+	[ -c /dev/vhost-vsock ] || fail "no /dev/vhost-vsock in the test host"
 	_args=
 	for _i in 0 1 2 3 4 5 6 7; do
 		printf 'disk%s' "$_i" | dd of="$T/disk$_i" bs=1M count=1 conv=sync 2>/dev/null
@@ -12,14 +13,15 @@ limits_max() {
 	done
 	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M $VT $_args \
 		-n mode=tap -n mode=tap -n mode=tap -n mode=tap --rng --balloon --console virtio \
-		-p "quiet -- sh /tests/devices-max.sh"
+		--vsock 3 -p "quiet -- sh /tests/devices-max.sh"
 	expect_rc 0
 	expect_console '^devices-max: done$'
-	[ "$(count_console '^virtio-dev: ')" = 23 ] ||
-		fail "the guest found $(count_console '^virtio-dev: ') virtio devices, expected 23"
+	[ "$(count_console '^virtio-dev: ')" = 24 ] ||
+		fail "the guest found $(count_console '^virtio-dev: ') virtio devices, expected 24"
 	expect_no_console '^virtio-dev: .* none$'
 	for _want in "0x0001 virtio_net 4" "0x0002 virtio_blk 8" "0x0003 virtio_console 1" \
-		"0x0004 virtio_rng 1" "0x0005 virtio_balloon 1" "0x0009 9pnet_virtio 8"; do
+		"0x0004 virtio_rng 1" "0x0005 virtio_balloon 1" "0x0009 9pnet_virtio 8" \
+		"0x0013 vmw_vsock_virtio_transport 1"; do
 		set -- $_want
 		[ "$(count_console "^virtio-dev: $1 $2\$")" = "$3" ] ||
 			fail "$(count_console "^virtio-dev: $1 $2\$") devices $1 with $2, expected $3"
