@@ -4,6 +4,9 @@
  * completed by KVM without an exit, and the VM's I/O thread (io-thread.h) calls
  * dev->ops->notify(dev, vq) for it. The transport's interrupt goes through irq.h.
  *
+ * For a queue the kernel serves (vhost), the device's kick_fd (virtio.h) is the eventfd: KVM
+ * signals it for the kernel, and the I/O thread does not watch it.
+ *
  * Optional: without the capability, without an I/O thread or when KVM refuses, add says so with
  * an error and the transport keeps its MMIO-exit notify path, which must keep working on its own.
  */

@@ -90,6 +90,7 @@ int main(void)
 	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, virtio_blk_suite());
 	srunner_add_suite(sr, virtio_rng_suite());
+	srunner_add_suite(sr, virtio_vsock_suite());
 	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, hotplug_suite());
 	srunner_add_suite(sr, control_suite());
