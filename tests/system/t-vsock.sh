@@ -24,16 +24,20 @@ vsock_host_check() {
 	done
 }
 
+# Then the guest's driver lets the device go and takes it again: the device reset stops vhost,
+# the next DRIVER_OK starts it on the new rings, and both directions work again.
 vsock_echo() {
-	vsock_host_side 7 1
+	vsock_host_side 7 2
 	lk_run 600 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M $VT --vsock 7 \
 		-p "quiet -- sh /tests/vsock.sh"
 	expect_rc 0
 	expect_console '^vsock-guest: device 0x0013$'
-	expect_console '^vsock: reply hello-from-guest$'
-	expect_console '^vsock-guest: connect rc=0$'
-	expect_console '^vsock-guest: listen rc=0$'
-	vsock_host_check 1
+	expect_console '^vsock-guest: rebound 0x0013$'
+	[ "$(count_console '^vsock: reply hello-from-guest$')" = 2 ] ||
+		fail "the guest got its text back from the host $(count_console '^vsock: reply hello-from-guest$') times, expected 2"
+	[ "$(count_console '^vsock-guest: connect rc=0$')" = 2 ] || fail "guest to host failed"
+	[ "$(count_console '^vsock-guest: listen rc=0$')" = 2 ] || fail "host to guest failed"
+	vsock_host_check 2
 }
 
 run_test_both vsock-echo vsock_echo
