@@ -37,7 +37,7 @@ limits_max() {
 }
 
 run_test_both limits-max limits_max
-# The same over virtio-pci with MSI-X through the ITS (t-its.sh): 23 devices, 53 vectors.
+# The same over virtio-pci with MSI-X through the ITS (t-its.sh): 24 devices, 57 vectors.
 VT="--virtio-transport pci --irqchip gicv3-its"
 run_test limits-max-its limits_max
 VT=

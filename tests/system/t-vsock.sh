@@ -41,6 +41,10 @@ vsock_echo() {
 }
 
 run_test_both vsock-echo vsock_echo
+# virtio-pci with MSI-X through the ITS: vhost interrupts through each queue's vector's irqfd.
+VT="--virtio-transport pci --irqchip gicv3-its"
+run_test vsock-echo-its vsock_echo
+VT=
 
 # A guest reboot makes a new VM: the old one's vhost-vsock lets the CID go, the new one takes it,
 # and connections work again both ways.
