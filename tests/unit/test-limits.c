@@ -158,15 +158,7 @@ static void teardown(void)
 /* Runs every generator into t.fdt, under one root node. */
 static void build_fdt(void)
 {
-	struct fdt_ctx ctx = { .fdt = t.fdt, .gic_phandle = FDT_GIC_PHANDLE, .gic_version = 3 };
-
-	ck_assert_int_eq(fdt_create(t.fdt, sizeof(t.fdt)), 0);
-	ck_assert_int_eq(fdt_finish_reservemap(t.fdt), 0);
-	ck_assert_int_eq(fdt_begin_node(t.fdt, ""), 0);
-	for (unsigned int i = 0; i < t.v.kvm.nr_fdt_gens; i++)
-		ck_assert_int_eq(t.v.kvm.fdt_gens[i]->gen(t.v.kvm.fdt_gens[i], &ctx), 0);
-	ck_assert_int_eq(fdt_end_node(t.fdt), 0);
-	ck_assert_int_eq(fdt_finish(t.fdt), 0);
+	vdrv__fdt(&t.v.kvm, t.fdt, sizeof(t.fdt));
 }
 
 static unsigned int nr_virtio_devs(void)

@@ -426,19 +426,11 @@ END_TEST
 START_TEST(device_tree_node)
 {
 	static u8 buf[4096];
-	struct fdt_ctx ctx = { .fdt = buf, .gic_phandle = FDT_GIC_PHANDLE };
-	const struct fdt_node_gen *gen;
 	const fdt32_t *p;
 	int node, len;
 
 	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 1);
-	gen = t.v.kvm.fdt_gens[0];
-	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
-	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
-	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
-	ck_assert_int_eq(gen->gen(gen, &ctx), 0);
-	ck_assert_int_eq(fdt_end_node(buf), 0);
-	ck_assert_int_eq(fdt_finish(buf), 0);
+	vdrv__fdt(&t.v.kvm, buf, sizeof(buf));
 
 	node = fdt_path_offset(buf, "/pcie@10000000");
 	ck_assert_int_ge(node, 0);
@@ -958,15 +950,20 @@ static u64 doorbell(unsigned int q)
 	return addr;
 }
 
-/* The doorbell tests read the transport's debug log. */
-static void doorbell_setup(void)
+/* The doorbell and MSI-X tests read the debug log (of the transport, of the bus). */
+static void debug_log_begin(void)
 {
-	setup();
 	log_level = LOG_DEBUG;
 	capture_begin(STDERR_FILENO);
 }
 
-static void doorbell_teardown(void)
+static void doorbell_setup(void)
+{
+	setup();
+	debug_log_begin();
+}
+
+static void debug_log_teardown(void)
 {
 	capture_end(STDERR_FILENO);
 	log_level = LOG_WARNING;
@@ -1203,15 +1200,7 @@ static void msix_setup(void)
 	t.v.kvm.term = &t.term;
 	ck_assert_int_eq(pci__init(&t.v.kvm), 0);
 	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
-	log_level = LOG_DEBUG;
-	capture_begin(STDERR_FILENO);
-}
-
-static void msix_teardown(void)
-{
-	capture_end(STDERR_FILENO);
-	log_level = LOG_WARNING;
-	teardown();
+	debug_log_begin();
 }
 
 /* Where the MSI-X capability is (0: none), walking the chain. */
@@ -1507,18 +1496,10 @@ END_TEST
 START_TEST(device_tree_msi_map)
 {
 	static u8 buf[4096];
-	struct fdt_ctx ctx = { .fdt = buf, .gic_phandle = FDT_GIC_PHANDLE,
-			       .its_phandle = FDT_ITS_PHANDLE };
-	const struct fdt_node_gen *gen = t.v.kvm.fdt_gens[0];
 	const fdt32_t *p;
 	int node, len;
 
-	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
-	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
-	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
-	ck_assert_int_eq(gen->gen(gen, &ctx), 0);
-	ck_assert_int_eq(fdt_end_node(buf), 0);
-	ck_assert_int_eq(fdt_finish(buf), 0);
+	vdrv__fdt(&t.v.kvm, buf, sizeof(buf));
 	node = fdt_path_offset(buf, "/pcie@10000000");
 	ck_assert_int_ge(node, 0);
 	ck_assert_ptr_null(fdt_getprop(buf, node, "msi-parent", NULL));
@@ -1579,7 +1560,7 @@ Suite *pci_suite(void)
 	tcase_add_test(vp, isr_bits_add_up);
 	suite_add_tcase(s, vp);
 
-	tcase_add_checked_fixture(bells, doorbell_setup, doorbell_teardown);
+	tcase_add_checked_fixture(bells, doorbell_setup, debug_log_teardown);
 	tcase_add_test(bells, doorbells_follow_the_queues);
 	tcase_add_test(bells, doorbells_follow_the_bar);
 	tcase_add_test(bells, doorbells_wait_for_decoding);
@@ -1587,7 +1568,7 @@ Suite *pci_suite(void)
 	tcase_add_test(bells, doorbells_without_kvm_exit);
 	suite_add_tcase(s, bells);
 
-	tcase_add_checked_fixture(msix, msix_setup, msix_teardown);
+	tcase_add_checked_fixture(msix, msix_setup, debug_log_teardown);
 	tcase_add_test(msix, msix_capability);
 	tcase_add_test(msix, msix_reset_state);
 	tcase_add_test(msix, msix_vector_numbers);

@@ -227,20 +227,12 @@ END_TEST
 START_TEST(device_tree_node)
 {
 	static u8 buf[4096];
-	const struct fdt_node_gen *gen;
 	const fdt32_t *irq;
 	const fdt64_t *reg;
-	struct fdt_ctx ctx = { .fdt = buf };
 	int node, len;
 
 	ck_assert_uint_eq(t.v.kvm.nr_fdt_gens, 1);
-	gen = t.v.kvm.fdt_gens[0];
-	ck_assert_int_eq(fdt_create(buf, sizeof(buf)), 0);
-	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
-	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
-	ck_assert_int_eq(gen->gen(gen, &ctx), 0);
-	ck_assert_int_eq(fdt_end_node(buf), 0);
-	ck_assert_int_eq(fdt_finish(buf), 0);
+	vdrv__fdt(&t.v.kvm, buf, sizeof(buf));
 
 	node = fdt_path_offset(buf, "/virtio_mmio@d000000");
 	ck_assert_int_ge(node, 0);

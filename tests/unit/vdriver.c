@@ -1,10 +1,12 @@
 /* The fake guest driver of the virtio device tests: see vdriver.h. */
+#include <libfdt.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
 #include <linux/virtio_mmio.h>
 
+#include "lkvm/fdt.h"
 #include "suites.h"
 #include "vdriver.h"
 
@@ -252,4 +254,18 @@ void vdrv__run_broken(struct vdrv *v, unsigned int q, u16 head)
 	vdrv__post(v, q, head);
 	vdrv__wait_needs_reset(v);
 	ck_assert_uint_eq(vdrv__used_idx(v, q), before);
+}
+
+void vdrv__fdt(struct kvm *kvm, void *buf, int size)
+{
+	struct fdt_ctx ctx = { .fdt = buf, .gic_phandle = FDT_GIC_PHANDLE, .gic_version = 3,
+			       .its_phandle = kvm->its ? FDT_ITS_PHANDLE : 0 };
+
+	ck_assert_int_eq(fdt_create(buf, size), 0);
+	ck_assert_int_eq(fdt_finish_reservemap(buf), 0);
+	ck_assert_int_eq(fdt_begin_node(buf, ""), 0);
+	for (unsigned int i = 0; i < kvm->nr_fdt_gens; i++)
+		ck_assert_int_eq(kvm->fdt_gens[i]->gen(kvm->fdt_gens[i], &ctx), 0);
+	ck_assert_int_eq(fdt_end_node(buf), 0);
+	ck_assert_int_eq(fdt_finish(buf), 0);
 }

@@ -125,5 +125,7 @@ void vdrv__wait_needs_reset(struct vdrv *v);
 void vdrv__run(struct vdrv *v, unsigned int q, u16 head);
 /* Posts head on q, a chain the device cannot serve: waits for NEEDS_RESET, checks none used. */
 void vdrv__run_broken(struct vdrv *v, unsigned int q, u16 head);
+/* Builds into buf a DTB of the fake VM's device-tree generators, under one root node. */
+void vdrv__fdt(struct kvm *kvm, void *buf, int size);
 
 #endif
