@@ -176,10 +176,11 @@ static void transmit_one(void)
 	ck_assert_int_eq(read_wait(t.out[0], out, 1), 1);
 }
 
-static void setup_with(enum virtio_transport_type transport)
+static void setup_with(enum virtio_transport_type transport, bool its)
 {
 	memset(&t, 0, sizeof(t));
 	vdrv__setup(&t.v, RAM_SIZE);	/* interrupts go nowhere: ISR and Status tell */
+	t.v.kvm.its = its;
 	t.v.cfg.console = CONSOLE_VIRTIO;
 	t.v.cfg.virtio_transport = transport;
 	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
@@ -191,7 +192,7 @@ static void setup_with(enum virtio_transport_type transport)
 
 static void setup(void)
 {
-	setup_with(VIRTIO_TRANSPORT_PCI);
+	setup_with(VIRTIO_TRANSPORT_PCI, false);
 }
 
 static void teardown(void)
@@ -525,7 +526,7 @@ END_TEST
 START_TEST(no_bus_with_virtio_mmio)
 {
 	teardown();
-	setup_with(VIRTIO_TRANSPORT_MMIO);
+	setup_with(VIRTIO_TRANSPORT_MMIO, false);
 	ck_assert(!bus(LKVM_PCI_CFG_BASE, (u8[4]){ 0 }, 4, false));
 	ck_assert(!bus(LKVM_PCI_MMIO_BASE, (u8[4]){ 0 }, 4, false));
 	ck_assert_uint_eq(rd_at(LKVM_VIRTIO_MMIO_BASE, 4), 0x74726976);	/* virtio-mmio instead */
@@ -1190,16 +1191,7 @@ END_TEST
 /* The ITS tests read what was sent from the bus's debug log, at the device's exit. */
 static void msix_setup(void)
 {
-	memset(&t, 0, sizeof(t));
-	vdrv__setup(&t.v, RAM_SIZE);
-	t.v.kvm.its = true;
-	t.v.cfg.console = CONSOLE_VIRTIO;
-	t.v.cfg.virtio_transport = VIRTIO_TRANSPORT_PCI;
-	ck_assert_int_eq(pipe2(t.out, O_NONBLOCK), 0);
-	ck_assert_int_eq(term__init(&t.term, -1, t.out[1], NULL), 0);
-	t.v.kvm.term = &t.term;
-	ck_assert_int_eq(pci__init(&t.v.kvm), 0);
-	ck_assert_int_eq(virtio_console__init(&t.v.kvm), 0);
+	setup_with(VIRTIO_TRANSPORT_PCI, true);
 	debug_log_begin();
 }
 
