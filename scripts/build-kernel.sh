@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the test kernel Image from Debian's linux-source-6.12 and tests/kernel.config,
 # cached outside the source tree, keyed by the config fragment, the source and the compiler.
-# Prints the path of the cached Image on stdout; progress goes to stderr.
+# Prints the path of the cached Image on stdout; progress goes to stderr. Beside the Image, build/
+# is what external modules (guest/module/) build against: the configured tree without objects.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,9 +42,15 @@ kmake olddefconfig >&2
 grep '^CONFIG_' "$frag" | while read -r line; do
 	grep -qx "$line" "$ksrc/.config" || { echo "lkvm: build-kernel: $line did not take" >&2; exit 1; }
 done
-kmake Image >&2
+kmake Image modules >&2
 mkdir -p "$out.tmp"
 cp "$ksrc/arch/arm64/boot/Image" "$ksrc/.config" "$out.tmp/"
+# Keep only what `make M=` reads: the top Makefile, scripts, include and arch/arm64, no objects.
+( cd "$ksrc" && find . -mindepth 1 -maxdepth 1 ! -name Makefile ! -name scripts ! -name include \
+	! -name arch ! -name .config ! -name Module.symvers -exec rm -rf {} + &&
+  find arch -mindepth 1 -maxdepth 1 ! -name arm64 -exec rm -rf {} + &&
+  find . \( -name '*.o' -o -name '*.a' -o -name '*.cmd' \) -delete )
+mv "$ksrc" "$out.tmp/build"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 echo "$out/Image"

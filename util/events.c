@@ -5,7 +5,7 @@ const char *vm_event__name(enum vm_event_type type)
 	static const char *const names[VM_EV_NR_TYPES] = {
 		"cpu_on_request", "cpu_on_granted", "cpu_on_denied", "cpu_start", "cpu_off",
 		"suspend", "resume", "plug", "unplug", "system_off", "system_reset",
-		"system_suspend",
+		"system_suspend", "sdei_dispatch", "sdei_complete",
 	};
 
 	return (unsigned int)type < VM_EV_NR_TYPES ? names[type] : "?";

@@ -21,6 +21,8 @@ enum vm_event_type {
 	VM_EV_SYSTEM_OFF,
 	VM_EV_SYSTEM_RESET,
 	VM_EV_SYSTEM_SUSPEND,
+	VM_EV_SDEI_DISPATCH,		/* vcpu entered the handler of sdei_event */
+	VM_EV_SDEI_COMPLETE,		/* ... and completed it after duration_ns */
 	VM_EV_NR_TYPES,
 };
 
@@ -29,6 +31,8 @@ struct vm_event {
 	unsigned int vcpu;
 	unsigned int target;		/* the other vCPU, where there is one (CPU_ON) */
 	u64 time_ns;			/* CLOCK_REALTIME */
+	u32 sdei_event;			/* VM_EV_SDEI_*: the event number */
+	u64 duration_ns;		/* VM_EV_SDEI_COMPLETE: how long the handler ran */
 };
 
 /* The event's name in `lkvm events`: "cpu_on_request"... */
