@@ -22,6 +22,10 @@ fi
 key=$( { cat "$frag"; ls -l --time-style=+%s "$src"; "${cross}gcc" --version | head -n 1; } |
 	sha256sum | cut -c1-16)
 out="$cache/kernel-$key"
+mkdir -p "$cache"
+# One build at a time: a second caller waits for the first one's Image instead of building too.
+exec 9>"$cache/build.lock"
+flock 9
 if [ -s "$out/Image" ]; then
 	echo "$out/Image"
 	exit 0
