@@ -67,7 +67,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all check hardening-check unit-check fuzz fuzz-check system-check demo bench install clean deps-build \
+.PHONY: all check hardening-check unit-check fuzz fuzz-check system-check soak demo bench install clean deps-build \
 	deps-check
 
 all: lkvm
@@ -177,6 +177,12 @@ check: deps-check
 demo: deps-check
 	$(MAKE) lkvm
 	scripts/lkvm-host scripts/demo.sh $$(test -t 0 && echo interactive)
+
+# The system tests RUNS times, then how often each failed (tests/soak.sh): flakiness hunting.
+RUNS ?= 5
+soak: deps-check
+	$(MAKE) lkvm
+	tests/soak.sh $(RUNS)
 
 bench: deps-check
 	$(MAKE) lkvm
