@@ -145,6 +145,7 @@ FUZZ_SRCS_kernel := arm/aarch64/kernel.c util/util.c
 FUZZ_LIBS_kernel := -lz
 FUZZ_SRCS_control := control/proto.c util/util.c util/events.c
 FUZZ_SRCS_cmdline := util/devspec.c firmware.c util/util.c
+FUZZ_SRCS_psci := psci/psci.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
