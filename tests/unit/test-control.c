@@ -388,6 +388,35 @@ START_TEST(server_balloon)
 }
 END_TEST
 
+/*
+ * Clients that connect and never speak: once every slot is taken a newcomer is turned away, but
+ * after CTL_REQUEST_NS the longest silent one makes room for it.
+ */
+START_TEST(server_silent_clients)
+{
+	int silent[CTL_MAX_CLIENTS], late, fd;
+	struct timespec wait = { .tv_sec = CTL_REQUEST_NS / 1000000000ULL, .tv_nsec = 200000000 };
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		silent[i] = client();
+	late = client();
+	ck_assert_int_eq(ctl__recv(late, &m), -ECONNRESET);	/* no room: hung up */
+	close(late);
+	nanosleep(&wait, NULL);
+	fd = client();
+	ck_assert_int_eq(ctl__recv(silent[0], &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "no request within"));
+	ck_assert_int_eq(ctl__send(fd, CTL_INFO, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_OK);
+	close(fd);
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		close(silent[i]);
+}
+END_TEST
+
 START_TEST(server_name_taken)
 {
 	struct ctl_server other;
@@ -729,6 +758,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_garbage);
 	tcase_add_test(tc, server_oversized_and_truncated);
 	tcase_add_test(tc, server_name_taken);
+	tcase_add_test(tc, server_silent_clients);
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
 	tcase_add_test(tc, server_events_dropped);
