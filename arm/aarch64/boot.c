@@ -135,8 +135,8 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
 		.its = kvm->its,
 		.bootargs = cmdline,
-		/* earlycon's, even when console=hvc0 */
-		.stdout_path = kvm->serial ? "/uart@1000000" : NULL,
+		/* earlycon's, even when console=hvc0; the SPCR says it under --acpi */
+		.stdout_path = kvm->serial && !kvm->cfg->acpi ? "/uart@1000000" : NULL,
 		.initrd_start = l->initrd_addr, .initrd_end = l->initrd_end,
 		.rng_seed = kvm->rng_seed, .rng_seed_size = sizeof(kvm->rng_seed),
 		.gens = kvm->fdt_gens, .nr_gens = kvm->nr_fdt_gens,

@@ -153,7 +153,8 @@ static int acpi__dsdt(const struct aml *a, u8 **out, size_t *len)
 static int acpi__layout(u8 *buf, u64 gpa, size_t size, struct acpi_tables *t, const struct aml *a,
 			struct acpi_image *out)
 {
-	size_t rsdp_off = EFI_STUB_SIZE, xsdt_off = rsdp_off + sizeof(struct acpi_rsdp), off;
+	size_t rsdp_off = EFI_STUB_SIZE, xsdt_off = ALIGN_UP(rsdp_off + sizeof(struct acpi_rsdp), 8);
+	size_t off;
 	size_t xsdt_len = sizeof(struct acpi_header) + 8 * t->nr, dsdt_len;
 	struct acpi_rsdp *rsdp = (struct acpi_rsdp *)(buf + rsdp_off);
 	struct acpi_header *xsdt = (struct acpi_header *)(buf + xsdt_off);

@@ -7,6 +7,9 @@
  * table says that none is supported. Without that table Linux (arm-runtime.c) would turn runtime
  * services on, as nothing in the memory map needs a virtual mapping, and would then call
  * ResetSystem through the NULL pointer at reboot and power-off (efi_reboot, efi_power_off).
+ *
+ * As the stub does, the configuration table also has an empty Linux memreserve list: the GICv3
+ * ITS driver records its LPI tables there (efi_mem_reserve_persistent) and warns without it.
  */
 #include "lkvm/acpi.h"
 #include "lkvm/efi.h"
@@ -28,6 +31,8 @@ static const struct efi_guid efi_acpi20_guid = {
 	0x8868e871, 0xe4f1, 0x11d3, { 0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81 } };
 static const struct efi_guid efi_rt_properties_guid = {
 	0xeb66918a, 0x7eef, 0x402a, { 0x84, 0x2e, 0x93, 0x1d, 0x21, 0xc3, 0x8a, 0xe9 } };
+static const struct efi_guid linux_memreserve_guid = {
+	0x888eb0c6, 0x8ede, 0x4ff5, { 0xa8, 0xf0, 0x9a, 0xee, 0x5c, 0xb9, 0x77, 0xc2 } };
 
 struct efi_table_hdr {
 	u64 signature;
@@ -59,13 +64,20 @@ struct efi_rt_properties {
 	u32 runtime_services_supported;
 };
 
+/* struct linux_efi_memreserve's head: Linux links its lists from next. */
+struct efi_memreserve {
+	int32_t size;
+	int32_t count;
+	u64 next;
+};
+
 /* The stub's layout, from the start of the firmware region. */
 struct efi_stub {
 	struct efi_system_table systab;
 	u16 vendor[8];
-	struct efi_config_table config[2];
+	struct efi_config_table config[3];
 	struct efi_rt_properties rt_prop;
-	u32 pad;
+	struct efi_memreserve memreserve;
 	struct efi_memory_desc mmap[EFI_MMAP_MAX];
 };
 _Static_assert(sizeof(struct efi_stub) <= EFI_STUB_SIZE, "EFI_STUB_SIZE too small");
@@ -107,6 +119,8 @@ void efi__build(void *buf, const struct efi_layout *l, struct acpi_image *out)
 	s->config[0] = (struct efi_config_table){ efi_acpi20_guid, l->rsdp };
 	s->config[1] = (struct efi_config_table){ efi_rt_properties_guid,
 						  l->region + EFI_OFF(rt_prop) };
+	s->config[2] = (struct efi_config_table){ linux_memreserve_guid,
+						  l->region + EFI_OFF(memreserve) };
 	s->rt_prop = (struct efi_rt_properties){
 		.version = EFI_RT_PROPERTIES_TABLE_VERSION, .length = sizeof(s->rt_prop),
 		.runtime_services_supported = 0,
