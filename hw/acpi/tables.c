@@ -4,6 +4,7 @@
  * online-capable flag), GTDT revision 2, SPCR revision 2, MCFG, and an SDEI table.
  */
 #include "lkvm/acpi.h"
+#include "lkvm/memory-map.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -119,8 +120,6 @@ struct acpi_madt {
 	u32 local_apic_address, flags;
 } __attribute__((packed));
 
-#define LKVM_GICR_FRAME_SIZE	0x20000ULL	/* RD and SGI frames, per vCPU */
-
 int acpi__madt(struct acpi_ctx *ctx)
 {
 	size_t len = sizeof(struct acpi_madt) + ctx->nr_cpus * sizeof(struct acpi_madt_gicc) +
@@ -152,7 +151,7 @@ int acpi__madt(struct acpi_ctx *ctx)
 		/* One range for every redistributor: "always-on", as vCPU hot-add requires. */
 		struct acpi_madt_gicr r = { .type = ACPI_MADT_GICR, .length = sizeof(r),
 					    .base_address = ctx->gicr,
-					    .length_bytes = (u32)(ctx->nr_cpus * LKVM_GICR_FRAME_SIZE) };
+					    .length_bytes = (u32)(ctx->nr_cpus * LKVM_GICV3_REDIST_SIZE) };
 
 		memcpy(p, &r, sizeof(r));
 		p += sizeof(r);

@@ -19,14 +19,22 @@
 static const u64 test_mpidrs[] = { 0x80000000, 0x80000001, 0x80000002, 0x81000103 };
 static u8 region[LKVM_ACPI_SIZE];
 
-/* Generators as the devices register them (their own files need a VM). */
+/*
+ * Generators as the devices register them (their own files need a VM). The GIC's addresses are
+ * the test's own: the MADT must take them from what the generator said.
+ */
+#define T_GICD		0x11110000ULL
+#define T_GICC		0x22220000ULL
+#define T_GICR		0x33330000ULL
+#define T_ITS		0x44440000ULL
+
 static int gen_gic(const struct acpi_gen *self, struct acpi_ctx *ctx)
 {
 	(void)self;
-	ctx->gicd = LKVM_GIC_DIST_BASE;
-	ctx->gicc_v2 = LKVM_GICV2_CPU_BASE;
-	ctx->gicr = LKVM_GICV3_REDIST_BASE;
-	ctx->its_base = LKVM_GICV3_ITS_BASE;
+	ctx->gicd = T_GICD;
+	ctx->gicc_v2 = T_GICC;
+	ctx->gicr = T_GICR;
+	ctx->its_base = T_ITS;
 	return 0;
 }
 
@@ -256,25 +264,25 @@ static void check_madt(unsigned int gic, bool its, bool pmu)
 		ck_assert_uint_eq(get32(p + 8), i);			/* UID = _UID of C00i */
 		ck_assert_uint_eq(get32(p + 12), 1);			/* enabled */
 		ck_assert_uint_eq(get32(p + 20), pmu ? 23 : 0);		/* PMU overflow */
-		ck_assert_uint_eq(get64(p + 32), gic == 2 ? LKVM_GICV2_CPU_BASE : 0);
+		ck_assert_uint_eq(get64(p + 32), gic == 2 ? T_GICC : 0);
 		ck_assert_uint_eq(get64(p + 60), 0);			/* GICR from the GICR entry */
 		ck_assert_uint_eq(get64(p + 68), test_mpidrs[i] & 0xff00ffffffULL);
 	}
 	ck_assert_uint_eq(p[0], 0x0c);
 	ck_assert_uint_eq(p[1], 24);
-	ck_assert_uint_eq(get64(p + 8), LKVM_GIC_DIST_BASE);
+	ck_assert_uint_eq(get64(p + 8), T_GICD);
 	ck_assert_uint_eq(p[20], gic);
 	p += 24;
 	if (gic == 3) {
 		ck_assert_uint_eq(p[0], 0x0e);
-		ck_assert_uint_eq(get64(p + 4), LKVM_GICV3_REDIST_BASE);
+		ck_assert_uint_eq(get64(p + 4), T_GICR);
 		ck_assert_uint_eq(get32(p + 12), 4 * LKVM_GICV3_REDIST_SIZE);
 		p += 16;
 	}
 	if (its) {
 		ck_assert_uint_eq(p[0], 0x0f);
 		ck_assert_uint_eq(p[1], 20);
-		ck_assert_uint_eq(get64(p + 8), LKVM_GICV3_ITS_BASE);
+		ck_assert_uint_eq(get64(p + 8), T_ITS);
 	}
 }
 
