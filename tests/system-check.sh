@@ -20,11 +20,9 @@ if grep -q ' its-pci-devices\b' "$results"; then
 	grep -E '^(PASS|FAIL) ' "$out/dtb-its-results" >>"$results"
 fi
 # iasl on the tables the --acpi tests dumped (tests/system/t-acpi.sh).
-for t in boot devices-mmio devices-pci; do
-	d=$out/acpi
-	[ "$t" = boot ] || d=$out/acpi-${t#devices-}
-	if grep -q "^PASS acpi-$t\$" "$results"; then
-		"$top/tests/check-acpi.sh" "$d" "iasl-acpi-$t" | tee -a "$results"
+for t in acpi-boot acpi-devices-mmio acpi-devices-pci acpi-its; do
+	if grep -q "^PASS $t\b" "$results"; then
+		"$top/tests/check-acpi.sh" "$out/$t" "iasl-$t" | tee -a "$results"
 	fi
 done
 # run.sh exits 1 when a test failed; any other failure (timeout, host died) has no FAIL line yet.
