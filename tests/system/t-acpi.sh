@@ -21,7 +21,7 @@ acpi_clean() {
 acpi_tables_match() { # DIR
 	_n=0
 	for _f in "$1"/*.dat; do
-		_sig=$(basename "$_f" .dat | tr a-z A-Z)
+		_sig=$(basename "$_f" .dat | tr '[:lower:]' '[:upper:]')
 		case $_sig in RSDP | XSDT) continue ;; esac
 		_sum=$(md5sum <"$_f" | cut -d' ' -f1)
 		expect_console "^acpi-table: $_sig $_sum\$"
