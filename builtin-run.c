@@ -37,6 +37,7 @@ enum {
 	OPT_AARCH32,
 	OPT_NO_DHCP,
 	OPT_VSOCK,
+	OPT_ACPI, OPT_DUMP_ACPI,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -132,6 +133,10 @@ static const struct run_option run_options[] = {
 	  "nothing implicit: the command line is exactly -p, and with --console virtio no UART" },
 	{ { "dump-dtb", required_argument, NULL, OPT_DUMP_DTB }, "FILE",
 	  "write the generated device tree blob to FILE" },
+	{ { "acpi", no_argument, NULL, OPT_ACPI }, NULL,
+	  "describe the machine to the guest with ACPI tables (and a minimal EFI), not a device tree" },
+	{ { "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI }, "DIR",
+	  "with --acpi: write every generated ACPI table to DIR (made if missing), one file each" },
 	{ { "loglevel", required_argument, NULL, OPT_LOGLEVEL }, "LEVEL",
 	  "lkvm's messages: error, warning (default), info or debug" },
 	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL, "same as --loglevel=debug" },
@@ -348,6 +353,8 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_ON_RESET: return CHOOSE("--on-reset", val, resets, &cfg->on_reset);
 	case OPT_NODEFAULTS: cfg->nodefaults = true; return 0;
 	case OPT_DUMP_DTB: cfg->dump_dtb = val; return 0;
+	case OPT_ACPI: cfg->acpi = true; return 0;
+	case OPT_DUMP_ACPI: cfg->dump_acpi = val; return 0;
 	case OPT_LOGLEVEL:
 		return choose("--loglevel", val, log_level_names, LOG_NR_LEVELS, (int *)&log_level);
 	case OPT_DEBUG: log_level = LOG_DEBUG; return 0;
@@ -415,6 +422,19 @@ static int parse_cpu_plan(struct run_args *a)
 #define PARSED_LIST 2
 
 /* Fills cfg from argv. Returns 0, PARSED_HELP for --help, or -exit code. */
+/* --acpi boots a 64-bit Linux kernel directly: it is lkvm that plays the firmware. */
+static int check_acpi(const struct lkvm_config *cfg)
+{
+	if (cfg->dump_acpi && !cfg->acpi)
+		pr_err("--dump-acpi: needs --acpi");
+	else if (cfg->acpi && (cfg->firmware_path || cfg->aarch32))
+		pr_err("--acpi: not with %s: lkvm's ACPI tables are for an arm64 kernel it boots",
+		       cfg->firmware_path ? "--firmware" : "--aarch32");
+	else
+		return 0;
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 {
 	struct run_args a = { .cfg = cfg };
@@ -478,6 +498,8 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		pr_err("--firmware-address: needs --firmware FILE");
 		return -LKVM_EXIT_USAGE;
 	}
+	if (check_acpi(cfg))
+		return -LKVM_EXIT_USAGE;
 	return parse_cpu_plan(&a);
 }
 

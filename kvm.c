@@ -334,6 +334,14 @@ int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)
 	return 0;
 }
 
+int kvm__add_acpi_gen(struct kvm *kvm, const struct acpi_gen *gen)
+{
+	if (kvm->nr_acpi_gens == ARRAY_SIZE(kvm->acpi_gens))
+		return -ENOSPC;
+	kvm->acpi_gens[kvm->nr_acpi_gens++] = gen;
+	return 0;
+}
+
 /* A device that cannot interrupt its guest is broken: the VM stops, saying why. */
 int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 {

@@ -52,6 +52,7 @@ struct pci_bus {
 	struct mmio_region ecam;	/* config space */
 	struct mmio_region window;	/* where BARs decode */
 	struct fdt_node_gen fdt;
+	struct acpi_gen acpi;
 	pthread_mutex_t lock;		/* config space; devs[] */
 	struct pci_dev *devs[LKVM_PCI_MAX_DEVS];
 };
@@ -592,6 +593,12 @@ static int pci__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 	return fdt_end_node(fdt);
 }
 
+static int pci__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	(void)self;
+	return acpi__pci_host(ctx);
+}
+
 /* --- devices --- */
 
 /* Each BAR naturally aligned, one after the other in the device's slot of the window. */
@@ -695,12 +702,15 @@ int pci__init(struct kvm *kvm)
 		.base = LKVM_PCI_MMIO_BASE, .size = LKVM_PCI_MMIO_SIZE, .ops = &pci_window_ops,
 	};
 	bus->fdt.gen = pci__fdt;
+	bus->acpi.gen = pci__acpi;
 	pthread_mutex_init(&bus->lock, NULL);
 	err = mmio__register(&kvm->mmio, &bus->ecam);
 	if (!err)
 		err = mmio__register(&kvm->mmio, &bus->window);
 	if (!err)
 		err = kvm__add_fdt_gen(kvm, &bus->fdt);
+	if (!err)
+		err = kvm__add_acpi_gen(kvm, &bus->acpi);
 	if (err) {
 		pr_err("PCI bus: cannot add it: %s", strerror(-err));
 		pci__free(bus);

@@ -18,6 +18,7 @@ struct serial_dev {
 	struct mmio_region mmio;
 	struct console_sink sink;
 	struct fdt_node_gen fdt;
+	struct acpi_gen acpi;
 	struct kvm *kvm;
 	pthread_mutex_t lock;
 };
@@ -105,6 +106,15 @@ static int serial__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ct
 	return fdt_end_node(fdt);
 }
 
+/* ACPI: the SPCR names it as the console; PNP0501 binds 8250_pnp to it (ttyS0). */
+static int serial__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	(void)self;
+	acpi__mmio_device(ctx->dsdt, "COM0", "PNP0501", 0, LKVM_UART_BASE, LKVM_UART_SIZE,
+			  32 + LKVM_UART_SPI);
+	return acpi__spcr(ctx, LKVM_UART_BASE, 32 + LKVM_UART_SPI);
+}
+
 static void serial__exit(struct kvm *kvm)
 {
 	struct serial_dev *dev = kvm->serial;
@@ -139,12 +149,15 @@ static int serial__init(struct kvm *kvm)
 					  .ops = &serial_mmio_ops };
 	dev->sink = (struct console_sink){ .room = serial__room, .input = serial__input };
 	dev->fdt.gen = serial__fdt;
+	dev->acpi.gen = serial__acpi;
 	pthread_mutex_init(&dev->lock, NULL);
 	serial8250__reset(&dev->uart);
 	kvm->serial = dev;
 	err = mmio__register(&kvm->mmio, &dev->mmio);
 	if (!err)
 		err = kvm__add_fdt_gen(kvm, &dev->fdt);
+	if (!err)
+		err = kvm__add_acpi_gen(kvm, &dev->acpi);
 	if (err) {
 		pr_err("serial: cannot register: %s", strerror(-err));
 		serial__exit(kvm);

@@ -24,6 +24,8 @@ pkgs="$pkgs binutils-arm-linux-gnueabihf"
 case "$what" in
 check|demo)
 	pkgs="$pkgs device-tree-compiler cpio gzip xz-utils"
+	# iasl, which disassembles the --acpi tables (tests/check-acpi.sh)
+	pkgs="$pkgs acpica-tools"
 	if [ "$arch" != arm64 ] || [ ! -c /dev/kvm ]; then
 		pkgs="$pkgs linux-source-6.12 bc bison flex libssl-dev qemu-system-arm"
 	fi

@@ -34,6 +34,7 @@ struct virtio_mmio {
 	struct kvm *kvm;
 	struct mmio_region mmio;
 	struct fdt_node_gen fdt;
+	struct acpi_gen acpi;
 	unsigned int spi;
 	struct virtio_select sel;	/* under vdev->lock */
 	struct status_irq irq;	/* InterruptStatus */
@@ -294,6 +295,20 @@ static int virtio_mmio__fdt(const struct fdt_node_gen *self, const struct fdt_ct
 	return fdt_end_node(fdt);
 }
 
+/* LNRO0005: Linux's virtio-mmio driver's ACPI ID. */
+static int virtio_mmio__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	const struct virtio_mmio *vm = container_of(self, struct virtio_mmio, acpi);
+	unsigned int slot = (unsigned int)((vm->mmio.base - LKVM_VIRTIO_MMIO_BASE) /
+					   LKVM_VIRTIO_MMIO_SIZE);
+	char name[8];
+
+	snprintf(name, sizeof(name), "VR%02X", slot & 0xff);
+	acpi__mmio_device(ctx->dsdt, name, "LNRO0005", slot, (u32)vm->mmio.base,
+			  (u32)vm->mmio.size, 32 + vm->spi);
+	return 0;
+}
+
 /* --- registration --- */
 
 /* The slot is the first free register window: what was registered before holds the others. */
@@ -333,11 +348,14 @@ int virtio_mmio__init(struct kvm *kvm, struct virtio_dev *vdev)
 		.size = LKVM_VIRTIO_MMIO_SIZE, .ops = &virtio_mmio_ops,
 	};
 	vm->fdt.gen = virtio_mmio__fdt;
+	vm->acpi.gen = virtio_mmio__acpi;
 	status_irq__init(&vm->irq, kvm, vm->spi, vdev->ops->name);
 	vdev->transport = &vm->transport;
 	err = mmio__register(&kvm->mmio, &vm->mmio);
 	if (!err)
 		err = kvm__add_fdt_gen(kvm, &vm->fdt);
+	if (!err)
+		err = kvm__add_acpi_gen(kvm, &vm->acpi);
 	if (!err)
 		return 0;
 	virtio_mmio__detach(&vm->transport);

@@ -1,3 +1,4 @@
+#include "lkvm/acpi.h"
 #include "lkvm/boot.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
@@ -88,19 +89,54 @@ static int boot__dump_dtb(const char *path, const void *fdt)
 	return err;
 }
 
+/*
+ * --acpi: the tables and EFI stub go in the DTB's 2M block, after the stub tree's
+ * LKVM_ACPI_FDT_SIZE (memory-map.h); /chosen points Linux at them.
+ */
+static int boot__acpi(struct kvm *kvm, const struct boot_layout *l, const u64 *mpidrs,
+		      struct fdt_uefi *uefi)
+{
+	u64 region = l->fdt_addr + LKVM_ACPI_FDT_SIZE;
+	u8 *buf = kvm->ram + (region - LKVM_RAM_BASE);
+	struct acpi_desc d = {
+		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
+		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
+		.gic_version = kvm->gic, .its = kvm->its,
+		.psci_hvc = kvm->cfg->psci_conduit == CONDUIT_HVC,
+		.gens = kvm->acpi_gens, .nr_gens = kvm->nr_acpi_gens,
+	};
+	struct acpi_image img;
+	int err = acpi__build(&d, buf, region, LKVM_ACPI_SIZE, &img);
+
+	if (err) {
+		pr_err("ACPI tables: cannot build them: %s", strerror(-err));
+		return err;
+	}
+	*uefi = (struct fdt_uefi){
+		.system_table = img.efi_systab, .mmap_start = img.efi_mmap,
+		.mmap_size = img.efi_mmap_size, .desc_size = img.efi_desc_size,
+		.desc_ver = img.efi_desc_ver,
+	};
+	pr_debug("ACPI: RSDP at 0x%" PRIx64 ", EFI system table at 0x%" PRIx64, img.rsdp,
+		 img.efi_systab);
+	return kvm->cfg->dump_acpi ? acpi__dump(kvm->cfg->dump_acpi, buf, &img) : 0;
+}
+
 static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 {
 	u64 *mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
 	void *fdt = kvm->ram + (l->fdt_addr - LKVM_RAM_BASE);
 	char *cmdline = boot__cmdline(kvm->cfg);
+	u64 fdt_max = kvm->cfg->acpi ? LKVM_ACPI_FDT_SIZE : LKVM_FDT_MAX_SIZE;
+	struct fdt_uefi uefi;
 	struct fdt_desc d = {
 		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
 		.its = kvm->its,
 		.bootargs = cmdline,
-		/* earlycon's, even when console=hvc0 */
-		.stdout_path = kvm->serial ? "/uart@1000000" : NULL,
+		/* earlycon's, even when console=hvc0; the SPCR says it under --acpi */
+		.stdout_path = kvm->serial && !kvm->cfg->acpi ? "/uart@1000000" : NULL,
 		.initrd_start = l->initrd_addr, .initrd_end = l->initrd_end,
 		.rng_seed = kvm->rng_seed, .rng_seed_size = sizeof(kvm->rng_seed),
 		.gens = kvm->fdt_gens, .nr_gens = kvm->nr_fdt_gens,
@@ -124,13 +160,19 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		goto out;
 	}
 	d.kaslr_seed = kvm->kaslr_seed;
+	if (kvm->cfg->acpi) {
+		err = boot__acpi(kvm, l, mpidrs, &uefi);
+		if (err)
+			goto out;
+		d.uefi = &uefi;
+	}
 	/*
 	 * libfdt zeroes the whole buffer it is given: start small, so that a DTB of a few KiB
 	 * does not make lkvm touch (and keep resident) 2M of guest RAM.
 	 */
 	for (size_t size = SZ_64K;; size *= 2) {
 		err = fdt__build(&d, fdt, size);
-		if (err != -FDT_ERR_NOSPACE || size >= LKVM_FDT_MAX_SIZE)
+		if (err != -FDT_ERR_NOSPACE || size >= fdt_max)
 			break;
 	}
 	if (err) {

@@ -60,6 +60,17 @@ static int fdt__psci(void *fdt, const struct fdt_desc *d)
 	return fdt_end_node(fdt);
 }
 
+/* Every property is required; the secure boot mode is efi_secureboot_mode_disabled. */
+static int fdt__uefi(void *fdt, const struct fdt_uefi *u)
+{
+	TRY(fdt_property_u64(fdt, "linux,uefi-system-table", u->system_table));
+	TRY(fdt_property_u64(fdt, "linux,uefi-mmap-start", u->mmap_start));
+	TRY(fdt_property_u32(fdt, "linux,uefi-mmap-size", (u32)u->mmap_size));
+	TRY(fdt_property_u32(fdt, "linux,uefi-mmap-desc-size", u->desc_size));
+	TRY(fdt_property_u32(fdt, "linux,uefi-mmap-desc-ver", u->desc_ver));
+	return fdt_property_u32(fdt, "linux,uefi-secure-boot", 2);
+}
+
 static int fdt__chosen(void *fdt, const struct fdt_desc *d)
 {
 	TRY(fdt_begin_node(fdt, "chosen"));
@@ -74,7 +85,19 @@ static int fdt__chosen(void *fdt, const struct fdt_desc *d)
 	TRY(fdt_property_u64(fdt, "kaslr-seed", d->kaslr_seed));
 	if (d->rng_seed_size)
 		TRY(fdt_property(fdt, "rng-seed", d->rng_seed, (int)d->rng_seed_size));
+	if (d->uefi)
+		TRY(fdt__uefi(fdt, d->uefi));
 	return fdt_end_node(fdt);
+}
+
+/* The stub of an ACPI boot: /chosen only. */
+static int fdt__build_stub(const struct fdt_desc *d, void *buf)
+{
+	TRY(fdt_begin_node(buf, ""));
+	TRY(fdt__chosen(buf, d));
+	TRY(fdt_end_node(buf));
+	TRY(fdt_finish(buf));
+	return fdt_pack(buf);
 }
 
 int fdt__build(const struct fdt_desc *d, void *buf, size_t size)
@@ -85,6 +108,8 @@ int fdt__build(const struct fdt_desc *d, void *buf, size_t size)
 
 	TRY(fdt_create(buf, (int)size));
 	TRY(fdt_finish_reservemap(buf));
+	if (d->uefi)
+		return fdt__build_stub(d, buf);
 	TRY(fdt_begin_node(buf, ""));
 	TRY(fdt_property_string(buf, "compatible", "linux,dummy-virt"));
 	TRY(fdt_property_cell(buf, "#address-cells", 2));

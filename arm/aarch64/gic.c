@@ -138,6 +138,19 @@ static int gic__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 
 static const struct fdt_node_gen gic_fdt = { .gen = gic__fdt };
 
+/* The builder makes the MADT from these, with a GICC per vCPU. */
+static int gic__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	(void)self;
+	ctx->gicd = LKVM_GIC_DIST_BASE;
+	ctx->gicc_v2 = LKVM_GICV2_CPU_BASE;
+	ctx->gicr = LKVM_GICV3_REDIST_BASE;
+	ctx->its_base = LKVM_GICV3_ITS_BASE;
+	return 0;
+}
+
+static const struct acpi_gen gic_acpi = { .gen = gic__acpi };
+
 static void gic__exit(struct kvm *kvm)
 {
 	if (kvm->gic_fd >= 0)
@@ -206,6 +219,8 @@ static int gic__init(struct kvm *kvm)
 		err = gic__attr(fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	if (!err)
 		err = kvm__add_fdt_gen(kvm, &gic_fdt);
+	if (!err)
+		err = kvm__add_acpi_gen(kvm, &gic_acpi);
 	if (err) {
 		pr_err("GICv%d: cannot set up: %s", kvm->gic, strerror(-err));
 		gic__exit(kvm);

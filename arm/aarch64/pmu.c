@@ -48,6 +48,16 @@ static int pmu__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx)
 
 static const struct fdt_node_gen pmu_fdt = { .gen = pmu__fdt };
 
+/* Under ACPI the overflow interrupt is each MADT GICC's performance interrupt. */
+static int pmu__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	(void)self;
+	ctx->pmu_intid = PMU_INTID;
+	return 0;
+}
+
+static const struct acpi_gen pmu_acpi = { .gen = pmu__acpi };
+
 static int pmu__init(struct kvm *kvm)
 {
 	int intid = PMU_INTID, err = 0;
@@ -61,8 +71,9 @@ static int pmu__init(struct kvm *kvm)
 		if (err)
 			pr_err("--pmu: vCPU %u: KVM cannot set its PMU up: %s", i, strerror(-err));
 	}
-	if (!err && (err = kvm__add_fdt_gen(kvm, &pmu_fdt)))
-		pr_err("--pmu: no room for the PMU's device tree node");
+	if (!err && ((err = kvm__add_fdt_gen(kvm, &pmu_fdt)) ||
+		     (err = kvm__add_acpi_gen(kvm, &pmu_acpi))))
+		pr_err("--pmu: no room for the PMU's device tree node or ACPI entry");
 	return err;
 }
 dev_init(pmu__init, NULL)

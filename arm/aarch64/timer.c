@@ -33,8 +33,22 @@ static int timer__fdt(const struct fdt_node_gen *self, const struct fdt_ctx *ctx
 
 static const struct fdt_node_gen timer_fdt = { .gen = timer__fdt };
 
+static int timer__acpi(const struct acpi_gen *self, struct acpi_ctx *ctx)
+{
+	u32 intids[ARRAY_SIZE(timer_ppis)];
+
+	(void)self;
+	for (size_t i = 0; i < ARRAY_SIZE(timer_ppis); i++)
+		intids[i] = 16 + timer_ppis[i];
+	return acpi__gtdt(ctx, intids);
+}
+
+static const struct acpi_gen timer_acpi = { .gen = timer__acpi };
+
 static int timer__init(struct kvm *kvm)
 {
-	return kvm__add_fdt_gen(kvm, &timer_fdt);
+	int err = kvm__add_fdt_gen(kvm, &timer_fdt);
+
+	return err ? err : kvm__add_acpi_gen(kvm, &timer_acpi);
 }
 dev_init(timer__init, NULL)

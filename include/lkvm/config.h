@@ -70,6 +70,8 @@ struct lkvm_config {
 	const char *params;
 	const char *name;
 	const char *dump_dtb;
+	bool acpi;			/* --acpi: ACPI tables and an EFI stub, not a device tree */
+	const char *dump_acpi;		/* --dump-acpi DIR */
 	unsigned int nr_cpus;		/* vCPUs that exist: --max-cpus, else -c */
 	bool *plugged;			/* which start plugged (--max-cpus), or NULL: all */
 	u64 ram_size;

@@ -22,6 +22,16 @@ struct fdt_node_gen {
 	int (*gen)(const struct fdt_node_gen *self, const struct fdt_ctx *ctx);
 };
 
+/*
+ * --acpi: what the EFI stub would put in /chosen (drivers/firmware/efi/fdtparams.c). With it the
+ * tree is a stub with /chosen alone, from which Linux picks ACPI (arch/arm64/kernel/acpi.c).
+ */
+struct fdt_uefi {
+	u64 system_table;
+	u64 mmap_start, mmap_size;
+	u32 desc_size, desc_ver;
+};
+
 struct fdt_desc {
 	u64 ram_base, ram_size;
 	unsigned int nr_cpus;
@@ -35,6 +45,7 @@ struct fdt_desc {
 	u64 kaslr_seed;
 	const u8 *rng_seed;
 	size_t rng_seed_size;
+	const struct fdt_uefi *uefi;	/* non-NULL: a stub tree for an ACPI boot */
 	const struct fdt_node_gen *const *gens;	/* the GIC, timer and devices */
 	unsigned int nr_gens;
 };

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "lkvm/acpi.h"
 #include "lkvm/config.h"
 #include "lkvm/events.h"
 #include "lkvm/fdt.h"
@@ -113,6 +114,8 @@ struct kvm {
 	bool paused;
 	const struct fdt_node_gen *fdt_gens[KVM_MAX_FDT_GENS];	/* device tree nodes */
 	unsigned int nr_fdt_gens;
+	const struct acpi_gen *acpi_gens[KVM_MAX_FDT_GENS];	/* --acpi: DSDT objects, tables */
+	unsigned int nr_acpi_gens;
 
 	u64 kaslr_seed;
 	u8 rng_seed[64];
@@ -171,6 +174,9 @@ static inline bool kvm__stopping(struct kvm *kvm)
 
 /* Adds a device tree node generator; -ENOSPC when full. */
 int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen);
+
+/* Adds an ACPI generator (used under --acpi); -ENOSPC when full. */
+int kvm__add_acpi_gen(struct kvm *kvm, const struct acpi_gen *gen);
 
 /* Pauses or resumes every vCPU; returns once all paused vCPUs are out of the guest. */
 void kvm__pause(struct kvm *kvm, bool pause);

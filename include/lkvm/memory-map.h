@@ -52,6 +52,22 @@
  *               |   initrd                  |
  *               |   DTB (last 2M of RAM)    |
  *               +---------------------------+ LKVM_RAM_BASE + ram size
+ *
+ * With --acpi, the DTB's 2M block (2M-aligned, at the top of RAM) holds instead:
+ *
+ *   block + 0x0     +-----------------------+
+ *                   | stub DTB: /chosen     |
+ *                   | only (64K at most)    |
+ *   block + 0x10000 +-----------------------+ LKVM_ACPI_FDT_SIZE: the firmware region
+ *                   | EFI system table, its |
+ *                   | configuration table,  |
+ *                   | the EFI memory map    |
+ *                   +-----------------------+ + EFI_STUB_SIZE (efi.h)
+ *                   | RSDP, XSDT, FADT,     |
+ *                   | DSDT, MADT, GTDT...   |
+ *                   +-----------------------+ rounded up to 64K: EfiACPIReclaimMemory;
+ *                   | free RAM              |   the rest of RAM EfiConventionalMemory
+ *   block + 2M      +-----------------------+
  */
 #ifndef LKVM_MEMORY_MAP_H
 #define LKVM_MEMORY_MAP_H
@@ -103,6 +119,13 @@ _Static_assert(LKVM_GICV3_ITS_BASE + LKVM_GICV3_ITS_SIZE <= LKVM_VIRTIO_MMIO_BAS
 #define LKVM_AARCH32_OFFSET	0x8000ULL
 /* The arm64 boot protocol bounds the DTB at 2M; it sits at the top of RAM. */
 #define LKVM_FDT_MAX_SIZE	0x200000ULL
+
+/*
+ * --acpi: the stub DTB's room at the start of the 2M block, then the firmware region (ACPI tables
+ * and the EFI stub), 64K-aligned so that each EFI memory map entry is whole 64K guest pages.
+ */
+#define LKVM_ACPI_FDT_SIZE	0x10000ULL
+#define LKVM_ACPI_SIZE		(LKVM_FDT_MAX_SIZE - LKVM_ACPI_FDT_SIZE)
 
 /* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
 #define LKVM_NR_SPIS		96	/* what the GIC is given: every SPI below is one of them */

@@ -31,6 +31,8 @@ Suite *limits_suite(void);
 Suite *worker_suite(void);
 Suite *vcpu_features_suite(void);
 Suite *virtio_vsock_suite(void);
+Suite *aml_suite(void);
+Suite *acpi_suite(void);
 
 /*
  * Reads len bytes from fd, waiting up to 5 s for each piece (the console's output thread writes

@@ -288,6 +288,36 @@ START_TEST(small_buffer_is_an_error)
 }
 END_TEST
 
+/* --acpi: a stub with /chosen alone (Linux then picks ACPI), and the EFI stub's properties. */
+START_TEST(uefi_stub)
+{
+	struct fdt_uefi u = { .system_table = 0x8fe10000, .mmap_start = 0x8fe10118,
+			      .mmap_size = 120, .desc_size = 40, .desc_ver = 1 };
+	struct fdt_desc d = default_desc();
+	void *fdt;
+	int n = 0, off;
+
+	d.uefi = &u;
+	fdt = build(&d);
+	fdt_for_each_subnode(off, fdt, 0) {
+		ck_assert_str_eq(fdt_get_name(fdt, off, NULL), "chosen");
+		n++;
+	}
+	ck_assert_int_eq(n, 1);
+	ck_assert_uint_eq(prop_u64(fdt, "/chosen", "linux,uefi-system-table"), 0x8fe10000);
+	ck_assert_uint_eq(prop_u64(fdt, "/chosen", "linux,uefi-mmap-start"), 0x8fe10118);
+	ck_assert_uint_eq(prop_u32(fdt, "/chosen", "linux,uefi-mmap-size"), 120);
+	ck_assert_uint_eq(prop_u32(fdt, "/chosen", "linux,uefi-mmap-desc-size"), 40);
+	ck_assert_uint_eq(prop_u32(fdt, "/chosen", "linux,uefi-mmap-desc-ver"), 1);
+	ck_assert_uint_eq(prop_u32(fdt, "/chosen", "linux,uefi-secure-boot"), 2);
+	assert_str_prop(fdt, "/chosen", "bootargs", "console=ttyS0 earlycon");
+	ck_assert_uint_eq(prop_u64(fdt, "/chosen", "linux,initrd-start"), 0x88000000);
+	ck_assert(has_prop(fdt, "/chosen", "kaslr-seed"));
+	ck_assert(has_prop(fdt, "/chosen", "rng-seed"));
+	free(fdt);
+}
+END_TEST
+
 Suite *fdt_suite(void)
 {
 	Suite *s = suite_create("fdt");
@@ -301,6 +331,7 @@ Suite *fdt_suite(void)
 	tcase_add_test(tc, generators_add_their_nodes);
 	tcase_add_test(tc, generator_error_fails_build);
 	tcase_add_test(tc, small_buffer_is_an_error);
+	tcase_add_test(tc, uefi_stub);
 	suite_add_tcase(s, tc);
 	return s;
 }
