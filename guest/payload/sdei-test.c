@@ -619,12 +619,11 @@ static void test_other(void)
 	     psci(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(1), 0, 0) != 1 && now() < end;)
 		delay_us(1000);
 	expect(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(1), 0, 0, 1, "CPU_OFF from a handler turns it off");
-	v = sdei(S_SIGNAL, EV_SIGNAL, cpu_mpidr(1), 0, 0, 0);
-	check(v != 0, v, (u64)INVALID_PARAMETERS, "EVENT_SIGNAL to vCPU 1, off, is refused (%ld)",
-	      (s64)v);
+	/* Off, it has nothing registered: the signal is dropped, as TF-A drops it. */
+	expect_sdei(S_SIGNAL, EV_SIGNAL, cpu_mpidr(1), 0, "to vCPU 1, off: dropped");
 	v = sdei(S_REGISTER, EV_NOTIFY, (u64)sdei_entry, 0, RM_PE, cpu_mpidr(1));
-	check(v != 0, v, (u64)INVALID_PARAMETERS,
-	      "EVENT_REGISTER of shared event 2000 routed to vCPU 1, off, is refused (%ld)", (s64)v);
+	check(v == (u64)INVALID_PARAMETERS, v, (u64)INVALID_PARAMETERS,
+	      "EVENT_REGISTER of shared event 2000 routed to vCPU 1, off, is refused");
 	v = sdei(S_REGISTER, EV_NOTIFY, (u64)sdei_entry, 0, RM_PE, cpu_mpidr(0));
 	check(v == 0, v, 0, "EVENT_REGISTER of shared event 2000 routed to vCPU 0");
 	expect_sdei(S_UNREGISTER, EV_NOTIFY, 0, 0, "shared event 2000");
