@@ -209,7 +209,7 @@ static bool deliverable(struct sdei *sdei, unsigned int idx, unsigned int cpu, b
 {
 	const struct sdei_shared *sh = &sdei->shared[idx];
 
-	if (!pe_can_take(&sdei->pes[cpu], idx) || !ev_ready(ev_of(sdei, idx, cpu)))
+	if (!ev_ready(ev_of(sdei, idx, cpu)) || !pe_can_take(&sdei->pes[cpu], idx))
 		return false;
 	if (!events[idx].shared)
 		return true;
@@ -303,8 +303,16 @@ static void ev_clear(struct sdei_ev *ev)
 
 static void shared_clear(struct sdei_shared *sh)
 {
-	ev_clear(&sh->ev);
 	*sh = (struct sdei_shared){ .route_cpu = -1, .running_cpu = -1, .pending_cpu = -1 };
+}
+
+/* With the lock held: event idx, as cpu sees it, is unregistered now (its routing too). */
+static void unregister_now(struct sdei *sdei, unsigned int idx, unsigned int cpu)
+{
+	if (events[idx].shared)
+		shared_clear(&sdei->shared[idx]);
+	else
+		ev_clear(&sdei->pes[cpu].priv[idx]);
 }
 
 /*
@@ -318,10 +326,10 @@ static void pop_frame(struct sdei *sdei, unsigned int cpu, u64 now, struct sdei_
 	struct sdei_ev *ev = ev_of(sdei, f->idx, cpu);
 
 	ev->running = false;
-	if (ev->unregister_pending)
-		ev_clear(ev);
 	if (events[f->idx].shared)
 		sdei->shared[f->idx].running_cpu = -1;
+	if (ev->unregister_pending)
+		unregister_now(sdei, f->idx, cpu);
 	sdei__post(sdei, VM_EV_SDEI_COMPLETE, cpu, f->idx, now > f->since ? now - f->since : 0);
 	if (out)
 		*out = *f;
@@ -442,10 +450,7 @@ static s64 unregister_locked(struct sdei *sdei, unsigned int idx, unsigned int c
 	if (!ev->registered)
 		return ev->running ? SDEI_PENDING : SDEI_DENIED;
 	if (!ev->running) {
-		if (events[idx].shared)
-			shared_clear(&sdei->shared[idx]);
-		else
-			ev_clear(ev);
+		unregister_now(sdei, idx, cpu);
 		return SDEI_SUCCESS;
 	}
 	/* Takes effect at COMPLETE; no more dispatches meanwhile. */

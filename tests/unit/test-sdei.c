@@ -778,9 +778,10 @@ START_TEST(cpu_off_while_running)
 	reg_enable(1, 0);
 	reg_enable(1, 1000);
 	reg_enable(1, 1001);
-	reg_enable(0, 2000);
+	ck_assert_uint_eq(reg(0, 2000, SDEI_RM_PE, AFF(1)), 0);
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_ENABLE, 2000, 0), 0);
 	unmask(1);
-	ck_assert_int_eq(sdei__signal(S, 2000, 1), 0);
+	ck_assert_int_eq(sdei__signal(S, 2000, -1), 0);
 	ck_assert_int_eq(dispatch(1, 1), 2000);
 	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_UNREGISTER, 2000, 0), PENDING);
 	ck_assert_int_eq(sdei__signal(S, 1000, 1), 0);
@@ -795,6 +796,7 @@ START_TEST(cpu_off_while_running)
 	ck_assert(sdei__cpu_masked(S, 1));
 	ck_assert(sdei__event_state(S, 2000, 0, &st));
 	ck_assert(!st.running && !st.registered && !st.unregister_pending && st.running_cpu == -1);
+	ck_assert(st.route_mode == SDEI_RM_ANY && !st.route_affinity);	/* routing gone too */
 	for (u32 ev = 0; ev < 1002; ev = ev ? ev + 1 : 1000) {
 		ck_assert(sdei__event_state(S, ev, 1, &st));
 		ck_assert(!st.registered && !st.running && !st.pending);
