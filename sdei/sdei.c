@@ -381,6 +381,15 @@ static bool valid_route(struct sdei *sdei, u64 flags, u64 affinity, int *cpu)
 	return flags == SDEI_RM_ANY || *cpu >= 0;
 }
 
+/* With the lock held: a shared event's routing, checked by valid_route(). */
+static void set_route(struct sdei_shared *sh, u64 flags, u64 affinity, int target)
+{
+	sh->route_mode = (unsigned int)flags;
+	sh->route_affinity = flags == SDEI_RM_PE ? affinity : 0;
+	sh->route_cpu = target;
+	sh->pending_cpu = -1;
+}
+
 /*
  * EVENT_REGISTER(event, entry, ep_arg, flags, affinity). For a private event the routing is
  * ignored (the specification's rule), but reserved flag bits are still refused.
@@ -408,14 +417,8 @@ static s64 sdei__register(struct sdei *sdei, unsigned int cpu, const u64 *arg)
 	ev->registered = true;
 	ev->entry = arg[2];
 	ev->ep_arg = arg[3];
-	if (events[idx].shared) {
-		struct sdei_shared *sh = &sdei->shared[idx];
-
-		sh->route_mode = (unsigned int)arg[4];
-		sh->route_affinity = sh->route_mode == SDEI_RM_PE ? arg[5] : 0;
-		sh->route_cpu = target;
-		sh->pending_cpu = -1;
-	}
+	if (events[idx].shared)
+		set_route(&sdei->shared[idx], arg[4], arg[5], target);
 out:
 	pthread_mutex_unlock(&sdei->lock);
 	return ret;
@@ -545,10 +548,7 @@ static s64 sdei__routing_set(struct sdei *sdei, unsigned int cpu, const u64 *arg
 	} else if (!sh->ev.registered || sh->ev.enabled || sh->ev.running) {
 		ret = SDEI_DENIED;
 	} else {
-		sh->route_mode = (unsigned int)arg[2];
-		sh->route_affinity = sh->route_mode == SDEI_RM_PE ? arg[3] : 0;
-		sh->route_cpu = target;
-		sh->pending_cpu = -1;
+		set_route(sh, arg[2], arg[3], target);
 		sdei__update_work(sdei, (int)cpu, &kicks);
 	}
 	sdei__unlock_and_kick(sdei, &kicks);
