@@ -38,6 +38,7 @@ struct fake {
 	/* For the concurrency test: dispatches and completes per event index and PE. */
 	long dispatched[5][NR_CPUS], completed[5][NR_CPUS];
 	_Atomic u64 now;
+	bool threaded;		/* several threads: the lock may be anyone's */
 };
 
 static struct fake fk;
@@ -47,19 +48,34 @@ static struct fake *to_fake(struct sdei *s)
 	return (struct fake *)(void *)((char *)s - offsetof(struct fake, sdei));
 }
 
+/* Only event() runs under the SDEI lock: the others must find it free. */
+static void assert_locked(struct sdei *s, bool locked)
+{
+	int r, want = locked ? EBUSY : 0;
+
+	if (to_fake(s)->threaded)
+		return;
+	r = pthread_mutex_trylock(&s->lock);
+	if (!r)
+		pthread_mutex_unlock(&s->lock);
+	ck_assert_int_eq(r, want);
+}
+
 static bool fake_valid_entry(struct sdei *s, u64 addr)
 {
-	(void)s;
+	assert_locked(s, false);
 	return addr >= RAM_START && addr + 4 <= RAM_END;
 }
 
 static void fake_kick(struct sdei *s, unsigned int cpu)
 {
+	assert_locked(s, false);
 	atomic_fetch_add(&to_fake(s)->kicks[cpu], 1);
 }
 
 static u64 fake_now(struct sdei *s)
 {
+	assert_locked(s, false);
 	return atomic_load(&to_fake(s)->now);
 }
 
@@ -81,6 +97,7 @@ static void fake_event(struct sdei *s, enum vm_event_type ev, unsigned int cpu, 
 	struct fake *f = to_fake(s);
 	int slot = event_slot(event);
 
+	assert_locked(s, true);
 	f->events[ev]++;
 	if (f->nr_log < ARRAY_SIZE(f->log))
 		f->log[f->nr_log++] = (struct logged_event){ ev, cpu, event, duration };
@@ -1029,6 +1046,7 @@ START_TEST(concurrent_vcpus)
 
 	for (unsigned int i = 1; i < NR_CPUS; i++)
 		cpu_on(i);
+	fk.threaded = true;
 	atomic_store(&finished, 0);
 	memset(delivered, 0, sizeof(delivered));
 	pthread_barrier_init(&registered, NULL, NR_CPUS + 1);
