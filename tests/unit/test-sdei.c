@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -996,13 +997,17 @@ static void *vcpu_thread(void *arg)
 
 		ck_assert_uint_eq(call(cpu, SDEI_NR_EVENT_SIGNAL, 0, AFF(next)), 0);
 		ck_assert_uint_eq(status(cpu, 1000) & 3, 3);
-		while (atomic_load(&delivered[0][next]) == before)
+		while (atomic_load(&delivered[0][next]) == before) {
 			vcpu_serve(cpu, &seed);
+			sched_yield();	/* the target's thread needs the CPU */
+		}
 	}
 	/* Others may still signal this PE and wait for it. */
 	atomic_fetch_add(&finished, 1);
-	while (atomic_load(&finished) < NR_CPUS + 1)
+	while (atomic_load(&finished) < NR_CPUS + 1) {
 		vcpu_serve(cpu, &seed);
+		sched_yield();
+	}
 	vcpu_serve(cpu, &seed);
 	return NULL;
 }
@@ -1033,6 +1038,7 @@ static void *host_thread(void *arg)
 			ck_assert(sdei__event_state(S, ev, cpu < 0 ? 0 : (unsigned int)cpu, &st));
 			if (cpu < 0)
 				ck_assert(st.running == (st.running_cpu >= 0 && st.running_cpu < NR_CPUS));
+			sched_yield();
 		}
 	}
 	atomic_fetch_add(&finished, 1);
