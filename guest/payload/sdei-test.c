@@ -5,7 +5,8 @@
  *   test=all          the checks below, then SYSTEM_OFF
  *   test=host         waits for the test host's `lkvm sdei signal` and `lkvm nmi` (lines
  *                     "sdei-host: ready for ..." say what it waits for), then SYSTEM_OFF
- *   test=reset        checks that SDEI starts clean, uses it, then SYSTEM_RESET: boots forever
+ *   test=reset        checks that SDEI starts clean, uses it, then SYSTEM_RESET (n=2:
+ *                     SYSTEM_RESET2): boots forever
  *   test=bench-round  n=N: EVENT_SIGNAL to itself, handler, COMPLETE: "bench sdei-round ..."
  *   test=bench-kick   n=N: vCPU 1 signals vCPU 0, whose handler reads the counter first:
  *                     "bench sdei-kick ..." (the path of a host signal: another thread kicks)
@@ -763,9 +764,14 @@ static void test_reset(void)
 	check(recs[0][0].count == seen, recs[0][0].count - seen, 0, "vCPU 0 is masked at boot");
 	sdei(S_PE_UNMASK, 0, 0, 0, 0, 0);
 	check(recs[0][0].count == seen + 1, recs[0][0].count - seen, 1, "and unmasked takes it");
-	print("sdei-reset: %s, calling SYSTEM_RESET\n", n_fail ? "not clean" : "clean");
-	psci(PSCI_FN(SYSTEM_RESET), 0, 0, 0);
-	check(false, 0, 0, "SYSTEM_RESET returned");
+	/* n=2: SYSTEM_RESET2's warm reset instead */
+	print("sdei-reset: %s, calling SYSTEM_RESET%s\n", n_fail ? "not clean" : "clean",
+	      par.n == 2 ? "2" : "");
+	if (par.n == 2)
+		psci(PSCI_FN64(SYSTEM_RESET2), 0, 0, 0);
+	else
+		psci(PSCI_FN(SYSTEM_RESET), 0, 0, 0);
+	check(false, 0, 0, "the reset returned");
 }
 
 /* ---- benchmarks ---- */
