@@ -7,7 +7,7 @@ sdei_payload() {
 		--psci-conduit "$1" -p "conduit=$1"
 	expect_rc 0
 	expect_no_console '^not ok'
-	expect_console '^sdei-test: 86 passed, 0 failed$'
+	expect_console '^sdei-test: 90 passed, 0 failed$'
 }
 
 # sdei_refused WANT_RC REGEX ARGS...: `lkvm ARGS` fails with WANT_RC and one line matching REGEX.
