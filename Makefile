@@ -62,7 +62,7 @@ LIBS += $(SLIRP_LIBS)
 
 B := build/obj
 LIB_SRCS := kvm.c mmio.c hypercall.c firmware.c $(wildcard builtin-*.c util/*.c hw/*.c \
-	hw/acpi/*.c arm/aarch64/*.c psci/*.c hypercall/*.c virtio/*.c control/*.c)
+	hw/acpi/*.c arm/aarch64/*.c psci/*.c sdei/*.c hypercall/*.c virtio/*.c control/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
@@ -146,6 +146,7 @@ FUZZ_LIBS_kernel := -lz
 FUZZ_SRCS_control := control/proto.c util/util.c util/events.c
 FUZZ_SRCS_cmdline := util/devspec.c firmware.c util/util.c
 FUZZ_SRCS_psci := psci/psci.c
+FUZZ_SRCS_sdei := sdei/sdei.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
