@@ -1,0 +1,111 @@
+# SDEI seen from Linux guests (--psci=user --sdei): Linux's SDEI client finds lkvm's, masks and
+# unmasks CPUs going offline and online, and lkvm's NMI request (`lkvm nmi`) reaches the handler of
+# the test module guest/module/sdei_nmi.c (in the initramfs; guest/tests/sdei-module.sh loads it),
+# which prints "lkvm-sdei-nmi: NMI on CPU N (...)" and a backtrace. (Every SDEI function and error:
+# the bare-metal payloads' tests.)
+
+# sdei_ctl ARGS: an lkvm control command that must succeed; its output in $T/ctl.out.
+sdei_ctl() {
+	echo "lkvm $*" >>"$T/commands"
+	"$LKVM" "$@" >"$T/ctl.out" 2>&1 </dev/null || fail "lkvm $* failed: $(cat "$T/ctl.out")"
+}
+
+# markers CPU: how many NMI markers for CPU the console has.
+markers() {
+	tr -d '\r' <"$T/console.raw" | grep -c "lkvm-sdei-nmi: NMI on CPU $1 "
+}
+
+# nmi_until CPU ERE: `lkvm nmi` to vCPU CPU, and its marker on the console; again (3 times at
+# most) until the marker matches ERE (where the NMI found the CPU: idle, in user space...).
+# Counts what it sent in sent_CPU and sent.
+sent=0
+nmi_until() {
+	for _try in 1 2 3; do
+		_n=$(markers "$1")
+		sdei_ctl nmi --name "$name" --cpu "$1"
+		sent=$((sent + 1))
+		eval "sent_$1=\$((\${sent_$1:-0} + 1))"
+		wait_console "lkvm-sdei-nmi: NMI on CPU $1 " $((_n + 1))
+		tr -d '\r' <"$T/console.raw" | grep "lkvm-sdei-nmi: NMI on CPU $1 " | tail -n 1 |
+			grep -qE -e "$2" && return 0
+	done
+	fail "3 NMIs to vCPU $1, none found it as '$2': $(grep "NMI on CPU $1 " "$T/console.raw")"
+}
+
+# handled: every NMI sent printed a backtrace from the module's handler, through Linux's SDEI
+# entry; the module counted them all, per CPU (CPUS: the CPUs sent to); lkvm's events have a
+# dispatch and a completion of event 1000 for each.
+handled() {
+	[ "$(count_console 'sdei_nmi_handler+0x')" = "$sent" ] ||
+		fail "$(count_console 'sdei_nmi_handler+0x') backtraces through the handler, $sent NMIs sent"
+	expect_console '__sdei_handler+0x'
+	per_cpu=
+	for _c in "$@"; do
+		per_cpu="$per_cpu${per_cpu:+ }$_c:$(eval echo "\$sent_$_c")"
+	done
+	expect_console "^sdei-module: count=$sent per_cpu=$per_cpu\$"
+	for _c in "$@"; do
+		for _e in sdei_dispatch sdei_complete; do
+			_got=$(grep "\"event\":\"$_e\"" "$T/events" | grep "\"vcpu\":$_c," |
+				grep -c '"sdei_event":1000\b')
+			[ "$_got" = "$(eval echo "\$sent_$_c")" ] ||
+				fail "events: $_got $_e of event 1000 on vCPU $_c, expected $(eval echo "\$sent_$_c")"
+		done
+	done
+}
+
+sdei_linux_probe() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user --sdei \
+		--debug-firmware -p "-- dmesg | grep sdei:"
+	expect_rc 0
+	expect_console '^sdei: SDEIv1\.1 (0x0) detected in firmware\.$'
+	expect_no_console 'sdei: .*\(Failed\|failed\|disabling\|Conflicting\|Not supported\)'
+	# Linux's probe: SDEI_VERSION, PRIVATE_RESET on each CPU, SHARED_RESET, then each CPU
+	# coming up (its hotplug callback) unmasks itself with PE_UNMASK.
+	for _fn in '0 HVC 0xc4000020() = 0x1000100000000' '0 HVC 0xc4000031() = 0x0' \
+		'1 HVC 0xc4000031() = 0x0' '[01] HVC 0xc4000032() = 0x0' '0 HVC 0xc400002c() = 0x0' \
+		'1 HVC 0xc400002c() = 0x0'; do
+		grep -q "firmware: vCPU $_fn" "$T/stderr" || fail "no 'vCPU $_fn' in lkvm's trace"
+	done
+}
+
+# Without --sdei the guest finds no SDEI, makes no SDEI call, and the module says why it fails.
+sdei_linux_absent() {
+	lk_run 300 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user \
+		--debug-firmware -p "-- sh /tests/sdei-module.sh load"
+	expect_rc 0
+	expect_no_console 'SDEIv'
+	expect_console 'lkvm-sdei-nmi: cannot register SDEI event 1000: -5 (no SDEI firmware: run lkvm with --psci=user --sdei)'
+	expect_console '^sdei-module: load failed$'
+	! grep -q 'firmware: vCPU [0-9]* HVC 0xc40000[23]' "$T/stderr" ||
+		fail "SDEI calls reached lkvm: $(grep -m 3 'HVC 0xc40000[23]' "$T/stderr")"
+}
+
+# Idle, then busy vCPUs take the NMI; the guest goes on and powers off cleanly.
+sdei_linux_nmi() {
+	name=sdei-nmi-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 3 -m 256M --psci=user --sdei \
+		-p "-- sh /tests/sdei-nmi.sh"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	wait_console '^sdei-nmi: waiting (idle)'
+	# The boot CPU, where the shell waits in read, and CPU 2, which idles in WFI (cpu_do_idle).
+	nmi_until 0 'interrupted kernel at '
+	nmi_until 2 'interrupted kernel at (cpu_do_idle|arch_cpu_idle|default_idle_call)\+'
+	echo >&3
+	wait_console '^sdei-nmi: waiting (busy)'
+	nmi_until 1 'interrupted user at '
+	echo >&3
+	vm_wait
+	expect_rc 0
+	expect_console '^sdei-nmi: the busy loop survived$'
+	for _c in 0 1 2; do
+		expect_console "^sdei-nmi: ran on CPU $_c\$"
+	done
+	expect_console '^sdei-module: unloaded$'
+	expect_console 'lkvm-sdei-nmi: SDEI event 1000 unregistered'
+	handled 0 1 2
+}
+
+run_test sdei-linux-probe sdei_linux_probe
+run_test sdei-linux-absent sdei_linux_absent
+run_test sdei-linux-nmi sdei_linux_nmi
