@@ -10,6 +10,25 @@ sdei_ctl() {
 	"$LKVM" "$@" >"$T/ctl.out" 2>&1 </dev/null || fail "lkvm $* failed: $(cat "$T/ctl.out")"
 }
 
+# sdei_list_expect CPU STATE MASK REG: `lkvm sdei list` shows vCPU CPU in PSCI state STATE (on,
+# off...) and MASK (masked or unmasked), and event 1000 registered (and enabled) there or not
+# (REG: registered or unregistered). The listings are kept as $T/sdei-list.N.
+lists=0
+sdei_list_expect() {
+	sdei_ctl sdei list --name "$name"
+	lists=$((lists + 1))
+	cp "$T/ctl.out" "$T/sdei-list.$lists"
+	grep -qx "vcpu $1: $2, $3" "$T/ctl.out" ||
+		fail "sdei list: vCPU $1 not '$2, $3': $(grep "^vcpu $1:" "$T/ctl.out")"
+	# Under "event 1000 ...", a private event's registrations, one line per vCPU.
+	_reg=$(awk -v c="$1" '/^event / { e = ($2 == 1000) } e && $1 == "vcpu" && $2 == c ":" { print $3, $4 }' \
+		"$T/ctl.out")
+	case $4 in
+	registered) [ "$_reg" = "registered enabled" ] ;;
+	*) [ -z "$_reg" ] ;;
+	esac || fail "sdei list: event 1000 on vCPU $1: '$_reg', expected $4 (sdei-list.$lists)"
+}
+
 # markers CPU: how many NMI markers for CPU the console has.
 markers() {
 	tr -d '\r' <"$T/console.raw" | grep -c "lkvm-sdei-nmi: NMI on CPU $1 "
@@ -47,7 +66,7 @@ handled() {
 	for _c in "$@"; do
 		for _e in sdei_dispatch sdei_complete; do
 			_got=$(grep "\"event\":\"$_e\"" "$T/events" | grep "\"vcpu\":$_c," |
-				grep -c '"sdei_event":1000\b')
+				grep -c '"sdei_event":1000[,}]')
 			[ "$_got" = "$(eval echo "\$sent_$_c")" ] ||
 				fail "events: $_got $_e of event 1000 on vCPU $_c, expected $(eval echo "\$sent_$_c")"
 		done
@@ -87,6 +106,7 @@ sdei_linux_nmi() {
 	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 3 -m 256M --psci=user --sdei \
 		-p "-- sh /tests/sdei-nmi.sh"
 	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	events_pid=$!
 	wait_console '^sdei-nmi: waiting (idle)'
 	# The boot CPU, where the shell waits in read, and CPU 2, which idles in WFI (cpu_do_idle).
 	nmi_until 0 'interrupted kernel at '
@@ -96,6 +116,7 @@ sdei_linux_nmi() {
 	nmi_until 1 'interrupted user at '
 	echo >&3
 	vm_wait
+	wait "$events_pid"
 	expect_rc 0
 	expect_console '^sdei-nmi: the busy loop survived$'
 	for _c in 0 1 2; do
@@ -106,6 +127,70 @@ sdei_linux_nmi() {
 	handled 0 1 2
 }
 
+# CPU offline masks the vCPU (Linux unregisters its private events first), online unregisters them
+# again and unmasks it; an offline vCPU takes no NMI.
+sdei_linux_hotplug() {
+	name=sdei-hp-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user --sdei \
+		-p "-- sh /tests/sdei-hotplug.sh"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	events_pid=$!
+	wait_console '^sdei-hotplug: waiting (online)'
+	sdei_list_expect 0 on unmasked registered
+	sdei_list_expect 1 on unmasked registered
+	nmi_until 1 ''
+	echo >&3
+	wait_console '^sdei-hotplug: waiting (offline)'
+	sdei_list_expect 0 on unmasked registered
+	sdei_list_expect 1 off masked unregistered
+	"$LKVM" nmi --name "$name" --cpu 1 >"$T/refused" 2>&1 </dev/null &&
+		fail "lkvm nmi to vCPU 1, offline, succeeded: $(cat "$T/refused")"
+	grep -q '^lkvm: ' "$T/refused" || fail "lkvm nmi to an offline vCPU: $(cat "$T/refused")"
+	echo >&3
+	wait_console '^sdei-hotplug: waiting (online again)'
+	sdei_list_expect 1 on unmasked registered
+	nmi_until 1 ''
+	echo >&3
+	vm_wait
+	wait "$events_pid"
+	expect_rc 0
+	expect_console '^sdei-hotplug: offline1=ok$'
+	expect_console '^sdei-hotplug: online1=ok$'
+	expect_console '^sdei-module: unloaded$'
+	handled 1
+}
+
+# A reboot with the module loaded: the next boot starts with no event registered, and the module
+# registers and takes the NMI again.
+sdei_linux_reboot() {
+	name=sdei-rb-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user --sdei \
+		-p "-- sh /tests/sdei-reboot.sh"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	events_pid=$!
+	for boot in 1 2; do
+		wait_console '^sdei-reboot: waiting (boot)' "$boot"
+		sdei_list_expect 0 on unmasked unregistered
+		sdei_list_expect 1 on unmasked unregistered
+		echo >&3
+		wait_console '^sdei-reboot: waiting (loaded)' "$boot"
+		sdei_list_expect 1 on unmasked registered
+		nmi_until 1 ''
+		[ "$boot" = 2 ] || echo reboot >&3
+	done
+	echo off >&3
+	vm_wait
+	wait "$events_pid"
+	expect_rc 0
+	[ "$(count_console '^Booting Linux')" = 2 ] || fail "the guest booted $(count_console '^Booting Linux') times, expected 2"
+	# The second boot's module counted the second boot's NMIs only.
+	expect_console "^sdei-module: count=1 per_cpu=1:1$"
+	[ "$(count_console 'sdei_nmi_handler+0x')" = 2 ] || fail "not one backtrace per boot"
+	grep -q '"event":"system_reset"' "$T/events" || fail "no system_reset in lkvm's events"
+}
+
 run_test sdei-linux-probe sdei_linux_probe
 run_test sdei-linux-absent sdei_linux_absent
 run_test sdei-linux-nmi sdei_linux_nmi
+run_test sdei-linux-hotplug sdei_linux_hotplug
+run_test sdei-linux-reboot sdei_linux_reboot
