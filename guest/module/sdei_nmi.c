@@ -65,7 +65,7 @@ static int count_get(char *buf, const struct kernel_param *kp)
 
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		total += atomic_read(&counts[cpu]);
-	return sysfs_emit(buf, "%u\n", total);
+	return scnprintf(buf, PAGE_SIZE, "%u\n", total);
 }
 
 static int per_cpu_get(char *buf, const struct kernel_param *kp)
@@ -74,15 +74,22 @@ static int per_cpu_get(char *buf, const struct kernel_param *kp)
 	int len = 0;
 
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
-		if (atomic_read(&counts[cpu]))
-			len += sysfs_emit_at(buf, len, "%s%u:%d", len ? " " : "", cpu,
-					     atomic_read(&counts[cpu]));
+		int n = atomic_read(&counts[cpu]);
+
+		if (n)
+			len += scnprintf(buf + len, PAGE_SIZE - len, "%s%u:%d", len ? " " : "", cpu, n);
 	}
-	return len + sysfs_emit_at(buf, len, "\n");
+	return len + scnprintf(buf + len, PAGE_SIZE - len, "\n");
 }
 
-static const struct kernel_param_ops count_ops = { .get = count_get };
-static const struct kernel_param_ops per_cpu_ops = { .get = per_cpu_get };
+/* insmod would call a NULL set() for count=N: the counts are not for setting. */
+static int read_only_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops count_ops = { .set = read_only_set, .get = count_get };
+static const struct kernel_param_ops per_cpu_ops = { .set = read_only_set, .get = per_cpu_get };
 module_param_cb(count, &count_ops, NULL, 0444);
 MODULE_PARM_DESC(count, "events handled, on all CPUs");
 module_param_cb(per_cpu, &per_cpu_ops, NULL, 0444);
