@@ -29,6 +29,23 @@ sdei_list_expect() {
 	esac || fail "sdei list: event 1000 on vCPU $1: '$_reg', expected $4 (sdei-list.$lists)"
 }
 
+# sdei_vm CPUS SCRIPT: boots a Linux guest with CPUS vCPUs and SDEI, which runs /tests/SCRIPT, as
+# the VM $name (vm_start), and follows its events into $T/events.
+sdei_vm() {
+	name=sdei-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c "$1" -m 256M --psci=user --sdei \
+		-p "-- sh /tests/$2"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	events_pid=$!
+}
+
+# sdei_vm_end: the guest powers off cleanly; its events are all in.
+sdei_vm_end() {
+	vm_wait
+	wait "$events_pid"
+	expect_rc 0
+}
+
 # markers CPU: how many NMI markers for CPU the console has.
 markers() {
 	tr -d '\r' <"$T/console.raw" | grep -c "lkvm-sdei-nmi: NMI on CPU $1 "
@@ -102,11 +119,7 @@ sdei_linux_absent() {
 
 # Idle, then busy vCPUs take the NMI; the guest goes on and powers off cleanly.
 sdei_linux_nmi() {
-	name=sdei-nmi-$$
-	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 3 -m 256M --psci=user --sdei \
-		-p "-- sh /tests/sdei-nmi.sh"
-	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
-	events_pid=$!
+	sdei_vm 3 sdei-nmi.sh
 	wait_console '^sdei-nmi: waiting (idle)'
 	# The boot CPU, where the shell waits in read, and CPU 2, which idles in WFI (cpu_do_idle).
 	nmi_until 0 'interrupted kernel at '
@@ -115,9 +128,7 @@ sdei_linux_nmi() {
 	wait_console '^sdei-nmi: waiting (busy)'
 	nmi_until 1 'interrupted user at '
 	echo >&3
-	vm_wait
-	wait "$events_pid"
-	expect_rc 0
+	sdei_vm_end
 	expect_console '^sdei-nmi: the busy loop survived$'
 	for _c in 0 1 2; do
 		expect_console "^sdei-nmi: ran on CPU $_c\$"
@@ -127,14 +138,10 @@ sdei_linux_nmi() {
 	handled 0 1 2
 }
 
-# CPU offline masks the vCPU (Linux unregisters its private events first), online unregisters them
+# CPU offline masks the vCPU (Linux unregisters its private events first), online registers them
 # again and unmasks it; an offline vCPU takes no NMI.
 sdei_linux_hotplug() {
-	name=sdei-hp-$$
-	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user --sdei \
-		-p "-- sh /tests/sdei-hotplug.sh"
-	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
-	events_pid=$!
+	sdei_vm 2 sdei-hotplug.sh
 	wait_console '^sdei-hotplug: waiting (online)'
 	sdei_list_expect 0 on unmasked registered
 	sdei_list_expect 1 on unmasked registered
@@ -151,9 +158,7 @@ sdei_linux_hotplug() {
 	sdei_list_expect 1 on unmasked registered
 	nmi_until 1 ''
 	echo >&3
-	vm_wait
-	wait "$events_pid"
-	expect_rc 0
+	sdei_vm_end
 	expect_console '^sdei-hotplug: offline1=ok$'
 	expect_console '^sdei-hotplug: online1=ok$'
 	expect_console '^sdei-module: unloaded$'
@@ -163,11 +168,7 @@ sdei_linux_hotplug() {
 # A reboot with the module loaded: the next boot starts with no event registered, and the module
 # registers and takes the NMI again.
 sdei_linux_reboot() {
-	name=sdei-rb-$$
-	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci=user --sdei \
-		-p "-- sh /tests/sdei-reboot.sh"
-	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
-	events_pid=$!
+	sdei_vm 2 sdei-reboot.sh
 	for boot in 1 2; do
 		wait_console '^sdei-reboot: waiting (boot)' "$boot"
 		sdei_list_expect 0 on unmasked unregistered
@@ -179,9 +180,7 @@ sdei_linux_reboot() {
 		[ "$boot" = 2 ] || echo reboot >&3
 	done
 	echo off >&3
-	vm_wait
-	wait "$events_pid"
-	expect_rc 0
+	sdei_vm_end
 	[ "$(count_console '^Booting Linux')" = 2 ] || fail "the guest booted $(count_console '^Booting Linux') times, expected 2"
 	# The second boot's module counted the second boot's NMIs only.
 	expect_console "^sdei-module: count=1 per_cpu=1:1$"
