@@ -50,7 +50,7 @@ LIBS += $(SLIRP_LIBS)
 
 B := build/obj
 LIB_SRCS := kvm.c mmio.c hypercall.c firmware.c $(wildcard builtin-*.c util/*.c hw/*.c \
-	arm/aarch64/*.c psci/*.c hypercall/*.c virtio/*.c control/*.c)
+	arm/aarch64/*.c psci/*.c sdei/*.c hypercall/*.c virtio/*.c control/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)

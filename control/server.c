@@ -1,6 +1,7 @@
 #include "lkvm/control-server.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kvm.h"
+#include "lkvm/sdei-kvm.h"
 #include "lkvm/virtio-balloon.h"
 
 #include <errno.h>
@@ -218,6 +219,17 @@ static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const stru
 		return 0;
 	case CTL_BALLOON:
 		return ctl_server__balloon(kvm, m->payload, out, len);
+	case CTL_SDEI_LIST:
+	case CTL_SDEI_SIGNAL:
+		if (!kvm->sdei) {
+			snprintf(out, len, "sdei: this VM has no SDEI: lkvm run --psci=user --sdei");
+			return -EINVAL;
+		}
+		if (m->type == CTL_SDEI_LIST) {
+			sdei_kvm__list(kvm, out, len);
+			return 0;
+		}
+		return sdei_kvm__signal(kvm, m->payload, out, len);
 	}
 	snprintf(out, len, "request %u: bad arguments '%.64s'", m->type, m->payload);
 	return -EINVAL;

@@ -5,6 +5,7 @@
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 #include "lkvm/psci.h"
+#include "lkvm/sdei-kvm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -79,9 +80,11 @@ static u64 psci_kvm__now_ns(struct psci *psci)
 	return clock__now_ns();
 }
 
+/* Under PSCI's lock: SDEI (whose lock comes after PSCI's) sees the transitions in order. */
 static void psci_kvm__event(struct psci *psci, enum vm_event_type ev, unsigned int cpu,
 			    unsigned int target)
 {
+	sdei_kvm__psci_event(psci_kvm(psci), ev, target);
 	kvm__post_event(psci_kvm(psci), ev, cpu, target);
 }
 

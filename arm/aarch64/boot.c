@@ -97,7 +97,7 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
-		.its = kvm->its,
+		.its = kvm->its, .sdei = kvm->sdei != NULL,
 		.bootargs = cmdline,
 		/* earlycon's, even when console=hvc0 */
 		.stdout_path = kvm->serial ? "/uart@1000000" : NULL,

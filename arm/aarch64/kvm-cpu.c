@@ -3,6 +3,8 @@
 #include "lkvm/hypercall.h"
 #include "lkvm/kvm-compat.h"
 #include "lkvm/kvm.h"
+#include "lkvm/sdei-kvm.h"
+#include "lkvm/sdei.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -415,6 +417,10 @@ static void *kvm_cpu__thread(void *arg)
 				break;
 			cpu->power_check = false;
 		}
+		/* An SDEI event for this vCPU: entered here, on its own thread (sdei-kvm.c). */
+		if (cpu->kvm->sdei && sdei__may_dispatch(cpu->kvm->sdei, cpu->id) &&
+		    !sdei_kvm__before_run(cpu))
+			break;
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A kick: whoever kicked set its reason first, the loop looks at it. */
