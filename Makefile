@@ -129,6 +129,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) -Wno-format
 	-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DLKVM_VERSION='"fuzz"'
 FUZZ_SRCS_virtqueue := virtio/virtqueue.c util/util.c fuzz/fake-kvm.c
 FUZZ_SRCS_9p := virtio/9p-proto.c virtio/9p-fs.c
+FUZZ_SRCS_sdei := sdei/sdei.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 

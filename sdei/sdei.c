@@ -767,6 +767,7 @@ bool sdei__dispatch(struct sdei *sdei, unsigned int cpu, const struct sdei_conte
 {
 	struct sdei_pe *pe = &sdei->pes[cpu];
 	u64 now = sdei->ops->now_ns(sdei);
+	struct kick_set kicks = { 0 };
 	struct sdei_frame *f;
 	struct sdei_ev *ev;
 	int idx;
@@ -789,7 +790,9 @@ bool sdei__dispatch(struct sdei *sdei, unsigned int cpu, const struct sdei_conte
 	}
 	/* Exact for this PE: whether another event is deliverable here now. */
 	atomic_store_explicit(&sdei->work[cpu], best_event(sdei, cpu) >= 0, memory_order_release);
-	pthread_mutex_unlock(&sdei->lock);
+	/* An RM_ANY event offered to this PE, which now runs a handler, goes to another one. */
+	sdei__update_work(sdei, (int)cpu, &kicks);
+	sdei__unlock_and_kick(sdei, &kicks);
 	return idx >= 0;
 }
 

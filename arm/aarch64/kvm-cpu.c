@@ -347,6 +347,7 @@ static void kvm_cpu__handle_mmio(struct kvm_cpu *cpu)
 
 	mmio__access(&cpu->kvm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 		     run->mmio.is_write);
+	cpu->exit_unfinished = true;
 }
 
 static void kvm_cpu__handle_system_event(struct kvm_cpu *cpu)
@@ -406,6 +407,7 @@ static void *kvm_cpu__thread(void *arg)
 {
 	struct kvm_cpu *cpu = arg;
 	sigset_t kick;
+	int err;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_KICK);
@@ -417,11 +419,20 @@ static void *kvm_cpu__thread(void *arg)
 				break;
 			cpu->power_check = false;
 		}
-		/* An SDEI event for this vCPU: entered here, on its own thread (sdei-kvm.c). */
-		if (cpu->kvm->sdei && sdei__may_dispatch(cpu->kvm->sdei, cpu->id) &&
-		    !sdei_kvm__before_run(cpu))
-			break;
-		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
+		/*
+		 * An SDEI event for this vCPU: entered here, on its own thread (sdei-kvm.c). KVM
+		 * finishes an MMIO access (its register, the PC) only at the next KVM_RUN: an
+		 * immediate exit does that first, so that the context saved is the real one.
+		 */
+		if (cpu->kvm->sdei && sdei__may_dispatch(cpu->kvm->sdei, cpu->id)) {
+			if (cpu->exit_unfinished)
+				cpu->run->immediate_exit = 1;
+			else if (!sdei_kvm__before_run(cpu))
+				break;
+		}
+		err = ioctl(cpu->fd, KVM_RUN, 0);
+		cpu->exit_unfinished = false;
+		if (err < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A kick: whoever kicked set its reason first, the loop looks at it. */
 				cpu->run->immediate_exit = 0;

@@ -21,6 +21,8 @@ struct kvm_cpu {
 	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
 	bool power_check;
 	bool is_reset;		/* reset and not run since: CPU_ON need not reset it again */
+	/* Only its thread: KVM completes the last exit (MMIO) at the next KVM_RUN. */
+	bool exit_unfinished;
 	u32 features;		/* KVM_ARM_VCPU_INIT's, kept for every reset */
 };
 

@@ -717,6 +717,30 @@ START_TEST(routing_rm_any)
 }
 END_TEST
 
+/* An RM_ANY event offered to a PE that then enters another handler goes to another PE. */
+START_TEST(rm_any_reoffered_after_dispatch)
+{
+	cpu_on(1);
+	cpu_on(2);
+	unmask(1);
+	unmask(2);
+	reg_enable(1, 1001);
+	reg_enable(0, 2000);
+	ck_assert_int_eq(sdei__signal(S, 1001, 1), 0);
+	ck_assert_int_eq(sdei__signal(S, 2000, -1), 0);
+	ck_assert(work(1) && !work(2));			/* offered where a dispatch is coming */
+	ck_assert_int_eq(fk.kicks[1], 1);
+	ck_assert_int_eq(fk.kicks[2], 0);
+	ck_assert_int_eq(dispatch(1, 1), 1001);		/* PE 1 is busy now */
+	ck_assert(work(2));
+	ck_assert_int_eq(fk.kicks[2], 1);
+	ck_assert_int_eq(dispatch(2, 2), 2000);
+	complete(2, 2);
+	complete(1, 1);
+	ck_assert_int_eq(dispatch(1, 3), -1);
+}
+END_TEST
+
 START_TEST(routing_rm_pe)
 {
 	cpu_on(1);
@@ -1065,6 +1089,7 @@ Suite *sdei_suite(void)
 	tcase_add_test(tc, event_signal);
 	tcase_add_test(tc, host_signal_errors);
 	tcase_add_test(tc, routing_rm_any);
+	tcase_add_test(tc, rm_any_reoffered_after_dispatch);
 	tcase_add_test(tc, routing_rm_pe);
 	tcase_add_test(tc, cpu_off_while_running);
 	tcase_add_test(tc, cpu_absent_present);
