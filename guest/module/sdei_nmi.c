@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdei_nmi: lkvm's NMI test module (Documentation/sdei.md, "Linux guests").
+ * sdei_nmi: lkvm's NMI test module (Documentation/sdei-linux.md).
  *
  * Registers lkvm's SDEI event 1000 ("nmi": private, critical; `lkvm nmi` signals it) through
  * Linux's SDEI client, which registers and enables a private event on every online CPU (and on
  * CPUs coming online). The handler runs in NMI context: it prints a marker naming the CPU,
- * "lkvm-sdei-nmi: NMI on CPU N", and a backtrace (dump_stack(), as NMI backtraces do), and counts
- * the deliveries: /sys/module/sdei_nmi/parameters/count (all CPUs) and .../per_cpu ("CPU:count"
- * for each CPU that took one). rmmod disables and unregisters the event.
+ * "lkvm-sdei-nmi: NMI on CPU N (...)", a backtrace (dump_stack(), as NMI backtraces do) and
+ * "lkvm-sdei-nmi: end of NMI on CPU N", and counts the deliveries:
+ * /sys/module/sdei_nmi/parameters/count (all CPUs) and .../per_cpu ("CPU:count" for each CPU
+ * that took one). rmmod disables and unregisters the event.
  *
  * Linux 6.12 exports neither its SDEI API (sdei_event_register() and the others) nor
  * kallsyms_lookup_name() to modules. The loader reads kallsyms_lookup_name's address from
@@ -56,6 +57,8 @@ static int sdei_nmi_handler(u32 event_num, struct pt_regs *regs, void *arg)
 	pr_info("NMI on CPU %u (event %u, interrupted %s at %pS)\n", cpu, event_num,
 		user_mode(regs) ? "user" : "kernel", (void *)instruction_pointer(regs));
 	dump_stack();
+	/* The console shows this last: then the CPU is done printing (from an irq_work) too. */
+	pr_info("end of NMI on CPU %u\n", cpu);
 	return 0;
 }
 

@@ -46,22 +46,25 @@ sdei_vm_end() {
 	expect_rc 0
 }
 
-# markers CPU: how many NMI markers for CPU the console has.
-markers() {
-	tr -d '\r' <"$T/console.raw" | grep -c "lkvm-sdei-nmi: NMI on CPU $1 "
+# ends CPU: how many NMIs on CPU the console shows as handled (their closing line).
+ends() {
+	tr -d '\r' <"$T/console.raw" | grep -c "lkvm-sdei-nmi: end of NMI on CPU $1\$"
 }
 
-# nmi_until CPU ERE: `lkvm nmi` to vCPU CPU, and its marker on the console; again (3 times at
-# most) until the marker matches ERE (where the NMI found the CPU: idle, in user space...).
-# Counts what it sent in sent_CPU and sent.
+# nmi_until CPU ERE: `lkvm nmi` to vCPU CPU, and its marker, backtrace and closing line on the
+# console; again (3 times at most, a second apart) until the marker matches ERE (where the NMI
+# found the CPU: idle, in user space...). The closing line matters: the CPU that took the NMI
+# prints the backtrace on the console itself, from an irq_work, and an NMI sent while it does
+# finds it there. Counts what it sent in sent_CPU and sent.
 sent=0
 nmi_until() {
 	for _try in 1 2 3; do
-		_n=$(markers "$1")
+		[ "$_try" = 1 ] || sleep 1
+		_n=$(ends "$1")
 		sdei_ctl nmi --name "$name" --cpu "$1"
 		sent=$((sent + 1))
 		eval "sent_$1=\$((\${sent_$1:-0} + 1))"
-		wait_console "lkvm-sdei-nmi: NMI on CPU $1 " $((_n + 1))
+		wait_console "lkvm-sdei-nmi: end of NMI on CPU $1\$" $((_n + 1))
 		tr -d '\r' <"$T/console.raw" | grep "lkvm-sdei-nmi: NMI on CPU $1 " | tail -n 1 |
 			grep -qE -e "$2" && return 0
 	done
@@ -75,6 +78,8 @@ handled() {
 	[ "$(count_console 'sdei_nmi_handler+0x')" = "$sent" ] ||
 		fail "$(count_console 'sdei_nmi_handler+0x') backtraces through the handler, $sent NMIs sent"
 	expect_console '__sdei_handler+0x'
+	[ "$(count_console 'lkvm-sdei-nmi: end of NMI on CPU')" = "$sent" ] ||
+		fail "$(count_console 'end of NMI') NMIs handled to the end, $sent sent"
 	per_cpu=
 	for _c in "$@"; do
 		per_cpu="$per_cpu${per_cpu:+ }$_c:$(eval echo "\$sent_$_c")"
@@ -126,6 +131,7 @@ sdei_linux_nmi() {
 	nmi_until 2 'interrupted kernel at (cpu_do_idle|arch_cpu_idle|default_idle_call)\+'
 	echo >&3
 	wait_console '^sdei-nmi: waiting (busy)'
+	sleep 1	# the loop gets going on CPU 1
 	nmi_until 1 'interrupted user at '
 	echo >&3
 	sdei_vm_end
