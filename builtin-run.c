@@ -459,6 +459,11 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		pr_err("--sdei: needs --psci=user (lkvm's own PSCI)");
 		return -LKVM_EXIT_USAGE;
 	}
+	if (cfg->sdei && cfg->nested) {
+		/* Handlers are entered at EL1h: a guest at EL2 would be dropped out of it. */
+		pr_err("--sdei: handlers run at EL1: not with --nested");
+		return -LKVM_EXIT_USAGE;
+	}
 	if (a.list_firmware_calls)
 		return PARSED_LIST;
 	if (cfg->trng_seeded && cfg->trng != TRNG_USER) {

@@ -12,7 +12,8 @@
  *   5 PE                COMPLETE on PE if it runs a handler, else PE_UNMASK (moves things on)
  * After every step: a shared event runs on at most one PE, the one it names, and only if a
  * shadow handler stack holds it; a private event runs on a PE only if that PE's stack holds it;
- * every PE whose work flag another thread set was kicked, and no PE kicked itself. On every
+ * every PE whose work flag another thread set was kicked, and no PE kicked itself; an event
+ * that is deliverable (by the rules, from the snapshots) has a PE flagged for it. On every
  * dispatch: the PE was on and unmasked, its stack holds at most a normal handler under a critical
  * one; EVENT_CONTEXT and COMPLETE return exactly the context that dispatch saved. At the end,
  * PEs dispatch and complete while their work flags say so; then no PE finds anything more to
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define RAM_START	0x80000000ULL
 #define RAM_END		0x80100000ULL
 #define NO_CALLER	(-1)
+#define MAX_STEPS	256
 
 struct frame {
 	u32 event;
@@ -95,7 +97,10 @@ static uint8_t next(struct reader *r)
 	return r->p < r->end ? *r->p++ : 0;
 }
 
-/* Argument values that reach every branch: events, entries, flags, affinities, intids. */
+/*
+ * Argument values that reach every branch: events, entries, flags, affinities, intids. Bytes
+ * below 0xc0 pick one of them (each about as likely), the others are the values 0 to 63.
+ */
 static u64 arg(uint8_t b)
 {
 	static const u64 table[] = {
@@ -104,7 +109,7 @@ static u64 arg(uint8_t b)
 		0x80000000, 0x100, 0x10000, 0x101, 1ULL << 32, ~0ULL, 0xff00ffffffULL,
 	};
 
-	return b < ARRAY_SIZE(table) ? table[b] : b;
+	return b < 0xc0 ? table[b % ARRAY_SIZE(table)] : (u64)(b - 0xc0);
 }
 
 static struct sdei_context make_ctx(uint8_t seed)
@@ -132,29 +137,61 @@ static void clear_stack(unsigned int pe)
 	F.depth[pe] = 0;
 }
 
+/* What sdei.c must find deliverable, from its snapshot and the shadow stacks alone. */
+static bool model_deliverable(const struct sdei_event_desc *ev, const struct sdei_event_state *st,
+			      unsigned int pe, bool masked)
+{
+	const struct frame *bottom = &F.stack[pe][0];
+
+	if (!st->registered || !st->enabled || !st->pending || st->running)
+		return false;
+	if (F.power[pe] != SDEI_PE_ON || masked)
+		return false;
+	if (F.depth[pe] && (F.depth[pe] > 1 || bottom->critical || !ev->critical))
+		return false;
+	if (!ev->shared)
+		return true;
+	if (st->route_mode == SDEI_RM_PE)
+		return st->route_affinity == (mpidrs[pe] & 0xff00ffffffULL);
+	return !st->pending_cpu_valid || st->pending_cpu == (int)pe;
+}
+
+/*
+ * The states agree with the shadow stacks, and no event is deliverable without a flag to find
+ * it: on its PE, or for an RM_ANY event on one of the PEs where it is deliverable.
+ */
 static void check_states(void)
 {
 	unsigned int n;
 	const struct sdei_event_desc *evs = sdei__events(&n);
+	bool masked[NR_PES];
 
+	for (unsigned int pe = 0; pe < NR_PES; pe++)
+		masked[pe] = sdei__cpu_masked(&F.sdei, pe);
 	for (unsigned int e = 0; e < n; e++) {
 		struct sdei_event_state st;
 		int holders = 0, holder = -1;
+		bool somewhere = false, found = false;
 
 		for (unsigned int pe = 0; pe < NR_PES; pe++) {
+			bool held = frames_hold(pe, evs[e].num), d;
+
 			if (!sdei__event_state(&F.sdei, evs[e].num, pe, &st))
 				abort();
-			if (frames_hold(pe, evs[e].num)) {
-				holders++;
-				holder = (int)pe;
-			}
-			if (!evs[e].shared && st.running != frames_hold(pe, evs[e].num))
+			holders += held;
+			holder = held ? (int)pe : holder;
+			if ((!evs[e].shared && st.running != held) ||
+			    (st.unregister_pending && (st.registered || !st.running)) ||
+			    (st.enabled && !st.registered))
 				abort();
-			if (st.unregister_pending && (st.registered || !st.running))
-				abort();
-			if (st.enabled && !st.registered)
+			d = model_deliverable(&evs[e], &st, pe, masked[pe]);
+			somewhere |= d;
+			found |= d && sdei__may_dispatch(&F.sdei, pe);
+			if (d && !sdei__may_dispatch(&F.sdei, pe) && !evs[e].shared)
 				abort();
 		}
+		if (somewhere && !found)
+			abort();
 		if (!evs[e].shared)
 			continue;
 		if (holders > 1 || st.running != (holders == 1) || st.running_cpu != holder)
@@ -341,7 +378,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (unsigned int pe = 0; pe < NR_PES; pe++)
 		F.power[pe] = !pe ? SDEI_PE_ON : present[pe] ? SDEI_PE_OFF : SDEI_PE_ABSENT;
-	while (r.p < r.end)
+	/* Long scripts add little but time: the fuzzer is faster with more short ones. */
+	for (int steps = 0; r.p < r.end && steps < MAX_STEPS; steps++)
 		step(&r);
 	drain();
 	sdei__exit(&F.sdei);

@@ -209,7 +209,7 @@ static bool deliverable(struct sdei *sdei, unsigned int idx, unsigned int cpu, b
 {
 	const struct sdei_shared *sh = &sdei->shared[idx];
 
-	if (!pe_can_take(&sdei->pes[cpu], idx) || !ev_ready(ev_of(sdei, idx, cpu)))
+	if (!ev_ready(ev_of(sdei, idx, cpu)) || !pe_can_take(&sdei->pes[cpu], idx))
 		return false;
 	if (!events[idx].shared)
 		return true;
@@ -303,8 +303,16 @@ static void ev_clear(struct sdei_ev *ev)
 
 static void shared_clear(struct sdei_shared *sh)
 {
-	ev_clear(&sh->ev);
 	*sh = (struct sdei_shared){ .route_cpu = -1, .running_cpu = -1, .pending_cpu = -1 };
+}
+
+/* With the lock held: event idx, as cpu sees it, is unregistered now (its routing too). */
+static void unregister_now(struct sdei *sdei, unsigned int idx, unsigned int cpu)
+{
+	if (events[idx].shared)
+		shared_clear(&sdei->shared[idx]);
+	else
+		ev_clear(&sdei->pes[cpu].priv[idx]);
 }
 
 /*
@@ -318,10 +326,10 @@ static void pop_frame(struct sdei *sdei, unsigned int cpu, u64 now, struct sdei_
 	struct sdei_ev *ev = ev_of(sdei, f->idx, cpu);
 
 	ev->running = false;
-	if (ev->unregister_pending)
-		ev_clear(ev);
 	if (events[f->idx].shared)
 		sdei->shared[f->idx].running_cpu = -1;
+	if (ev->unregister_pending)
+		unregister_now(sdei, f->idx, cpu);
 	sdei__post(sdei, VM_EV_SDEI_COMPLETE, cpu, f->idx, now > f->since ? now - f->since : 0);
 	if (out)
 		*out = *f;
@@ -373,6 +381,15 @@ static bool valid_route(struct sdei *sdei, u64 flags, u64 affinity, int *cpu)
 	return flags == SDEI_RM_ANY || *cpu >= 0;
 }
 
+/* With the lock held: a shared event's routing, checked by valid_route(). */
+static void set_route(struct sdei_shared *sh, u64 flags, u64 affinity, int target)
+{
+	sh->route_mode = (unsigned int)flags;
+	sh->route_affinity = flags == SDEI_RM_PE ? affinity : 0;
+	sh->route_cpu = target;
+	sh->pending_cpu = -1;
+}
+
 /*
  * EVENT_REGISTER(event, entry, ep_arg, flags, affinity). For a private event the routing is
  * ignored (the specification's rule), but reserved flag bits are still refused.
@@ -400,14 +417,8 @@ static s64 sdei__register(struct sdei *sdei, unsigned int cpu, const u64 *arg)
 	ev->registered = true;
 	ev->entry = arg[2];
 	ev->ep_arg = arg[3];
-	if (events[idx].shared) {
-		struct sdei_shared *sh = &sdei->shared[idx];
-
-		sh->route_mode = (unsigned int)arg[4];
-		sh->route_affinity = sh->route_mode == SDEI_RM_PE ? arg[5] : 0;
-		sh->route_cpu = target;
-		sh->pending_cpu = -1;
-	}
+	if (events[idx].shared)
+		set_route(&sdei->shared[idx], arg[4], arg[5], target);
 out:
 	pthread_mutex_unlock(&sdei->lock);
 	return ret;
@@ -442,10 +453,7 @@ static s64 unregister_locked(struct sdei *sdei, unsigned int idx, unsigned int c
 	if (!ev->registered)
 		return ev->running ? SDEI_PENDING : SDEI_DENIED;
 	if (!ev->running) {
-		if (events[idx].shared)
-			shared_clear(&sdei->shared[idx]);
-		else
-			ev_clear(ev);
+		unregister_now(sdei, idx, cpu);
 		return SDEI_SUCCESS;
 	}
 	/* Takes effect at COMPLETE; no more dispatches meanwhile. */
@@ -540,10 +548,7 @@ static s64 sdei__routing_set(struct sdei *sdei, unsigned int cpu, const u64 *arg
 	} else if (!sh->ev.registered || sh->ev.enabled || sh->ev.running) {
 		ret = SDEI_DENIED;
 	} else {
-		sh->route_mode = (unsigned int)arg[2];
-		sh->route_affinity = sh->route_mode == SDEI_RM_PE ? arg[3] : 0;
-		sh->route_cpu = target;
-		sh->pending_cpu = -1;
+		set_route(sh, arg[2], arg[3], target);
 		sdei__update_work(sdei, (int)cpu, &kicks);
 	}
 	sdei__unlock_and_kick(sdei, &kicks);

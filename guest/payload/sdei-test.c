@@ -721,8 +721,8 @@ static void test_host(void)
 	      "vCPU 0 registers events 0 and 1000 and unmasks");
 
 	seen = n1->count;
-	print("sdei-host: ready for cpu_notify on vCPU 1\n");
-	wait_host(n1, seen, "lkvm sdei signal cpu_notify --cpu 1");
+	print("sdei-host: ready for cpu-notify on vCPU 1\n");
+	wait_host(n1, seen, "lkvm sdei signal cpu-notify --cpu 1");
 	check(n1->event == EV_CPU_NOTIFY, n1->event, EV_CPU_NOTIFY, "event 1001 ran on vCPU 1");
 	print("sdei-host: event %lu ran on vCPU 1\n", n1->event);
 

@@ -31,7 +31,14 @@
  * - PRIVATE_RESET/SHARED_RESET unregister every event of their kind; a running one becomes
  *   unregister-pending and the answer is DENIED (TF-A).
  * - No interrupt can be bound (KVM's GIC is in the kernel): FEATURES(0) = 0 slots, BIND of a
- *   PPI/SPI is OUT_OF_RESOURCE, RELEASE is INVALID_PARAMETERS; relative mode is not offered.
+ *   PPI/SPI is OUT_OF_RESOURCE, RELEASE is INVALID_PARAMETERS; relative mode is not offered
+ *   (FEATURES(1) = 0, REGISTER with flag bit 1 is INVALID_PARAMETERS).
+ * - PE_MASK answers 1 if it masked the PE, 0 if it was masked already (TF-A); PE_UNMASK 0.
+ * - COMPLETE's status is ignored; COMPLETE_AND_RESUME to an address outside guest RAM is
+ *   DENIED (TF-A) and the handler goes on.
+ * - An RM_ANY event the host signals to a chosen cpu waits for that PE (while it is masked or
+ *   busy) unless the PE goes off; signalled with cpu < 0 it goes to one PE that can take it
+ *   now, or to the first that can later.
  */
 #ifndef LKVM_SDEI_H
 #define LKVM_SDEI_H

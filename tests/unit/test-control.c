@@ -416,6 +416,43 @@ START_TEST(server_events)
 }
 END_TEST
 
+/* SDEI's events carry the event's number, and its completion the handler's duration. */
+START_TEST(sdei_event_json)
+{
+	struct vm_event ev = { .type = VM_EV_SDEI_DISPATCH, .vcpu = 1, .target = 1,
+			       .time_ns = 1500000000ULL, .sdei_event = 1000, .duration_ns = 7 };
+	char json[CTL_EVENT_JSON_MAX];
+
+	ctl__event_json(&ev, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"time\":1.500000,\"event\":\"sdei_dispatch\",\"vcpu\":1,"
+			 "\"sdei_event\":1000}");
+	ev.type = VM_EV_SDEI_COMPLETE;
+	ev.vcpu = 511;
+	ev.duration_ns = UINT64_MAX;
+	ctl__event_json(&ev, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"time\":1.500000,\"event\":\"sdei_complete\",\"vcpu\":511,"
+			 "\"sdei_event\":1000,\"duration_ns\":18446744073709551615}");
+}
+END_TEST
+
+/* A VM without --sdei answers the SDEI requests with an error that says what is missing. */
+START_TEST(server_sdei_absent)
+{
+	int fd = client();
+
+	ck_assert_int_eq(ctl__send(fd, CTL_SDEI_LIST, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "--sdei"));
+	ck_assert_int_eq(ctl__send(fd, CTL_SDEI_SIGNAL, "nmi 0"), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	close(fd);
+}
+END_TEST
+
 /* Events are live: one that nobody follows is not queued, nor the main thread woken for it. */
 START_TEST(server_events_need_a_listener)
 {
@@ -721,6 +758,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, printable);
 	tcase_add_test(tc, send_recv);
 	tcase_add_test(tc, balloon_payloads);
+	tcase_add_test(tc, sdei_event_json);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("server");
 	tcase_add_checked_fixture(tc, server_setup, server_teardown);
@@ -731,6 +769,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_name_taken);
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
+	tcase_add_test(tc, server_sdei_absent);
 	tcase_add_test(tc, server_events_dropped);
 	tcase_add_test(tc, server_events_need_a_listener);
 	suite_add_tcase(s, tc);

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct fake {
 	/* For the concurrency test: dispatches and completes per event index and PE. */
 	long dispatched[5][NR_CPUS], completed[5][NR_CPUS];
 	_Atomic u64 now;
+	bool threaded;		/* several threads: the lock may be anyone's */
 };
 
 static struct fake fk;
@@ -47,19 +49,34 @@ static struct fake *to_fake(struct sdei *s)
 	return (struct fake *)(void *)((char *)s - offsetof(struct fake, sdei));
 }
 
+/* Only event() runs under the SDEI lock: the others must find it free. */
+static void assert_locked(struct sdei *s, bool locked)
+{
+	int r, want = locked ? EBUSY : 0;
+
+	if (to_fake(s)->threaded)
+		return;
+	r = pthread_mutex_trylock(&s->lock);
+	if (!r)
+		pthread_mutex_unlock(&s->lock);
+	ck_assert_int_eq(r, want);
+}
+
 static bool fake_valid_entry(struct sdei *s, u64 addr)
 {
-	(void)s;
+	assert_locked(s, false);
 	return addr >= RAM_START && addr + 4 <= RAM_END;
 }
 
 static void fake_kick(struct sdei *s, unsigned int cpu)
 {
+	assert_locked(s, false);
 	atomic_fetch_add(&to_fake(s)->kicks[cpu], 1);
 }
 
 static u64 fake_now(struct sdei *s)
 {
+	assert_locked(s, false);
 	return atomic_load(&to_fake(s)->now);
 }
 
@@ -81,6 +98,7 @@ static void fake_event(struct sdei *s, enum vm_event_type ev, unsigned int cpu, 
 	struct fake *f = to_fake(s);
 	int slot = event_slot(event);
 
+	assert_locked(s, true);
 	f->events[ev]++;
 	if (f->nr_log < ARRAY_SIZE(f->log))
 		f->log[f->nr_log++] = (struct logged_event){ ev, cpu, event, duration };
@@ -778,9 +796,10 @@ START_TEST(cpu_off_while_running)
 	reg_enable(1, 0);
 	reg_enable(1, 1000);
 	reg_enable(1, 1001);
-	reg_enable(0, 2000);
+	ck_assert_uint_eq(reg(0, 2000, SDEI_RM_PE, AFF(1)), 0);
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_ENABLE, 2000, 0), 0);
 	unmask(1);
-	ck_assert_int_eq(sdei__signal(S, 2000, 1), 0);
+	ck_assert_int_eq(sdei__signal(S, 2000, -1), 0);
 	ck_assert_int_eq(dispatch(1, 1), 2000);
 	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_UNREGISTER, 2000, 0), PENDING);
 	ck_assert_int_eq(sdei__signal(S, 1000, 1), 0);
@@ -795,6 +814,7 @@ START_TEST(cpu_off_while_running)
 	ck_assert(sdei__cpu_masked(S, 1));
 	ck_assert(sdei__event_state(S, 2000, 0, &st));
 	ck_assert(!st.running && !st.registered && !st.unregister_pending && st.running_cpu == -1);
+	ck_assert(st.route_mode == SDEI_RM_ANY && !st.route_affinity);	/* routing gone too */
 	for (u32 ev = 0; ev < 1002; ev = ev ? ev + 1 : 1000) {
 		ck_assert(sdei__event_state(S, ev, 1, &st));
 		ck_assert(!st.registered && !st.running && !st.pending);
@@ -977,13 +997,17 @@ static void *vcpu_thread(void *arg)
 
 		ck_assert_uint_eq(call(cpu, SDEI_NR_EVENT_SIGNAL, 0, AFF(next)), 0);
 		ck_assert_uint_eq(status(cpu, 1000) & 3, 3);
-		while (atomic_load(&delivered[0][next]) == before)
+		while (atomic_load(&delivered[0][next]) == before) {
 			vcpu_serve(cpu, &seed);
+			sched_yield();	/* the target's thread needs the CPU */
+		}
 	}
 	/* Others may still signal this PE and wait for it. */
 	atomic_fetch_add(&finished, 1);
-	while (atomic_load(&finished) < NR_CPUS + 1)
+	while (atomic_load(&finished) < NR_CPUS + 1) {
 		vcpu_serve(cpu, &seed);
+		sched_yield();
+	}
 	vcpu_serve(cpu, &seed);
 	return NULL;
 }
@@ -1014,6 +1038,7 @@ static void *host_thread(void *arg)
 			ck_assert(sdei__event_state(S, ev, cpu < 0 ? 0 : (unsigned int)cpu, &st));
 			if (cpu < 0)
 				ck_assert(st.running == (st.running_cpu >= 0 && st.running_cpu < NR_CPUS));
+			sched_yield();
 		}
 	}
 	atomic_fetch_add(&finished, 1);
@@ -1027,6 +1052,7 @@ START_TEST(concurrent_vcpus)
 
 	for (unsigned int i = 1; i < NR_CPUS; i++)
 		cpu_on(i);
+	fk.threaded = true;
 	atomic_store(&finished, 0);
 	memset(delivered, 0, sizeof(delivered));
 	pthread_barrier_init(&registered, NULL, NR_CPUS + 1);
