@@ -29,12 +29,15 @@ sdei_list_expect() {
 	esac || fail "sdei list: event 1000 on vCPU $1: '$_reg', expected $4 (sdei-list.$lists)"
 }
 
-# sdei_vm CPUS SCRIPT: boots a Linux guest with CPUS vCPUs and SDEI, which runs /tests/SCRIPT, as
-# the VM $name (vm_start), and follows its events into $T/events.
+# sdei_vm CPUS SCRIPT [ARGS...]: boots a Linux guest with CPUS vCPUs and SDEI (and lkvm run's
+# ARGS), which runs /tests/SCRIPT, as the VM $name (vm_start), and follows its events into
+# $T/events.
 sdei_vm() {
 	name=sdei-$$
-	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c "$1" -m 256M --psci=user --sdei \
-		-p "-- sh /tests/$2"
+	_cpus=$1 _script=$2
+	shift 2
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c "$_cpus" -m 256M --psci=user --sdei \
+		"$@" -p "-- sh /tests/$_script"
 	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
 	events_pid=$!
 }
@@ -124,7 +127,7 @@ sdei_linux_absent() {
 
 # Idle, then busy vCPUs take the NMI; the guest goes on and powers off cleanly.
 sdei_linux_nmi() {
-	sdei_vm 3 sdei-nmi.sh
+	sdei_vm 3 sdei-nmi.sh --debug-firmware
 	wait_console '^sdei-nmi: waiting (idle)'
 	# The boot CPU, where the shell waits in read, and CPU 2, which idles in WFI (cpu_do_idle).
 	nmi_until 0 'interrupted kernel at '
@@ -142,6 +145,12 @@ sdei_linux_nmi() {
 	expect_console '^sdei-module: unloaded$'
 	expect_console 'lkvm-sdei-nmi: SDEI event 1000 unregistered'
 	handled 0 1 2
+	# Linux resumes an idle CPU (interrupts masked) with COMPLETE (0xc4000025), and a user-space
+	# loop with COMPLETE_AND_RESUME (0xc4000026) at its IRQ vector, as if an IRQ had come.
+	grep -q 'firmware: vCPU 2 HVC 0xc4000025(0x0) = does not return' "$T/stderr" ||
+		fail "no EVENT_COMPLETE from vCPU 2 in lkvm's trace"
+	grep -q 'firmware: vCPU 1 HVC 0xc4000026(0x[0-9a-f]*[4c]80) = does not return' "$T/stderr" ||
+		fail "no EVENT_COMPLETE_AND_RESUME to an IRQ vector (VBAR + 0x480) from vCPU 1 in lkvm's trace"
 }
 
 # CPU offline masks the vCPU (Linux unregisters its private events first), online registers them
