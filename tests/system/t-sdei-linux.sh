@@ -104,9 +104,9 @@ sdei_linux_probe() {
 	expect_rc 0
 	expect_console '^sdei: SDEIv1\.1 (0x0) detected in firmware\.$'
 	expect_no_console 'sdei: .*\(Failed\|failed\|disabling\|Conflicting\|Not supported\)'
-	# Linux's probe: SDEI_VERSION, PRIVATE_RESET on each CPU, SHARED_RESET, then each CPU
-	# coming up (its hotplug callback) unmasks itself with PE_UNMASK.
-	for _fn in '0 HVC 0xc4000020() = 0x1000100000000' '0 HVC 0xc4000031() = 0x0' \
+	# Linux's probe, on whichever CPU runs it: SDEI_VERSION, PRIVATE_RESET on each CPU,
+	# SHARED_RESET; then each CPU unmasks itself with PE_UNMASK (its hotplug callback).
+	for _fn in '[01] HVC 0xc4000020() = 0x1000100000000' '0 HVC 0xc4000031() = 0x0' \
 		'1 HVC 0xc4000031() = 0x0' '[01] HVC 0xc4000032() = 0x0' '0 HVC 0xc400002c() = 0x0' \
 		'1 HVC 0xc400002c() = 0x0'; do
 		grep -q "firmware: vCPU $_fn" "$T/stderr" || fail "no 'vCPU $_fn' in lkvm's trace"
