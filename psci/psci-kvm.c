@@ -226,10 +226,8 @@ static int psci_kvm__init(struct kvm *kvm)
 	int err = -ENOMEM;
 
 	pk = calloc(1, sizeof(*pk));
-	mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+	mpidrs = kvm_cpu__mpidrs(kvm);
 	if (pk && mpidrs) {
-		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
-			mpidrs[i] = kvm->cpus[i]->mpidr;
 		pk->kvm = kvm;
 		/* Unplugged vCPUs are absent: CPU_ON answers DENIED until `lkvm cpu plug`. */
 		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs,

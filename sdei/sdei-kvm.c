@@ -330,12 +330,10 @@ int sdei_kvm__signal(struct kvm *kvm, const char *payload, char *err, size_t len
 static int sdei_kvm__init(struct kvm *kvm)
 {
 	struct sdei_kvm *sk = calloc(1, sizeof(*sk));
-	u64 *mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+	u64 *mpidrs = kvm_cpu__mpidrs(kvm);
 	int err = -ENOMEM;
 
 	if (sk && mpidrs) {
-		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
-			mpidrs[i] = kvm->cpus[i]->mpidr;
 		sk->kvm = kvm;
 		/* The same vCPUs present as for PSCI: unplugged ones are absent. */
 		err = sdei__init(&sk->sdei, &sdei_kvm_ops, kvm->nr_cpus, mpidrs,
@@ -343,7 +341,7 @@ static int sdei_kvm__init(struct kvm *kvm)
 	}
 	free(mpidrs);
 	if (err) {
-		pr_err("--sdei: out of memory");
+		pr_err("--sdei: cannot set up SDEI: %s", strerror(-err));
 		free(sk);
 		return err;
 	}

@@ -299,6 +299,15 @@ fail:
 	return err;
 }
 
+u64 *kvm_cpu__mpidrs(struct kvm *kvm)
+{
+	u64 *mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+
+	for (unsigned int i = 0; mpidrs && i < kvm->nr_cpus; i++)
+		mpidrs[i] = kvm->cpus[i]->mpidr;
+	return mpidrs;
+}
+
 void kvm_cpu__destroy(struct kvm_cpu *cpu)
 {
 	if (cpu->run)

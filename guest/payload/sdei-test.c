@@ -2,10 +2,11 @@
  * sdei-test: checks lkvm's SDEI (lkvm run --psci=user --sdei -c 3) from a bare-metal guest,
  * through the conduit in bootargs (conduit=hvc|smc, PSCI's). vCPU 0 drives and prints; vCPU 1,
  * started with CPU_ON, runs the jobs vCPU 0 posts; vCPU 2 stays off.
- *   test=all          the checks below, then SYSTEM_OFF
+ *   test=all          the checks below (or test=NAME: one set), then SYSTEM_OFF
  *   test=host         waits for the test host's `lkvm sdei signal` and `lkvm nmi` (lines
  *                     "sdei-host: ready for ..." say what it waits for), then SYSTEM_OFF
- *   test=reset        checks that SDEI starts clean, uses it, then SYSTEM_RESET: boots forever
+ *   test=reset        checks that SDEI starts clean, uses it, then SYSTEM_RESET (n=2:
+ *                     SYSTEM_RESET2): boots forever
  *   test=bench-round  n=N: EVENT_SIGNAL to itself, handler, COMPLETE: "bench sdei-round ..."
  *   test=bench-kick   n=N: vCPU 1 signals vCPU 0, whose handler reads the counter first:
  *                     "bench sdei-kick ..." (the path of a host signal: another thread kicks)
@@ -33,6 +34,9 @@ enum {
 #define WAIT_MS			20000
 #define HOST_WAIT_MS		120000
 #define WFI_INSN		0xd503207fU
+#define LDRB_IMM		0x39400000U	/* LDRB Wt, [Xn, #imm], masked 0xffc00000 */
+#define UART_LSR		0x01000005UL	/* the 16550's line status (print.c's UART) */
+#define UART_LSR_THRE		0x20
 #define SDEI_CPUS		4	/* vCPUs with SDEI handler stacks */
 #define BENCH_MAX		1000
 
@@ -356,7 +360,7 @@ static bool use_event(u64 event, u64 flags, u64 aff)
 
 enum job {
 	J_NONE, J_REGISTER_MASKED, J_UNMASK, J_WFI, J_SIGNAL_REGS, J_SIGNAL_WHEN_SUSPENDED,
-	J_SIGNAL_WHEN_OFF, J_STATUS, J_USE_EVENTS, J_BENCH_KICK,
+	J_SIGNAL_WHEN_OFF, J_STATUS, J_USE_EVENTS, J_BENCH_KICK, J_SIGNAL_LATER,
 };
 static volatile u64 job, job_seq, job_done, job_ret, job_n, cpu1_starts;
 static volatile u64 kick_t0[BENCH_MAX];
@@ -417,6 +421,9 @@ static u64 do_job(unsigned int cpu, u64 j)
 	case J_BENCH_KICK:
 		bench_kick_sender(job_n);
 		return 0;
+	case J_SIGNAL_LATER:
+		delay_us(20000);
+		return sdei(S_SIGNAL, EV_SIGNAL, cpu_mpidr(0), 0, 0, 0);
 	}
 	return 0;
 }
@@ -557,6 +564,38 @@ static void test_regs(void)
 	check(ok, r->ctx[4], PATTERN(4), "EVENT_CONTEXT(0..17) in the handler: the patterns");
 }
 
+/*
+ * vCPU 0 reads the UART's status register into x1 in a loop, an MMIO exit each time, when vCPU
+ * 1's event comes: KVM completes a read (x1, PC) only as the vCPU enters the guest again, so
+ * the handler must not be entered before that, or the read lands in its x1.
+ */
+static void test_mmio(void)
+{
+	volatile struct rec *r = &recs[0][0];
+	u64 seen = r->count, reads = 0, bad = 0, end = now() + ms_to_ticks(WAIT_MS);
+
+	if (!cpu1_on())
+		return;
+	hjob[0] = H_COMPLETE;
+	r->arg = 0;
+	post(J_SIGNAL_LATER, false);
+	while (r->count == seen && now() < end) {
+		register u64 x1 __asm__("x1");
+
+		__asm__ volatile("ldrb w1, [%1]" : "=r"(x1) : "r"(UART_LSR) : "memory");
+		bad += !(x1 & UART_LSR_THRE);
+		reads++;
+	}
+	job_finished();
+	check(r->count == seen + 1, r->count - seen, 1, "the event comes during MMIO reads (%lu)",
+	      reads);
+	check(r->event == EV_SIGNAL && r->arg == HANDLER_ARG, r->arg, HANDLER_ARG,
+	      "the handler's x0 and x1 are the event's, not an MMIO read's");
+	check((*(volatile u32 *)(r->pc - 4) & 0xffc00000) == LDRB_IMM, r->pc, 0,
+	      "its x2 is right after a completed MMIO read");
+	check(bad == 0, bad, 0, "every MMIO read has the UART's status in x1");
+}
+
 /* COMPLETE_AND_RESUME: resume_target as if an IRQ was taken at the interrupted PC. */
 static void test_resume(void)
 {
@@ -695,6 +734,7 @@ static const struct test {
 	{ "basics", test_basics },
 	{ "self", test_self },
 	{ "regs", test_regs },
+	{ "mmio", test_mmio },
 	{ "resume", test_resume },
 	{ "unregister", test_unregister },
 	{ "other", test_other },
@@ -763,9 +803,14 @@ static void test_reset(void)
 	check(recs[0][0].count == seen, recs[0][0].count - seen, 0, "vCPU 0 is masked at boot");
 	sdei(S_PE_UNMASK, 0, 0, 0, 0, 0);
 	check(recs[0][0].count == seen + 1, recs[0][0].count - seen, 1, "and unmasked takes it");
-	print("sdei-reset: %s, calling SYSTEM_RESET\n", n_fail ? "not clean" : "clean");
-	psci(PSCI_FN(SYSTEM_RESET), 0, 0, 0);
-	check(false, 0, 0, "SYSTEM_RESET returned");
+	/* n=2: SYSTEM_RESET2's warm reset instead */
+	print("sdei-reset: %s, calling SYSTEM_RESET%s\n", n_fail ? "not clean" : "clean",
+	      par.n == 2 ? "2" : "");
+	if (par.n == 2)
+		psci(PSCI_FN64(SYSTEM_RESET2), 0, 0, 0);
+	else
+		psci(PSCI_FN(SYSTEM_RESET), 0, 0, 0);
+	check(false, 0, 0, "the reset returned");
 }
 
 /* ---- benchmarks ---- */

@@ -29,6 +29,8 @@ struct kvm_cpu {
 /* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */
 int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
 void kvm_cpu__destroy(struct kvm_cpu *cpu);
+/* Every vCPU's MPIDR, in a new array (free it), or NULL: for lkvm's PSCI and SDEI. */
+u64 *kvm_cpu__mpidrs(struct kvm *kvm);
 /* Sets the boot vCPU's entry registers: PC and x0..x3 as the arm64 boot protocol wants. */
 int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr);
 /* Resets the vCPU (KVM_ARM_VCPU_INIT), unless it is fresh from a reset already. */

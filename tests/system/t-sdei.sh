@@ -7,7 +7,7 @@ sdei_payload() {
 		--psci-conduit "$1" -p "conduit=$1"
 	expect_rc 0
 	expect_no_console '^not ok'
-	expect_console '^sdei-test: 86 passed, 0 failed$'
+	expect_console '^sdei-test: 90 passed, 0 failed$'
 }
 
 # sdei_refused WANT_RC REGEX ARGS...: `lkvm ARGS` fails with WANT_RC and one line matching REGEX.
@@ -70,14 +70,33 @@ sdei_host() {
 		fail "events: no completion of the nmi on vCPU 0: $(cat "$T/events")"
 }
 
-# Each boot finds SDEI clean (nothing registered, vCPU 0 masked), uses it, and resets.
+# Each boot finds SDEI clean (nothing registered, vCPU 0 masked), uses it, and resets
+# (ARG: 1 SYSTEM_RESET, 2 SYSTEM_RESET2).
 sdei_reset() {
 	lk_run_signal 120 TERM '^sdei-reset: ' 2 run -k "$LKVM_PAYLOADS/sdei-test.bin" -c 2 -m 64M \
-		--psci=user --sdei -p "test=reset"
+		--psci=user --sdei -p "test=reset n=$1"
 	expect_rc 143
 	expect_no_console '^not ok'
-	[ "$(count_console '^sdei-reset: clean, calling SYSTEM_RESET$')" -ge 2 ] ||
+	[ "$(count_console '^sdei-reset: clean, calling SYSTEM_RESET')" -ge 2 ] ||
 		fail "fewer than 2 clean boots"
+}
+
+# vCPU hot-add: an unplugged vCPU is absent for SDEI too, plugged it is off, and back.
+sdei_hotplug() {
+	name=sdei-hp-$$
+	vm_start "$name" -k "$LKVM_PAYLOADS/sdei-test.bin" -c 2 --max-cpus 3 -m 64M --psci=user \
+		--sdei -p "test=host"
+	wait_console '^sdei-host: ready for cpu-notify on vCPU 1'
+	expect_list '^vcpu 1: on, unmasked$' '^vcpu 2: absent, masked$'
+	sdei_refused 1 'vCPU 2 is absent' sdei signal --name "$name" nmi --cpu 2
+	lkvm_ok cpu plug --name "$name" 2
+	expect_list '^vcpu 2: off, masked$'
+	sdei_refused 1 'vCPU 2 is off' sdei signal --name "$name" nmi --cpu 2
+	lkvm_ok cpu unplug --name "$name" 2
+	expect_list '^vcpu 2: absent, masked$'
+	lkvm_ok stop --name "$name"
+	vm_wait
+	expect_rc 5
 }
 
 sdei_needs_user_psci() {
@@ -103,6 +122,8 @@ sdei_absent() {
 run_test sdei-payload-hvc sdei_payload hvc
 run_test sdei-payload-smc sdei_payload smc
 run_test sdei-host sdei_host
-run_test sdei-reset sdei_reset
+run_test sdei-reset sdei_reset 1
+run_test sdei-reset2 sdei_reset 2
+run_test sdei-hotplug sdei_hotplug
 run_test sdei-needs-user-psci sdei_needs_user_psci
 run_test sdei-absent sdei_absent
