@@ -155,7 +155,10 @@ struct sdei;
 
 /* What the platform does for the state machine. Only event() is called with the lock held. */
 struct sdei_ops {
-	/* Whether [addr, addr+4) is in guest RAM: a valid entry point or resume address. */
+	/*
+	 * Whether addr may be an entry point or resume address: a virtual address of the guest's
+	 * EL1 (a Linux guest's are kernel addresses), which need not be a guest-physical one.
+	 */
 	bool (*valid_entry)(struct sdei *sdei, u64 addr);
 	/*
 	 * An event became deliverable on cpu, which is not the caller (or the caller is the host):
