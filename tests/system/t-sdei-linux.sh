@@ -203,7 +203,35 @@ sdei_linux_reboot() {
 	grep -q '"event":"system_reset"' "$T/events" || fail "no system_reset in lkvm's events"
 }
 
+# Under --acpi Linux finds SDEI through the SDEI table, and takes its conduit from the FADT's
+# PSCI flags, but only from its APEI GHES code (drivers/acpi/apei/ghes.c calls acpi_sdei_init):
+# Debian's stock kernel has CONFIG_ACPI_APEI_GHES, the test kernel does not. So Debian's kernel
+# probes lkvm's SDEI through either conduit, and unmasks both vCPUs.
+sdei_linux_acpi() { # CONDUIT
+	[ -s "${LKVM_DEBIAN_KERNEL:-}" ] || fail "no Debian kernel (LKVM_DEBIAN_KERNEL)"
+	name=sdei-acpi-$$
+	vm_start "$name" -k "$LKVM_DEBIAN_KERNEL" -i "$LKVM_INITRD" -c 2 -m 512M --acpi --psci=user \
+		--sdei --psci-conduit "$1" --debug-firmware \
+		-p "-- dmesg | grep sdei:; echo sdei-acpi: ready; read -r _"
+	wait_console '^sdei-acpi: ready'
+	sdei_ctl sdei list --name "$name"
+	cp "$T/ctl.out" "$T/sdei-list"
+	echo >&3
+	vm_wait
+	expect_rc 0
+	expect_console 'sdei: SDEIv1\.1 (0x0) detected in firmware\.$'
+	for _c in 0 1; do
+		grep -qx "vcpu $_c: on, unmasked" "$T/sdei-list" ||
+			fail "sdei list: vCPU $_c not 'on, unmasked': $(grep "^vcpu $_c:" "$T/sdei-list")"
+	done
+	_insn=$(echo "$1" | tr a-z A-Z)
+	grep -q "firmware: vCPU [01] $_insn 0xc4000020() = 0x1000100000000" "$T/stderr" ||
+		fail "no SDEI_VERSION through $_insn in lkvm's trace"
+}
+
 run_test sdei-linux-probe sdei_linux_probe
+run_test sdei-linux-acpi-hvc sdei_linux_acpi hvc
+run_test sdei-linux-acpi-smc sdei_linux_acpi smc
 run_test sdei-linux-absent sdei_linux_absent
 run_test sdei-linux-nmi sdei_linux_nmi
 run_test sdei-linux-hotplug sdei_linux_hotplug
