@@ -313,17 +313,23 @@ void kvm__request_stop(struct kvm *kvm, enum vm_stop why)
 		write_all(kvm->stop_fd, &one, sizeof(one));
 }
 
-void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
-		     unsigned int target)
+void kvm__post(struct kvm *kvm, struct vm_event *ev)
 {
 	struct timespec ts;
-	struct vm_event ev = { .type = type, .vcpu = vcpu, .target = target };
 
 	if (!kvm->ctl)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ev.time_ns = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
-	kvm->ctl->event(kvm->ctl, &ev);
+	ev->time_ns = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	kvm->ctl->event(kvm->ctl, ev);
+}
+
+void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
+		     unsigned int target)
+{
+	struct vm_event ev = { .type = type, .vcpu = vcpu, .target = target };
+
+	kvm__post(kvm, &ev);
 }
 
 int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)

@@ -52,7 +52,12 @@ void ctl__event_json(const struct vm_event *ev, char *buf, size_t len)
 			 ev->time_ns / 1000000000, ev->time_ns % 1000000000 / 1000,
 			 vm_event__name(ev->type), ev->vcpu);
 
-	if (n > 0 && (size_t)n < len)
+	if (n <= 0 || (size_t)n >= len)
+		return;
+	if (ev->type == VM_EV_ACPI_NOTIFY)
+		snprintf(buf + n, len - (size_t)n, ",\"kind\":\"%s\"}",
+			 vm_event__notify_name(ev->acpi_notify));
+	else
 		snprintf(buf + n, len - (size_t)n, vm_event__has_target(ev->type) ?
 			 ",\"target\":%u}" : "}", ev->target);
 }

@@ -21,6 +21,7 @@ struct term;
 struct serial_dev;
 struct psci;
 struct cpu_plan;
+struct acpi_cpuhp;
 struct pollfd;
 struct vm_event;
 struct trng;
@@ -103,6 +104,7 @@ struct kvm {
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	const struct vcpu_power_ops *power;	/* lkvm's PSCI, or NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
+	struct acpi_cpuhp *cpuhp;	/* ACPI vCPU hot-add (--acpi with a plan), else NULL */
 	struct vm_control *ctl;		/* the control socket, or NULL */
 	struct trng *trng;		/* --trng=user's state, else NULL */
 	int guest_status;		/* LKVM_EXIT's status */
@@ -150,6 +152,8 @@ enum vm_stop kvm__run(struct kvm *kvm, int sig_fd);
 /* Posts an event (vm_event: time is set here) to the control socket, if any. Any thread. */
 void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
 		     unsigned int target);
+/* The same for an event with more fields; ev->time_ns is set here. */
+void kvm__post(struct kvm *kvm, struct vm_event *ev);
 
 /* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why);
