@@ -26,9 +26,9 @@ if [ "$(dpkg --print-architecture)" != arm64 ] &&
 	exit 1
 fi
 echo "lkvm: fetching Debian's $pkg (once; cached in $out)" >&2
-work=$(mktemp -d "$cache/debian-kernel.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-# apt's _apt user downloads into a directory it can write.
+# apt's _apt user downloads into a directory it can reach and write: not under a 0700 $HOME.
+work=$(mktemp -d)
+trap 'rm -rf "$work" "$out.tmp"' EXIT
 chmod 0755 "$work"
 mkdir -m 0777 "$work/dl"
 ( cd "$work/dl" && apt-get download -q "$pkg:arm64" ) >&2 || {
@@ -36,8 +36,8 @@ mkdir -m 0777 "$work/dl"
 	exit 1
 }
 dpkg-deb -x "$work/dl/"*.deb "$work/x"
-mkdir -p "$work/out"
-cp "$work/x/boot/vmlinuz-"* "$work/out/vmlinuz"
-rm -rf "$out"
-mv "$work/out" "$out"
+rm -rf "$out" "$out.tmp"
+mkdir -p "$out.tmp"
+cp "$work/x/boot/vmlinuz-"* "$out.tmp/vmlinuz"
+mv "$out.tmp" "$out"
 echo "$out/vmlinuz"

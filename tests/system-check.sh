@@ -19,6 +19,12 @@ if grep -q ' its-pci-devices\b' "$results"; then
 	"$top/tests/check-dtb.sh" "$out/lkvm-its.dtb" its | tee "$out/dtb-its-results"
 	grep -E '^(PASS|FAIL) ' "$out/dtb-its-results" >>"$results"
 fi
+# iasl on the tables the --acpi tests dumped (tests/system/t-acpi.sh).
+for t in acpi-boot acpi-devices-mmio acpi-devices-pci acpi-its; do
+	if grep -q "^PASS $t\b" "$results"; then
+		"$top/tests/check-acpi.sh" "$out/$t" "iasl-$t" | tee -a "$results"
+	fi
+done
 # run.sh exits 1 when a test failed; any other failure (timeout, host died) has no FAIL line yet.
 if [ "$host" != 0 ] && { [ "$host" != 1 ] || ! grep -q '^FAIL ' "$results"; }; then
 	echo "FAIL system-tests: scripts/lkvm-host exited with status $host" | tee -a "$results"

@@ -110,6 +110,8 @@ static int acpi__gen_all(const struct acpi_desc *d, struct aml *a, struct acpi_t
 	aml__end(a);
 	if (!err && ctx.gicd)
 		err = acpi__madt(&ctx);
+	if (!err)
+		err = acpi__pptt(&ctx);
 	if (!err && d->sdei)
 		err = acpi__sdei(&ctx);
 	return err ? err : aml__finish(a);

@@ -27,6 +27,7 @@ static void acpi__pci_prt(struct aml *a)
 int acpi__pci_host(struct acpi_ctx *ctx)
 {
 	struct aml *a = ctx->dsdt;
+	int err;
 
 	aml__device_begin(a, "PCI0");
 	aml__name(a, "_HID");
@@ -54,5 +55,7 @@ int acpi__pci_host(struct acpi_ctx *ctx)
 	aml__rt_end(a);
 	aml__end(a);
 	aml__end(a);
-	return acpi__mcfg(ctx, LKVM_PCI_CFG_BASE, (u8)(LKVM_PCI_CFG_SIZE / SZ_1M - 1));
+	err = acpi__mcfg(ctx, LKVM_PCI_CFG_BASE, (u8)(LKVM_PCI_CFG_SIZE / SZ_1M - 1));
+	/* With an ITS, MSI-X: bus 0's 256 requester IDs are its device IDs. */
+	return err || !ctx->its ? err : acpi__iort(ctx, 256);
 }

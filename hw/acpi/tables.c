@@ -4,6 +4,7 @@
  * online-capable flag), GTDT revision 2, SPCR revision 2, MCFG, and an SDEI table.
  */
 #include "lkvm/acpi.h"
+#include "lkvm/memory-map.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +71,50 @@ int acpi__sdei(struct acpi_ctx *ctx)
 	return acpi__add_table(ctx, &h, sizeof(h));
 }
 
+/* --- PPTT: one package of single-threaded cores, one per vCPU --- */
+
+#define ACPI_PPTT_PROCESSOR		0
+#define ACPI_PPTT_PHYSICAL_PACKAGE	(1U << 0)
+#define ACPI_PPTT_ID_VALID		(1U << 1)
+#define ACPI_PPTT_LEAF			(1U << 3)
+
+struct acpi_pptt_processor {
+	u8 type, length;
+	u16 reserved;
+	u32 flags, parent, acpi_processor_id, nr_private_resources;
+} __attribute__((packed));
+
+/*
+ * Linux takes its CPU topology from it; without one it also warns that it cannot tell the
+ * cache hierarchy (Linux before 6.12.1xx, Debian's 6.12.100 among them), though CLIDR_EL1
+ * says all it needs.
+ */
+int acpi__pptt(struct acpi_ctx *ctx)
+{
+	size_t len = sizeof(struct acpi_header) +
+		     (ctx->nr_cpus + 1) * sizeof(struct acpi_pptt_processor);
+	struct acpi_pptt_processor *p;
+	u8 *t = calloc(1, len);
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	p = (struct acpi_pptt_processor *)(t + sizeof(struct acpi_header));
+	p[0] = (struct acpi_pptt_processor){ .type = ACPI_PPTT_PROCESSOR, .length = sizeof(*p),
+					     .flags = ACPI_PPTT_PHYSICAL_PACKAGE };
+	for (unsigned int i = 0; i < ctx->nr_cpus; i++) {
+		p[i + 1] = (struct acpi_pptt_processor){
+			.type = ACPI_PPTT_PROCESSOR, .length = sizeof(*p),
+			.flags = ACPI_PPTT_ID_VALID | ACPI_PPTT_LEAF,
+			.parent = sizeof(struct acpi_header), .acpi_processor_id = i,
+		};
+	}
+	acpi__header((struct acpi_header *)t, "PPTT", (u32)len, 2);
+	err = acpi__add_table(ctx, t, len);
+	free(t);
+	return err;
+}
+
 /* --- MADT --- */
 
 #define ACPI_MADT_GICC		0x0b
@@ -120,8 +165,6 @@ struct acpi_madt {
 	u32 local_apic_address, flags;
 } __attribute__((packed));
 
-#define LKVM_GICR_FRAME_SIZE	0x20000ULL	/* RD and SGI frames, per vCPU */
-
 int acpi__madt(struct acpi_ctx *ctx)
 {
 	size_t len = sizeof(struct acpi_madt) + ctx->nr_cpus * sizeof(struct acpi_madt_gicc) +
@@ -156,7 +199,7 @@ int acpi__madt(struct acpi_ctx *ctx)
 		/* One range for every redistributor: "always-on", as vCPU hot-add requires. */
 		struct acpi_madt_gicr r = { .type = ACPI_MADT_GICR, .length = sizeof(r),
 					    .base_address = ctx->gicr,
-					    .length_bytes = (u32)(ctx->nr_cpus * LKVM_GICR_FRAME_SIZE) };
+					    .length_bytes = (u32)(ctx->nr_cpus * LKVM_GICV3_REDIST_SIZE) };
 
 		memcpy(p, &r, sizeof(r));
 		p += sizeof(r);
@@ -239,6 +282,60 @@ int acpi__spcr(struct acpi_ctx *ctx, u64 base, u32 intid)
 
 	acpi__header(&s.h, "SPCR", sizeof(s), 2);
 	return acpi__add_table(ctx, &s, sizeof(s));
+}
+
+/* --- IORT (revision 0, which Debian 12's iasl reads): PCI requester IDs to the ITS --- */
+
+#define ACPI_IORT_ITS_GROUP	0
+#define ACPI_IORT_ROOT_COMPLEX	2
+#define ACPI_IORT_COHERENT	1	/* cache coherency: fully coherent */
+#define ACPI_IORT_MF_COHERENCY	1	/* memory flags: coherent path to memory */
+
+struct acpi_iort_node {
+	u8 type;
+	u16 length;
+	u8 revision;
+	u32 reserved, mapping_count, mapping_offset;
+} __attribute__((packed));
+
+struct acpi_iort {
+	struct acpi_header h;
+	u32 node_count, node_offset, reserved;
+	struct {
+		struct acpi_iort_node n;
+		u32 its_count, its_id;
+	} __attribute__((packed)) its;
+	struct {
+		struct acpi_iort_node n;
+		u32 cache_coherency;
+		u8 hints;
+		u16 reserved;
+		u8 memory_flags;
+		u32 ats_attribute, pci_segment;
+		u8 memory_address_limit, reserved2[3];
+		struct { u32 input_base, id_count, output_base, output_reference, flags; } map;
+	} __attribute__((packed)) rc;
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_iort) == 128, "IORT layout");
+
+int acpi__iort(struct acpi_ctx *ctx, unsigned int nr_ids)
+{
+	struct acpi_iort t = {
+		.node_count = 2, .node_offset = offsetof(struct acpi_iort, its),
+		.its = { .n = { .type = ACPI_IORT_ITS_GROUP, .length = sizeof(t.its) },
+			 .its_count = 1, .its_id = 0 },	/* the MADT ITS's translation ID */
+		.rc = { .n = { .type = ACPI_IORT_ROOT_COMPLEX, .length = sizeof(t.rc),
+			       .mapping_count = 1,
+			       .mapping_offset = offsetof(__typeof__(t.rc), map) },
+			.cache_coherency = ACPI_IORT_COHERENT,
+			.memory_flags = ACPI_IORT_MF_COHERENCY,
+			/* DeviceID = requester ID, as the device tree's msi-map says. */
+			.map = { .id_count = nr_ids - 1,
+				 .output_reference = offsetof(struct acpi_iort, its) } },
+	};
+
+	acpi__header(&t.h, "IORT", sizeof(t), 0);
+	return acpi__add_table(ctx, &t, sizeof(t));
 }
 
 /* --- MCFG --- */

@@ -84,12 +84,16 @@ void acpi__checksum(void *p, size_t len, u8 *csum);
 int acpi__fadt(struct acpi_ctx *ctx, bool psci_hvc);
 void acpi__fadt_set_dsdt(void *fadt, u64 dsdt);
 int acpi__sdei(struct acpi_ctx *ctx);
+/* A package of one core per vCPU, each with its GICC's processor UID. */
+int acpi__pptt(struct acpi_ctx *ctx);
 /* GICC per vCPU, GICD, GICR range (v3) or GICC base (v2), ITS; from ctx. */
 int acpi__madt(struct acpi_ctx *ctx);
 /* Timer PPIs (INTIDs): secure EL1, non-secure EL1, virtual, non-secure EL2. */
 int acpi__gtdt(struct acpi_ctx *ctx, const u32 intids[4]);
 /* A 16550 at base (byte registers), interrupting on intid. */
 int acpi__spcr(struct acpi_ctx *ctx, u64 base, u32 intid);
+/* The root complex's nr_ids requester IDs (from 0) map 1:1 to the ITS's device IDs. */
+int acpi__iort(struct acpi_ctx *ctx, unsigned int nr_ids);
 /* ECAM at base for segment 0, buses 0 to bus_end. */
 int acpi__mcfg(struct acpi_ctx *ctx, u64 base, u8 bus_end);
 

@@ -35,16 +35,20 @@ tiny_rss() {
 	done | median
 }
 
-# boot MODE: "seconds-to-init peak-RSS-KiB" of a Linux guest (medians).
+# boot MODE [OPTIONS...]: "seconds-to-init peak-RSS-KiB" of a Linux guest (medians), booted with
+# lkvm's OPTIONS too (--acpi).
 boot() {
+	_mode=$1
+	shift
+	rm -f "$tmp/init" "$tmp/rss"
 	for _i in $(seq "$runs"); do
-		"$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci="$1" --loglevel=info \
-			-p "quiet -- cat /proc/uptime" </dev/null >"$tmp/console" 2>"$tmp/stderr"
-		tr -d '\r' <"$tmp/console" | awk '/^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$/ { print $1 * 1000; exit }' >>"$tmp/init.$1"
-		sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "$tmp/stderr" >>"$tmp/rss.$1"
+		"$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 2 -m 256M --psci="$_mode" "$@" \
+			--loglevel=info -p "quiet -- cat /proc/uptime" </dev/null >"$tmp/console" 2>"$tmp/stderr"
+		tr -d '\r' <"$tmp/console" | awk '/^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$/ { print $1 * 1000; exit }' >>"$tmp/init"
+		sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "$tmp/stderr" >>"$tmp/rss"
 	done
-	echo "$(median <"$tmp/init.$1") $(median <"$tmp/rss.$1")"
-	rm -f "$tmp/init.$1" "$tmp/rss.$1"
+	echo "$(median <"$tmp/init") $(median <"$tmp/rss")"
+	rm -f "$tmp/init" "$tmp/rss"
 }
 
 # payload MODE TEST N: the psci-bench payload's result line for TEST.
@@ -76,6 +80,11 @@ bu=$1 ru=$2
 set -- $(boot kernel)
 bk=$1 rk=$2
 row "Linux boot to init (ms of guest uptime)" "$bu" "$bk" "$(ratio "$bu" "$bk")"
+set -- $(boot user --acpi)
+au=$1
+set -- $(boot kernel --acpi)
+ak=$1
+row "Linux boot to init, --acpi (ms of guest uptime)" "$au" "$ak" "$(ratio "$au" "$ak")"
 row "lkvm peak RSS, Linux guest, -m 256M (KiB)" "$ru" "$rk" "$(ratio "$ru" "$rk")"
 vu=$(ticks_per user version "$calls") vk=$(ticks_per kernel version "$calls")
 row "PSCI_VERSION round trip (ticks)" "$vu" "$vk" "$(ratio "$vu" "$vk")"

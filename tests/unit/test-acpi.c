@@ -19,14 +19,22 @@
 static const u64 test_mpidrs[] = { 0x80000000, 0x80000001, 0x80000002, 0x81000103 };
 static u8 region[LKVM_ACPI_SIZE];
 
-/* Generators as the devices register them (their own files need a VM). */
+/*
+ * Generators as the devices register them (their own files need a VM). The GIC's addresses are
+ * the test's own: the MADT must take them from what the generator said.
+ */
+#define T_GICD		0x11110000ULL
+#define T_GICC		0x22220000ULL
+#define T_GICR		0x33330000ULL
+#define T_ITS		0x44440000ULL
+
 static int gen_gic(const struct acpi_gen *self, struct acpi_ctx *ctx)
 {
 	(void)self;
-	ctx->gicd = LKVM_GIC_DIST_BASE;
-	ctx->gicc_v2 = LKVM_GICV2_CPU_BASE;
-	ctx->gicr = LKVM_GICV3_REDIST_BASE;
-	ctx->its_base = LKVM_GICV3_ITS_BASE;
+	ctx->gicd = T_GICD;
+	ctx->gicc_v2 = T_GICC;
+	ctx->gicr = T_GICR;
+	ctx->its_base = T_ITS;
 	return 0;
 }
 
@@ -147,7 +155,7 @@ START_TEST(test_checksums_and_xsdt)
 {
 	struct acpi_desc d = desc(gens_pci, ARRAY_SIZE(gens_pci));
 	static const char *const sigs[] = { "RSDP", "XSDT", "DSDT", "FACP", "GTDT", "SPCR", "MCFG",
-					    "APIC" };
+					    "APIC", "PPTT" };
 	struct acpi_image img;
 	const struct acpi_table_ref *x;
 	const u8 *xsdt;
@@ -256,25 +264,25 @@ static void check_madt(unsigned int gic, bool its, bool pmu)
 		ck_assert_uint_eq(get32(p + 8), i);			/* UID = _UID of C00i */
 		ck_assert_uint_eq(get32(p + 12), 1);			/* enabled */
 		ck_assert_uint_eq(get32(p + 20), pmu ? 23 : 0);		/* PMU overflow */
-		ck_assert_uint_eq(get64(p + 32), gic == 2 ? LKVM_GICV2_CPU_BASE : 0);
+		ck_assert_uint_eq(get64(p + 32), gic == 2 ? T_GICC : 0);
 		ck_assert_uint_eq(get64(p + 60), 0);			/* GICR from the GICR entry */
 		ck_assert_uint_eq(get64(p + 68), test_mpidrs[i] & 0xff00ffffffULL);
 	}
 	ck_assert_uint_eq(p[0], 0x0c);
 	ck_assert_uint_eq(p[1], 24);
-	ck_assert_uint_eq(get64(p + 8), LKVM_GIC_DIST_BASE);
+	ck_assert_uint_eq(get64(p + 8), T_GICD);
 	ck_assert_uint_eq(p[20], gic);
 	p += 24;
 	if (gic == 3) {
 		ck_assert_uint_eq(p[0], 0x0e);
-		ck_assert_uint_eq(get64(p + 4), LKVM_GICV3_REDIST_BASE);
+		ck_assert_uint_eq(get64(p + 4), T_GICR);
 		ck_assert_uint_eq(get32(p + 12), 4 * LKVM_GICV3_REDIST_SIZE);
 		p += 16;
 	}
 	if (its) {
 		ck_assert_uint_eq(p[0], 0x0f);
 		ck_assert_uint_eq(p[1], 20);
-		ck_assert_uint_eq(get64(p + 8), LKVM_GICV3_ITS_BASE);
+		ck_assert_uint_eq(get64(p + 8), T_ITS);
 	}
 }
 
@@ -371,6 +379,76 @@ START_TEST(test_dsdt)
 	ck_assert(has(t, r->len, "LNRO0005", 9));
 	ck_assert(!has(t, r->len, "PCI0", 4));
 	ck_assert_ptr_null(find(&img, "MCFG"));
+}
+END_TEST
+
+/* A package node, then a leaf per vCPU with its processor UID, under the package. */
+START_TEST(test_pptt)
+{
+	struct acpi_desc d = desc(gens_mmio, ARRAY_SIZE(gens_mmio));
+	const struct acpi_table_ref *r;
+	struct acpi_image img;
+	const u8 *t, *p;
+
+	build(&d, &img);
+	r = find(&img, "PPTT");
+	t = at(r->addr);
+	ck_assert_uint_eq(t[8], 2);
+	ck_assert_uint_eq(r->len, 36 + 5 * 20);
+	ck_assert_uint_eq(t[36], 0);
+	ck_assert_uint_eq(t[37], 20);
+	ck_assert_uint_eq(get32(t + 40), 1);		/* physical package */
+	ck_assert_uint_eq(get32(t + 44), 0);		/* no parent */
+	for (unsigned int i = 0; i < 4; i++) {
+		p = t + 56 + 20 * i;
+		ck_assert_uint_eq(p[0], 0);
+		ck_assert_uint_eq(p[1], 20);
+		ck_assert_uint_eq(get32(p + 4), 0xa);	/* ID valid, leaf */
+		ck_assert_uint_eq(get32(p + 8), 36);	/* the package */
+		ck_assert_uint_eq(get32(p + 12), i);
+		ck_assert_uint_eq(get32(p + 16), 0);
+	}
+}
+END_TEST
+
+/* With an ITS and a PCI bus: bus 0's requester IDs map 1:1 to the ITS's device IDs. */
+START_TEST(test_iort)
+{
+	struct acpi_desc d = desc(gens_pci, ARRAY_SIZE(gens_pci));
+	const struct acpi_table_ref *r;
+	struct acpi_image img;
+	const u8 *t;
+
+	build(&d, &img);
+	ck_assert_ptr_null(find(&img, "IORT"));
+	d.its = true;
+	build(&d, &img);
+	r = find(&img, "IORT");
+	ck_assert_ptr_nonnull(r);
+	t = at(r->addr);
+	ck_assert_uint_eq(r->len, 128);
+	ck_assert_uint_eq(t[8], 0);
+	ck_assert_uint_eq(get32(t + 36), 2);		/* nodes */
+	ck_assert_uint_eq(get32(t + 40), 48);
+	ck_assert_uint_eq(t[48], 0);			/* ITS group */
+	ck_assert_uint_eq(t[49] | t[50] << 8, 24);
+	ck_assert_uint_eq(get32(t + 64), 1);		/* one ITS, */
+	ck_assert_uint_eq(get32(t + 68), 0);		/* the MADT's ITS 0 */
+	ck_assert_uint_eq(t[72], 2);			/* root complex */
+	ck_assert_uint_eq(t[73] | t[74] << 8, 56);
+	ck_assert_uint_eq(get32(t + 80), 1);		/* one mapping, */
+	ck_assert_uint_eq(get32(t + 84), 36);		/* at +36 */
+	ck_assert_uint_eq(get32(t + 88), 1);		/* coherent */
+	ck_assert_uint_eq(get32(t + 100), 0);		/* segment 0 */
+	ck_assert_uint_eq(get32(t + 108), 0);		/* input base */
+	ck_assert_uint_eq(get32(t + 112), 255);		/* 256 IDs */
+	ck_assert_uint_eq(get32(t + 116), 0);		/* output base */
+	ck_assert_uint_eq(get32(t + 120), 48);		/* to the ITS group */
+	/* No PCI bus, no IORT. */
+	d = desc(gens_mmio, ARRAY_SIZE(gens_mmio));
+	d.its = true;
+	build(&d, &img);
+	ck_assert_ptr_null(find(&img, "IORT"));
 }
 END_TEST
 
@@ -537,6 +615,8 @@ Suite *acpi_suite(void)
 	tcase_add_test(tc, test_madt);
 	tcase_add_test(tc, test_gtdt_spcr_mcfg);
 	tcase_add_test(tc, test_dsdt);
+	tcase_add_test(tc, test_pptt);
+	tcase_add_test(tc, test_iort);
 	tcase_add_test(tc, test_sdei);
 	tcase_add_test(tc, test_efi);
 	tcase_add_test(tc, test_errors);
