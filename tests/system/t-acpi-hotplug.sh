@@ -1,0 +1,109 @@
+# ACPI vCPU hot-add (--acpi --max-cpus 4 -c 1 --psci=user), the way upstream Linux does it: the
+# MADT has vCPUs 1-3 online-capable, `lkvm cpu plug` enables one and notifies the guest through
+# the Generic Event Device, `lkvm cpu unplug` asks the guest to eject it and the guest's _EJ0
+# unplugs it. guest/tests/acpi-hotplug.sh is the guest's side: it reports what it sees before each
+# "acpi-hp: waiting" line, and the host checks that `lkvm cpu list` agrees at every step.
+
+# cpu2_is STATE: `lkvm cpu list` shows vCPU 2 in STATE (absent, on, on,eject...).
+cpu2_is() {
+	"$LKVM" cpu list --name "$name" >"$T/list" || fail "lkvm cpu list failed"
+	grep -qE "^2 +0x[0-9a-f]+ +$1 " "$T/list" || fail "cpu list: vCPU 2 not $1: $(cat "$T/list")"
+}
+
+# step WHAT: waits for the guest's "acpi-hp: waiting WHAT", then the commands given after it.
+step() {
+	_what=$1
+	shift
+	wait_console "^acpi-hp: waiting $_what\$"
+	"$@"
+}
+go() { echo >&3; }
+
+# agree REPORT ONLINE CPU2 STATE: the guest's report REPORT shows ONLINE and cpu2 registered or
+# not (CPU2), and lkvm shows vCPU 2 in STATE.
+agree() {
+	wait_console "^acpi-hp: $1 online=$2 enabled=[0-9,-]* cpu2=$3\$"
+	cpu2_is "$4"
+}
+
+acpi_hotplug() { # IRQCHIP
+	name=acpi-hp-$$
+	rm -rf "$LKVM_OUT/acpi-hotplug-$1"
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" --acpi --max-cpus 4 -c 1 --psci=user \
+		--irqchip "$1" -m 256M --dump-acpi "$LKVM_OUT/acpi-hotplug-$1" -p "-- sh /tests/acpi-hotplug.sh 20"
+	"$LKVM" events --name "$name" >"$T/events" 2>&1 &
+	step plug agree boot 0 no absent
+	wait_console '^acpi-hp: online2=failed: .*\(No such file\|nonexistent\)'
+	# The boot vCPU cannot be unplugged; plugging a plugged vCPU changes nothing.
+	"$LKVM" cpu unplug --name "$name" 0 >"$T/refused" 2>&1 && fail "unplug of vCPU 0 succeeded"
+	grep -q '^lkvm: vCPU 0: .*boots' "$T/refused" || fail "vCPU 0's unplug: $(cat "$T/refused")"
+	lkvm_ok cpu plug --name "$name" 0
+	lkvm_ok cpu plug --name "$name" 2
+	lkvm_ok cpu plug --name "$name" 2
+	go
+	step unplug agree plugged 0,2 yes on
+	expect_load
+	lkvm_ok cpu unplug --name "$name" 2
+	go
+	step "plug 1" agree unplugged 0 no absent
+	for _n in $(seq 20); do
+		lkvm_ok cpu plug --name "$name" 2
+		go
+		step "unplug $_n" agree "cycle $_n on" 0,2 yes on
+		lkvm_ok cpu unplug --name "$name" 2
+		go
+		if [ "$_n" -lt 20 ]; then
+			step "plug $((_n + 1))" agree "cycle $_n off" 0 no absent
+		fi
+	done
+	step "plug offline" agree "cycle 20 off" 0 no absent
+	lkvm_ok cpu plug --name "$name" 2
+	go
+	step "unplug offline" agree "offline plugged" 0 yes off
+	lkvm_ok cpu unplug --name "$name" 2
+	go
+	step "plug refuse" agree "offline unplugged" 0 no absent
+	refused_eject
+	vm_wait
+	expect_rc 0
+	expect_no_console 'ACPI.*\(Error\|Warning\)\|Firmware Bug\|^WARNING:\|Call trace:\|Eject incomplete'
+	expect_no_console 'acpi-hp: cpu2 registered is never'
+	[ "$(count_console '^acpi-hp: online2=ok$')" = 22 ] || fail "cpu2 did not come online 22 times"
+	[ "$(count_console 'CPU2 has been hot-added')" = 23 ] || fail "not 23 hot-adds of CPU2"
+	# Every plug and unplug made exactly one notification: no duplicate for the repeated ones.
+	[ "$(grep -c '"acpi_notify","vcpu":2,"kind":"device_check"' "$T/events")" = 23 ] ||
+		fail "not 23 device checks: $(cat "$T/events")"
+	[ "$(grep -c '"acpi_notify","vcpu":2,"kind":"eject_request"' "$T/events")" = 23 ] ||
+		fail "not 23 eject requests: $(cat "$T/events")"
+	[ "$(grep -c '"acpi_eject","vcpu":2' "$T/events")" = 23 ] || fail "not 23 ejects"
+	! grep -q '"vcpu":0,"kind"\|"acpi_eject","vcpu":0' "$T/events" || fail "vCPU 0 notified or ejected"
+	events_in_order "$T/events" cpu_on_denied:2 plug acpi_notify=device_check cpu_on_granted:2 \
+		cpu_start acpi_notify=eject_request cpu_off acpi_eject unplug plug acpi_notify=device_check
+}
+
+# Load on cpu2: the guest's pinned busy loop ran there.
+expect_load() {
+	wait_console '^acpi-hp: load ticks=[0-9]*$'
+	_ticks=$(tr -d '\r' <"$T/console.raw" | sed -n 's/^acpi-hp: load ticks=//p')
+	[ "$_ticks" -gt 0 ] || fail "cpu2 ran no user time under the pinned load"
+}
+
+# The guest disables ejects: the request stays pending (`on,eject`), a second unplug sends no
+# second notification, and the guest's own eject (sysfs) completes it.
+refused_eject() {
+	lkvm_ok cpu plug --name "$name" 2
+	go
+	step "unplug refused" cpu2_is on
+	lkvm_ok cpu unplug --name "$name" 2
+	wait_console 'Eject disabled'
+	cpu2_is on,eject
+	lkvm_ok cpu unplug --name "$name" 2
+	cpu2_is on,eject
+	go
+	step "guest eject" agree refused 0,2 yes on,eject
+	go
+	agree "guest ejected" 0 no absent
+}
+
+run_test acpi-hotplug-gicv3 acpi_hotplug gicv3
+run_test acpi-hotplug-gicv2 acpi_hotplug gicv2
