@@ -81,11 +81,12 @@ static void hotplug__notify(struct kvm *kvm, unsigned int id, u32 value)
  */
 static int hotplug__acpi_plug(struct kvm *kvm, unsigned int id)
 {
-	int ret;
+	int ret = 0;
 
-	pthread_mutex_lock(&kvm->plan->lock);
-	ret = psci__set_present(kvm->psci, id, true);
 	/* Under --acpi the plan and the device's enabled bit change together, under this lock. */
+	pthread_mutex_lock(&kvm->plan->lock);
+	if (!kvm->plan->plugged[id])
+		ret = psci__set_present(kvm->psci, id, true);
 	if (!ret && !kvm->plan->plugged[id]) {
 		kvm->plan->plugged[id] = true;
 		hotplug__notify(kvm, id, ACPI_NOTIFY_DEVICE_CHECK);
