@@ -2,8 +2,8 @@
 # ACPI vCPU hot-add seen from a Linux guest booted with --acpi, 1 of 4 vCPUs plugged
 # (tests/system/t-acpi-hotplug.sh drives it: it answers each "acpi-hp: waiting WHAT" line with a
 # newline after acting on the VM with `lkvm cpu ...`). No udev: the script onlines cpu2 itself
-# once it appears. Usage: acpi-hotplug.sh CYCLES
-cycles=${1:-20}
+# once it appears. Usage: acpi-hotplug.sh CYCLES, or acpi-hotplug.sh commands: then it reports
+# and runs the commands the host types (registered yes|no, online, report WHAT, reboot, off).
 cpu=/sys/devices/system/cpu
 
 registered() { [ -e $cpu/cpu2 ] && echo yes || echo no; }
@@ -34,6 +34,26 @@ online2() {
 # cpu2's user time in /proc/stat, in ticks.
 ticks2() { awk '$1 == "cpu2" { print $2 }' /proc/stat; }
 
+# The host types the steps: what happens across reboots.
+commands() {
+	report boot
+	for d in /sys/bus/acpi/devices/ACPI0007:*; do
+		echo "acpi-hp: processor uid=$(cat "$d/uid") status=$(cat "$d/status")"
+	done
+	while read -r cmd arg; do
+		case $cmd in
+		registered) wait_registered "$arg" ;;
+		online) online2 ;;
+		report) report "$arg" ;;
+		reboot) reboot -f ;;
+		off) poweroff -f ;;
+		esac
+		echo "acpi-hp: done $cmd"
+	done
+}
+
+[ "$1" = commands ] && commands
+cycles=$1
 report boot
 online2
 step plug

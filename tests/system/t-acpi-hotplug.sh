@@ -107,3 +107,44 @@ refused_eject() {
 
 run_test acpi-hotplug-gicv3 acpi_hotplug gicv3
 run_test acpi-hotplug-gicv2 acpi_hotplug gicv2
+
+# guest COMMAND [ARG]: has the guest's command loop (acpi-hotplug.sh commands) run it.
+guest() {
+	_done=$(($(tr -d '\r' <"$T/console.raw" | grep -c "^acpi-hp: done $1\$") + 1))
+	echo "$*" >&3
+	wait_console "^acpi-hp: done $1\$" "$_done"
+}
+
+# The plan outlives a reboot: the next boot's MADT enables the vCPUs plugged then (Linux brings
+# cpu2 up at boot, its _STA 0xF; vCPU 1's stays 0xD), and an unplug sticks the same way.
+acpi_hotplug_reboot() {
+	name=acpi-hp-reboot-$$
+	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" --acpi --max-cpus 4 -c 1 --psci=user \
+		-m 256M -p "-- sh /tests/acpi-hotplug.sh commands"
+	wait_console '^acpi-hp: boot online=0 enabled=0 cpu2=no$'
+	lkvm_ok cpu plug --name "$name" 2
+	guest registered yes
+	guest online
+	guest reboot
+	wait_console '^acpi-hp: boot online=0,2 enabled=0,2 cpu2=yes$'
+	wait_console '^acpi-hp: processor uid=2 status=15$'
+	expect_status 1 13
+	cpu2_is on
+	lkvm_ok cpu unplug --name "$name" 2
+	guest registered no
+	guest reboot
+	wait_console '^acpi-hp: boot online=0 enabled=0 cpu2=no$' 2
+	wait_console '^acpi-hp: processor uid=2 status=13$'
+	cpu2_is absent
+	guest off
+	vm_wait
+	expect_rc 0
+	[ "$(count_console '^smp: Brought up 1 node, 2 CPUs$')" = 1 ] || fail "not one boot with 2 CPUs"
+	[ "$(count_console '^smp: Brought up 1 node, 1 CPU$')" = 2 ] || fail "not two boots with 1 CPU"
+}
+# expect_status UID STATUS: the processor device's _STA as Linux read it, this boot.
+expect_status() {
+	[ "$(tr -d '\r' <"$T/console.raw" | grep "^acpi-hp: processor uid=$1 " | tail -n 1)" = \
+		"acpi-hp: processor uid=$1 status=$2" ] || fail "processor $1's status is not $2"
+}
+run_test acpi-hotplug-reboot acpi_hotplug_reboot
