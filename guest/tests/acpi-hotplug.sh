@@ -52,7 +52,18 @@ commands() {
 	done
 }
 
-[ "$1" = commands ] && commands
+# The hot-add benchmark (tests/bench/acpi-hotadd.sh): cpu2 onlined as soon as it appears.
+bench() {
+	for n in $(seq "$1"); do
+		echo "acpi-hp: bench ready $n"
+		until [ -e $cpu/cpu2/online ]; do sleep 0.01; done
+		echo 1 >$cpu/cpu2/online && echo "acpi-hp: bench online $n"
+		wait_registered no
+	done
+}
+
+[ "$1" = commands ] && { commands; exit; }
+[ "$1" = bench ] && { bench "$2"; exit; }
 cycles=$1
 report boot
 online2

@@ -85,6 +85,9 @@ au=$1
 set -- $(boot kernel --acpi)
 ak=$1
 row "Linux boot to init, --acpi (ms of guest uptime)" "$au" "$ak" "$(ratio "$au" "$ak")"
+# Hot-add needs lkvm's PSCI: no --psci=kernel figure.
+ha=$("$(dirname "$0")/acpi-hotadd.sh")
+row "ACPI vCPU hot-add: cpu plug to online (ms)" "$ha" "-" "-"
 row "lkvm peak RSS, Linux guest, -m 256M (KiB)" "$ru" "$rk" "$(ratio "$ru" "$rk")"
 vu=$(ticks_per user version "$calls") vk=$(ticks_per kernel version "$calls")
 row "PSCI_VERSION round trip (ticks)" "$vu" "$vk" "$(ratio "$vu" "$vk")"
