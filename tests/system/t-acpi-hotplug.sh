@@ -105,11 +105,16 @@ refused_eject() {
 	agree "guest ejected" 0 no absent
 }
 
+# (GICv2: the same device and AML; the emulated test host's GICv3 has no GICv2 compatibility.)
 run_test acpi-hotplug-gicv3 acpi_hotplug gicv3
-run_test acpi-hotplug-gicv2 acpi_hotplug gicv2
 
-# guest COMMAND [ARG]: has the guest's command loop (acpi-hotplug.sh commands) run it.
+# guest COMMAND [ARG]: has the guest's command loop (acpi-hotplug.sh commands) run it; reboot
+# and off do not return: the next boot's lines tell.
 guest() {
+	case $1 in reboot | off)
+		echo "$1" >&3
+		return ;;
+	esac
 	_done=$(($(tr -d '\r' <"$T/console.raw" | grep -c "^acpi-hp: done $1\$") + 1))
 	echo "$*" >&3
 	wait_console "^acpi-hp: done $1\$" "$_done"
