@@ -3,7 +3,7 @@
 # (tests/system/t-acpi-hotplug.sh drives it: it answers each "acpi-hp: waiting WHAT" line with a
 # newline after acting on the VM with `lkvm cpu ...`). No udev: the script onlines cpu2 itself
 # once it appears. Usage: acpi-hotplug.sh CYCLES, or acpi-hotplug.sh commands: then it reports
-# and runs the commands the host types (registered yes|no, online, report WHAT, reboot, off).
+# and runs the commands the host types (registered yes|no, online, report WHAT, run SHELL-COMMAND, reboot, off).
 cpu=/sys/devices/system/cpu
 
 registered() { [ -e $cpu/cpu2 ] && echo yes || echo no; }
@@ -45,6 +45,10 @@ commands() {
 		registered) wait_registered "$arg" ;;
 		online) online2 ;;
 		report) report "$arg" ;;
+		run)
+			echo "# $arg"
+			eval "$arg"
+			;;
 		reboot) reboot -f ;;
 		off) poweroff -f ;;
 		esac
