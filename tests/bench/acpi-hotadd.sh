@@ -23,7 +23,7 @@ name=bench-hotadd-$$
 # stamp WHAT N: waits (60 s at most) for the guest's line and prints its time.
 stamp() {
 	for _i in $(seq 3000); do
-		_t=$(awk -v w="$1" -v n="$2" '$2 == w && $3 == n { print $1 }' "$tmp/lines" 2>/dev/null)
+		_t=$(awk -v w="$1" -v n="$2" '$2 == w && $3 == n { print $1 }' "$tmp/lines" 2>/dev/null) || true
 		[ -z "$_t" ] || { echo "$_t"; return 0; }
 		sleep 0.02
 	done
