@@ -32,10 +32,12 @@ static int acpi__dump_table(int dfd, const char *dir, const u8 *data,
 			    const struct acpi_table_ref *r)
 {
 	char name[16];
+	size_t i;
 	int fd, err;
 
-	snprintf(name, sizeof(name), "%c%c%c%c.dat", tolower(r->signature[0]),
-		 tolower(r->signature[1]), tolower(r->signature[2]), tolower(r->signature[3]));
+	for (i = 0; i < 4; i++)
+		name[i] = (char)tolower((unsigned char)r->signature[i]);
+	memcpy(name + i, ".dat", sizeof(".dat"));
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;

@@ -4,13 +4,16 @@
 # boots too. guest/tests/acpi.sh is the guest's side; tests/check-acpi.sh then disassembles the
 # tables a test dumped (in $LKVM_OUT/TESTNAME) with iasl on the build machine (system-check.sh).
 
+# The start of a kernel message line, with its time stamp where the kernel prints one (Debian's).
+ts='^\(\[ *[0-9.]*\] \)\?'
+
 # No error or warning from ACPI or about the firmware, no kernel WARNING. ("No ACPI PMU IRQ" is
 # Linux's note that there is no PMU without --pmu: a fact, as on any ACPI machine without one.)
 acpi_clean() {
 	expect_no_console 'ACPI.*\(Error\|Warning\|error\|failed\)\|Firmware Bug\|FW_BUG\|\[Firmware'
-	expect_no_console '^WARNING:\|Call trace:\|Failed to\|Unable to'
-	expect_console '^efi: EFI v2.7 by lkvm$'
-	expect_console '^ACPI: Interpreter enabled$'
+	expect_no_console "${ts}WARNING:\\|Call trace:\\|Failed to\\|Unable to"
+	expect_console "${ts}efi: EFI v2.7 by lkvm\$"
+	expect_console "${ts}ACPI: Interpreter enabled\$"
 }
 
 # Every table the guest has (/sys/firmware/acpi/tables) is the file --dump-acpi wrote, byte for
@@ -18,7 +21,7 @@ acpi_clean() {
 acpi_tables_match() { # DIR
 	_n=0
 	for _f in "$1"/*.dat; do
-		_sig=$(basename "$_f" .dat | tr a-z A-Z)
+		_sig=$(basename "$_f" .dat | tr '[:lower:]' '[:upper:]')
 		case $_sig in RSDP | XSDT) continue ;; esac
 		_sum=$(md5sum <"$_f" | cut -d' ' -f1)
 		expect_console "^acpi-table: $_sig $_sum\$"
@@ -133,12 +136,12 @@ run_test acpi-its acpi_its
 acpi_debian() {
 	[ -s "${LKVM_DEBIAN_KERNEL:-}" ] || fail "no Debian kernel (LKVM_DEBIAN_KERNEL)"
 	lk_run 300 run -k "$LKVM_DEBIAN_KERNEL" -i "$LKVM_INITRD" -c 2 -m 512M --acpi \
-		-p "printk.time=0 -- uname -r; sh /tests/acpi.sh cpus"
+		-p "-- uname -r; sh /tests/acpi.sh cpus"
 	expect_rc 0
 	acpi_clean
 	expect_console '^6\.12\.[0-9]*+deb12-arm64$'
 	expect_console '^acpi-cpus: online=0-1$'
-	expect_console '^00:0[0-9]: ttyS0 at MMIO 0x1000000 .* is a 16550A$'
+	expect_console "${ts}00:0[0-9]: ttyS0 at MMIO 0x1000000 .* is a 16550A\$"
 }
 run_test acpi-debian-kernel acpi_debian
 
