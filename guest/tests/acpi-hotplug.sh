@@ -117,3 +117,4 @@ for d in /sys/bus/acpi/devices/ACPI0007:*; do
 done
 wait_registered no
 report "guest ejected"
+step end

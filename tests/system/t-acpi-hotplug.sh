@@ -102,7 +102,8 @@ refused_eject() {
 	go
 	step "guest eject" agree refused 0,2 yes on,eject
 	go
-	agree "guest ejected" 0 no absent
+	step end agree "guest ejected" 0 no absent
+	go
 }
 
 # (GICv2: the same device and AML; the emulated test host's GICv3 has no GICv2 compatibility.)
