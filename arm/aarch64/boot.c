@@ -120,7 +120,6 @@ static int boot__acpi(struct kvm *kvm, const struct boot_layout *l, const u64 *m
 		d.cpu_enabled = enabled;
 	}
 	err = acpi__build(&d, buf, region, LKVM_ACPI_SIZE, &img);
-
 	if (err) {
 		pr_err("ACPI tables: cannot build them: %s", strerror(-err));
 		return err;
