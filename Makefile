@@ -62,12 +62,12 @@ LIBS += $(SLIRP_LIBS)
 
 B := build/obj
 LIB_SRCS := kvm.c mmio.c hypercall.c firmware.c $(wildcard builtin-*.c util/*.c hw/*.c \
-	hw/acpi/*.c arm/aarch64/*.c psci/*.c hypercall/*.c virtio/*.c control/*.c)
+	hw/acpi/*.c arm/aarch64/*.c psci/*.c sdei/*.c hypercall/*.c virtio/*.c control/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all check hardening-check unit-check fuzz fuzz-check system-check soak demo bench install clean deps-build \
+.PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
 	deps-check
 
 all: lkvm
@@ -141,6 +141,12 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) -Wno-format
 	-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DLKVM_VERSION='"fuzz"'
 FUZZ_SRCS_virtqueue := virtio/virtqueue.c util/util.c fuzz/fake-kvm.c
 FUZZ_SRCS_9p := virtio/9p-proto.c virtio/9p-fs.c
+FUZZ_SRCS_kernel := arm/aarch64/kernel.c util/util.c
+FUZZ_LIBS_kernel := -lz
+FUZZ_SRCS_control := control/proto.c util/util.c util/events.c
+FUZZ_SRCS_cmdline := util/devspec.c firmware.c util/util.c
+FUZZ_SRCS_psci := psci/psci.c
+FUZZ_SRCS_sdei := sdei/sdei.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
@@ -159,6 +165,11 @@ fuzz-check: fuzz
 		fi; \
 		grep -E '^Done [0-9]+ runs' build/fuzz/$$t.log | sed "s/^/  fuzz-$$t: /"; \
 	done
+
+# Every target to FUZZ_LONG_RUNS executions, however long that takes (Documentation/testing.md).
+FUZZ_LONG_RUNS ?= 10000000
+fuzz-long: fuzz
+	$(MAKE) fuzz-check FUZZ_TIME=0 FUZZ_RUNS=$(FUZZ_LONG_RUNS)
 
 system-check: lkvm
 	tests/system-check.sh
@@ -211,4 +222,4 @@ $(FZ)/%.o: %.c
 .SECONDEXPANSION:
 build/fuzz/fuzz-%: $$(call fuzz_objs,$$*)
 	@echo "  FUZZLD  $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LIBS_$*)

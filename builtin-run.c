@@ -38,6 +38,7 @@ enum {
 	OPT_NO_DHCP,
 	OPT_VSOCK,
 	OPT_ACPI, OPT_DUMP_ACPI,
+	OPT_SDEI,
 };
 
 /* Options that are checked against each other once all are read. */
@@ -115,6 +116,9 @@ static const struct run_option run_options[] = {
 	  "the PSCI conduit the device tree advertises (default hvc)" },
 	{ { "debug-psci", no_argument, NULL, OPT_DEBUG_PSCI }, NULL,
 	  "log every PSCI call lkvm answers: vCPU, function, arguments, result, time" },
+	{ { "sdei", no_argument, NULL, OPT_SDEI }, NULL,
+	  "lkvm answers SDEI 1.1: NMI-like events for the guest (`lkvm sdei`, `lkvm nmi`); needs "
+	  "--psci=user" },
 	{ { "trng", required_argument, NULL, OPT_TRNG }, "user|kernel|off",
 	  "who answers the guest's TRNG calls: KVM (default), lkvm, or nobody (NOT_SUPPORTED)" },
 	{ { "trng-seed", required_argument, NULL, OPT_TRNG_SEED }, "HEX",
@@ -362,6 +366,7 @@ static int parse_option(struct run_args *a, int c, const char *val)
 	case OPT_PSCI: return CHOOSE("--psci", val ? val : "user", psci_modes, &cfg->psci);
 	case OPT_PSCI_CONDUIT: return CHOOSE("--psci-conduit", val, conduits, &cfg->psci_conduit);
 	case OPT_DEBUG_PSCI: cfg->debug_psci = true; return 0;
+	case OPT_SDEI: cfg->sdei = true; return 0;
 	case OPT_PMU: cfg->pmu = true; return 0;
 	case OPT_DISABLE_SVE: cfg->disable_sve = true; return 0;
 	case OPT_SVE_MAX_VL:
@@ -467,6 +472,16 @@ static int parse_args(int argc, char **argv, struct lkvm_config *cfg)
 		return err;
 	if (firmware__check_rules(cfg, why, sizeof(why))) {
 		pr_err("--smccc: %s", why);
+		return -LKVM_EXIT_USAGE;
+	}
+	if (cfg->sdei && cfg->psci != PSCI_USER) {
+		/* SDEI follows PSCI's power states: CPU_ON masks, CPU_OFF drops, reset clears. */
+		pr_err("--sdei: needs --psci=user (lkvm's own PSCI)");
+		return -LKVM_EXIT_USAGE;
+	}
+	if (cfg->sdei && cfg->nested) {
+		/* Handlers are entered at EL1h: a guest at EL2 would be dropped out of it. */
+		pr_err("--sdei: handlers run at EL1: not with --nested");
 		return -LKVM_EXIT_USAGE;
 	}
 	if (a.list_firmware_calls)

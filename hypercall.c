@@ -143,7 +143,7 @@ firmware_init(hypercall__init, hypercall__exit)
 static void hypercall__trace(struct kvm_cpu *cpu, const struct hc_call *c, unsigned int nr_args,
 			     unsigned int nr_res)
 {
-	char args[64] = "", res[80] = "does not return";
+	char args[112] = "", res[80] = "does not return";
 	size_t n = 0;
 
 	for (unsigned int i = 1; i <= nr_args && i <= HC_MAX_ARGS; i++)

@@ -313,7 +313,7 @@ void kvm__request_stop(struct kvm *kvm, enum vm_stop why)
 		write_all(kvm->stop_fd, &one, sizeof(one));
 }
 
-void kvm__post(struct kvm *kvm, struct vm_event *ev)
+void kvm__post_vm_event(struct kvm *kvm, struct vm_event *ev)
 {
 	struct timespec ts;
 
@@ -329,7 +329,7 @@ void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu
 {
 	struct vm_event ev = { .type = type, .vcpu = vcpu, .target = target };
 
-	kvm__post(kvm, &ev);
+	kvm__post_vm_event(kvm, &ev);
 }
 
 int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)

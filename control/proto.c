@@ -52,14 +52,18 @@ void ctl__event_json(const struct vm_event *ev, char *buf, size_t len)
 			 ev->time_ns / 1000000000, ev->time_ns % 1000000000 / 1000,
 			 vm_event__name(ev->type), ev->vcpu);
 
-	if (n <= 0 || (size_t)n >= len)
-		return;
-	if (ev->type == VM_EV_ACPI_NOTIFY)
-		snprintf(buf + n, len - (size_t)n, ",\"kind\":\"%s\"}",
-			 vm_event__notify_name(ev->acpi_notify));
-	else
-		snprintf(buf + n, len - (size_t)n, vm_event__has_target(ev->type) ?
-			 ",\"target\":%u}" : "}", ev->target);
+	if (n > 0 && (size_t)n < len && vm_event__has_target(ev->type))
+		n += snprintf(buf + n, len - (size_t)n, ",\"target\":%u", ev->target);
+	if (n > 0 && (size_t)n < len && (ev->type == VM_EV_SDEI_DISPATCH ||
+					 ev->type == VM_EV_SDEI_COMPLETE))
+		n += snprintf(buf + n, len - (size_t)n, ",\"sdei_event\":%u", ev->sdei_event);
+	if (n > 0 && (size_t)n < len && ev->type == VM_EV_SDEI_COMPLETE)
+		n += snprintf(buf + n, len - (size_t)n, ",\"duration_ns\":%" PRIu64, ev->duration_ns);
+	if (n > 0 && (size_t)n < len && ev->type == VM_EV_ACPI_NOTIFY)
+		n += snprintf(buf + n, len - (size_t)n, ",\"kind\":\"%s\"",
+			      vm_event__notify_name(ev->acpi_notify));
+	if (n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "}");
 }
 
 void ctl__dropped_json(u64 count, char *buf, size_t len)

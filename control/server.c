@@ -1,6 +1,7 @@
 #include "lkvm/control-server.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kvm.h"
+#include "lkvm/sdei-kvm.h"
 #include "lkvm/virtio-balloon.h"
 
 #include <errno.h>
@@ -109,9 +110,35 @@ static bool ctl_server__peer_ok(int fd)
 	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == geteuid();
 }
 
+static void ctl_server__reply(struct ctl_client *c, u16 type, const char *text);
+
+/* A free slot, or the one of the client that is longest overdue with its request; else NULL. */
+static struct ctl_client *ctl_server__slot(struct ctl_server *s, u64 now)
+{
+	struct ctl_client *late = NULL;
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &s->clients[i];
+
+		if (c->fd < 0)
+			return c;
+		if (!c->events && now - c->since_ns > CTL_REQUEST_NS &&
+		    (!late || c->since_ns < late->since_ns))
+			late = c;
+	}
+	if (late) {
+		ctl_server__reply(late, CTL_ERROR, "control: no request within 2 s, closing");
+		if (late->fd >= 0)
+			ctl_server__drop(late);
+	}
+	return late;
+}
+
 static void ctl_server__accept(struct ctl_server *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ctl_client *c;
+	u64 now = clock__now_ns();
 
 	if (fd < 0)
 		return;
@@ -119,13 +146,13 @@ static void ctl_server__accept(struct ctl_server *s)
 		close(fd);
 		return;
 	}
-	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
-		if (s->clients[i].fd < 0) {
-			s->clients[i].fd = fd;
-			return;
-		}
+	c = ctl_server__slot(s, now);
+	if (!c) {
+		close(fd);	/* too many at once: the client sees a hang-up and may retry */
+		return;
 	}
-	close(fd);	/* too many at once: the client sees a hang-up and may retry */
+	c->fd = fd;
+	c->since_ns = now;
 }
 
 /* Sends without blocking the VM's main loop: a client that does not read is dropped. */
@@ -218,6 +245,17 @@ static int ctl_server__request(struct kvm *kvm, struct ctl_client *c, const stru
 		return 0;
 	case CTL_BALLOON:
 		return ctl_server__balloon(kvm, m->payload, out, len);
+	case CTL_SDEI_LIST:
+	case CTL_SDEI_SIGNAL:
+		if (!kvm->sdei) {
+			snprintf(out, len, "sdei: this VM has no SDEI: lkvm run --psci=user --sdei");
+			return -EINVAL;
+		}
+		if (m->type == CTL_SDEI_LIST) {
+			sdei_kvm__list(kvm, out, len);
+			return 0;
+		}
+		return sdei_kvm__signal(kvm, m->payload, out, len);
 	}
 	snprintf(out, len, "request %u: bad arguments '%.64s'", m->type, m->payload);
 	return -EINVAL;
@@ -248,6 +286,7 @@ static void ctl_server__read(struct ctl_client *c, struct kvm *kvm)
 		c->len -= (size_t)used;
 		ctl_server__reply(c, ctl_server__request(kvm, c, &m, out, sizeof(out)) ? CTL_ERROR : CTL_OK,
 				  out);
+		c->since_ns = clock__now_ns();
 	}
 }
 

@@ -72,7 +72,7 @@ static void hotplug__notify(struct kvm *kvm, unsigned int id, u32 value)
 {
 	struct vm_event ev = { .type = VM_EV_ACPI_NOTIFY, .vcpu = id, .acpi_notify = value };
 
-	kvm__post(kvm, &ev);
+	kvm__post_vm_event(kvm, &ev);
 }
 
 /*

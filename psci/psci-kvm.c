@@ -5,6 +5,7 @@
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
 #include "lkvm/psci.h"
+#include "lkvm/sdei-kvm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -79,9 +80,11 @@ static u64 psci_kvm__now_ns(struct psci *psci)
 	return clock__now_ns();
 }
 
+/* Under PSCI's lock: SDEI (whose lock comes after PSCI's) sees the transitions in order. */
 static void psci_kvm__event(struct psci *psci, enum vm_event_type ev, unsigned int cpu,
 			    unsigned int target)
 {
+	sdei_kvm__psci_event(psci_kvm(psci), ev, target);
 	kvm__post_event(psci_kvm(psci), ev, cpu, target);
 }
 
@@ -223,10 +226,8 @@ static int psci_kvm__init(struct kvm *kvm)
 	int err = -ENOMEM;
 
 	pk = calloc(1, sizeof(*pk));
-	mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+	mpidrs = kvm_cpu__mpidrs(kvm);
 	if (pk && mpidrs) {
-		for (unsigned int i = 0; i < kvm->nr_cpus; i++)
-			mpidrs[i] = kvm->cpus[i]->mpidr;
 		pk->kvm = kvm;
 		/* Unplugged vCPUs are absent: CPU_ON answers DENIED until `lkvm cpu plug`. */
 		err = psci__init(&pk->psci, &psci_kvm_ops, kvm->nr_cpus, mpidrs,

@@ -104,7 +104,7 @@ static int boot__acpi(struct kvm *kvm, const struct boot_layout *l, const u64 *m
 		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .its = kvm->its,
-		.psci_hvc = kvm->cfg->psci_conduit == CONDUIT_HVC,
+		.psci_hvc = kvm->cfg->psci_conduit == CONDUIT_HVC, .sdei = kvm->sdei != NULL,
 		.gens = kvm->acpi_gens, .nr_gens = kvm->nr_acpi_gens,
 		.cpu_aml = kvm->cpuhp ? acpi_cpuhp__cpu_aml : NULL,
 	};
@@ -145,7 +145,7 @@ static int boot__fdt(struct kvm *kvm, const struct boot_layout *l)
 		.ram_base = LKVM_RAM_BASE, .ram_size = kvm->ram_size,
 		.nr_cpus = kvm->nr_cpus, .mpidrs = mpidrs,
 		.gic_version = kvm->gic, .psci_method = kvm->cfg->psci_conduit == CONDUIT_SMC ? "smc" : "hvc",
-		.its = kvm->its,
+		.its = kvm->its, .sdei = kvm->sdei != NULL,
 		.bootargs = cmdline,
 		/* earlycon's, even when console=hvc0; the SPCR says it under --acpi */
 		.stdout_path = kvm->serial && !kvm->cfg->acpi ? "/uart@1000000" : NULL,

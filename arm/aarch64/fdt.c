@@ -71,6 +71,17 @@ static int fdt__uefi(void *fdt, const struct fdt_uefi *u)
 	return fdt_property_u32(fdt, "linux,uefi-secure-boot", 2);
 }
 
+/* Linux's SDEI binding: its calls go through the same conduit as PSCI's. */
+static int fdt__sdei(void *fdt, const struct fdt_desc *d)
+{
+	TRY(fdt_begin_node(fdt, "firmware"));
+	TRY(fdt_begin_node(fdt, "sdei"));
+	TRY(fdt_property_string(fdt, "compatible", "arm,sdei-1.0"));
+	TRY(fdt_property_string(fdt, "method", d->psci_method));
+	TRY(fdt_end_node(fdt));
+	return fdt_end_node(fdt);
+}
+
 static int fdt__chosen(void *fdt, const struct fdt_desc *d)
 {
 	TRY(fdt_begin_node(fdt, "chosen"));
@@ -119,6 +130,8 @@ int fdt__build(const struct fdt_desc *d, void *buf, size_t size)
 	TRY(fdt__memory(buf, d));
 	TRY(fdt__cpus(buf, d));
 	TRY(fdt__psci(buf, d));
+	if (d->sdei)
+		TRY(fdt__sdei(buf, d));
 	for (unsigned int i = 0; i < d->nr_gens; i++)
 		TRY(d->gens[i]->gen(d->gens[i], &ctx));
 	TRY(fdt_end_node(buf));

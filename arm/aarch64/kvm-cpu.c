@@ -3,6 +3,8 @@
 #include "lkvm/hypercall.h"
 #include "lkvm/kvm-compat.h"
 #include "lkvm/kvm.h"
+#include "lkvm/sdei-kvm.h"
+#include "lkvm/sdei.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -297,6 +299,15 @@ fail:
 	return err;
 }
 
+u64 *kvm_cpu__mpidrs(struct kvm *kvm)
+{
+	u64 *mpidrs = calloc(kvm->nr_cpus, sizeof(*mpidrs));
+
+	for (unsigned int i = 0; mpidrs && i < kvm->nr_cpus; i++)
+		mpidrs[i] = kvm->cpus[i]->mpidr;
+	return mpidrs;
+}
+
 void kvm_cpu__destroy(struct kvm_cpu *cpu)
 {
 	if (cpu->run)
@@ -345,6 +356,7 @@ static void kvm_cpu__handle_mmio(struct kvm_cpu *cpu)
 
 	mmio__access(&cpu->kvm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 		     run->mmio.is_write);
+	cpu->exit_unfinished = true;
 }
 
 static void kvm_cpu__handle_system_event(struct kvm_cpu *cpu)
@@ -404,6 +416,7 @@ static void *kvm_cpu__thread(void *arg)
 {
 	struct kvm_cpu *cpu = arg;
 	sigset_t kick;
+	int err;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_KICK);
@@ -415,7 +428,20 @@ static void *kvm_cpu__thread(void *arg)
 				break;
 			cpu->power_check = false;
 		}
-		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
+		/*
+		 * An SDEI event for this vCPU: entered here, on its own thread (sdei-kvm.c). KVM
+		 * finishes an MMIO access (its register, the PC) only at the next KVM_RUN: an
+		 * immediate exit does that first, so that the context saved is the real one.
+		 */
+		if (cpu->kvm->sdei && sdei__may_dispatch(cpu->kvm->sdei, cpu->id)) {
+			if (cpu->exit_unfinished)
+				cpu->run->immediate_exit = 1;
+			else if (!sdei_kvm__before_run(cpu))
+				break;
+		}
+		err = ioctl(cpu->fd, KVM_RUN, 0);
+		cpu->exit_unfinished = false;
+		if (err < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A kick: whoever kicked set its reason first, the loop looks at it. */
 				cpu->run->immediate_exit = 0;

@@ -1,6 +1,6 @@
 /*
  * lkvm's commands: one builtin-*.c file per command family (run, list, cpu, vm for
- * stop/pause/resume, events, balloon), each command one line in main.c's table.
+ * stop/pause/resume, events, balloon, sdei for sdei and nmi), each command one line in main.c's table.
  */
 #ifndef LKVM_BUILTIN_H
 #define LKVM_BUILTIN_H
@@ -21,5 +21,9 @@ int cmd_events(int argc, char **argv);
 void cmd_events_help(void);
 int cmd_balloon(int argc, char **argv);
 void cmd_balloon_help(void);
+int cmd_sdei(int argc, char **argv);
+void cmd_sdei_help(void);
+int cmd_nmi(int argc, char **argv);
+void cmd_nmi_help(void);
 
 #endif

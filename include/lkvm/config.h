@@ -81,6 +81,7 @@ struct lkvm_config {
 	enum psci_mode psci;
 	enum psci_conduit psci_conduit;
 	bool debug_psci;
+	bool sdei;		/* --sdei: lkvm's SDEI 1.1 (needs --psci=user) */
 	bool debug_firmware;
 	bool nodefaults;
 	enum trng_mode trng;

@@ -16,6 +16,12 @@
 
 #define CTL_MAX_CLIENTS	16
 #define CTL_EVENT_QUEUE	256
+/*
+ * A client has this long for each request: when every slot is taken, the one that has kept a
+ * slot longest without a whole request (never one following events) makes room for a newcomer,
+ * so clients that connect and never speak cannot lock the VM's owner out.
+ */
+#define CTL_REQUEST_NS	(2 * 1000000000ULL)
 
 struct ctl_server;
 
@@ -23,6 +29,7 @@ struct ctl_client {
 	struct ctl_server *server;
 	int fd;			/* -1: free slot */
 	bool events;		/* subscribed to the event stream */
+	u64 since_ns;		/* accepted, or its last request answered (clock__now_ns) */
 	size_t len;
 	u8 buf[CTL_HDR_SIZE + CTL_MAX_PAYLOAD];
 };

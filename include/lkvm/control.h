@@ -1,5 +1,5 @@
 /*
- * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events|balloon` talk to a
+ * lkvm's control protocol: how `lkvm list|cpu|stop|pause|resume|events|balloon|sdei|nmi` talk to a
  * running VM over its UNIX socket. Every message is a 12-byte little-endian header and a payload:
  *
  *   u8  magic[4]   "LKVM"
@@ -37,6 +37,8 @@ enum ctl_type {
 	CTL_EVENTS = 8,		/* -> OK, then CTL_EVENT messages */
 	CTL_CPU_DELAY = 9,	/* "ID MS": CPU_ON of vCPU ID starts it MS milliseconds later */
 	CTL_BALLOON = 10,	/* "", "inflate SIZE" or "deflate SIZE" -> the target and actual */
+	CTL_SDEI_LIST = 11,	/* -> each vCPU's mask, each event's state (--sdei) */
+	CTL_SDEI_SIGNAL = 12,	/* "EVENT CPU": EVENT a name or number, CPU a vCPU or "-" */
 	CTL_NR_REQUESTS,
 	/* responses */
 	CTL_OK = 0x100,
@@ -67,7 +69,8 @@ int ctl__parse_balloon(const char *payload, enum balloon_op *op, u64 *bytes);
 
 /*
  * An event as `lkvm events` prints it, one JSON object: {"time":SECONDS.MICROS,"event":NAME,
- * "vcpu":N} plus "target":N where the event has one. And the line that says count events were
+ * "vcpu":N} plus "target":N where the event has one, and for SDEI's "sdei_event":N (the event's
+ * number) and, on completion, "duration_ns":N (how long its handler ran). And the line that says count events were
  * lost: {"time":...,"event":"events_dropped","count":N}.
  */
 #define CTL_EVENT_JSON_MAX	160

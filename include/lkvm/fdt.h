@@ -39,6 +39,7 @@ struct fdt_desc {
 	unsigned int gic_version;	/* 2 or 3 */
 	bool its;			/* the GIC has an ITS */
 	const char *psci_method;	/* "hvc" or "smc" */
+	bool sdei;			/* /firmware/sdei, through PSCI's conduit (--sdei) */
 	const char *bootargs;		/* may be NULL */
 	const char *stdout_path;	/* may be NULL */
 	u64 initrd_start, initrd_end;	/* end == start: no initrd */

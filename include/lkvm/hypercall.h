@@ -10,7 +10,7 @@
 
 #include "lkvm/firmware.h"
 
-#define HC_MAX_ARGS		3	/* x1..x3: all SMCCC 1.1 calls need */
+#define HC_MAX_ARGS		5	/* x1..x5: SDEI's EVENT_REGISTER takes five */
 #define HC_MAX_SERVICES		16
 
 struct hc_call {

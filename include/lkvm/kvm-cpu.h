@@ -21,12 +21,16 @@ struct kvm_cpu {
 	/* Only this vCPU's thread uses it: consult lkvm's PSCI before the next KVM_RUN. */
 	bool power_check;
 	bool is_reset;		/* reset and not run since: CPU_ON need not reset it again */
+	/* Only its thread: KVM completes the last exit (MMIO) at the next KVM_RUN. */
+	bool exit_unfinished;
 	u32 features;		/* KVM_ARM_VCPU_INIT's, kept for every reset */
 };
 
 /* Creates vCPU id, initialised (powered off unless it is the boot vCPU). */
 int kvm_cpu__create(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
 void kvm_cpu__destroy(struct kvm_cpu *cpu);
+/* Every vCPU's MPIDR, in a new array (free it), or NULL: for lkvm's PSCI and SDEI. */
+u64 *kvm_cpu__mpidrs(struct kvm *kvm);
 /* Sets the boot vCPU's entry registers: PC and x0..x3 as the arm64 boot protocol wants. */
 int kvm_cpu__set_boot_regs(struct kvm_cpu *cpu, u64 pc, u64 fdt_addr);
 /* Resets the vCPU (KVM_ARM_VCPU_INIT), unless it is fresh from a reset already. */

@@ -20,6 +20,7 @@ struct kvm_cpu;
 struct term;
 struct serial_dev;
 struct psci;
+struct sdei;
 struct cpu_plan;
 struct acpi_cpuhp;
 struct pollfd;
@@ -105,6 +106,7 @@ struct kvm {
 	const struct vcpu_power_ops *power;	/* lkvm's PSCI, or NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
 	struct acpi_cpuhp *cpuhp;	/* ACPI vCPU hot-add (--acpi with a plan), else NULL */
+	struct sdei *sdei;		/* lkvm's SDEI (--sdei), else NULL */
 	struct vm_control *ctl;		/* the control socket, or NULL */
 	struct trng *trng;		/* --trng=user's state, else NULL */
 	int guest_status;		/* LKVM_EXIT's status */
@@ -152,8 +154,8 @@ enum vm_stop kvm__run(struct kvm *kvm, int sig_fd);
 /* Posts an event (vm_event: time is set here) to the control socket, if any. Any thread. */
 void kvm__post_event(struct kvm *kvm, enum vm_event_type type, unsigned int vcpu,
 		     unsigned int target);
-/* The same for an event with more fields; ev->time_ns is set here. */
-void kvm__post(struct kvm *kvm, struct vm_event *ev);
+/* The same with the event's other fields (SDEI's event number, duration) filled in. */
+void kvm__post_vm_event(struct kvm *kvm, struct vm_event *ev);
 
 /* Posts a stop reason (the first one wins) and wakes the main loop. Safe from any thread. */
 void kvm__request_stop(struct kvm *kvm, enum vm_stop why);

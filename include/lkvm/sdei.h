@@ -9,6 +9,36 @@
  * through sdei__cpu_power() and sdei__reset(). One mutex guards the state.
  * Lock order: PSCI's lock, then SDEI's lock, then whatever ops->event takes (the control socket's
  * event queue). SDEI never calls into PSCI, and calls no op but event() under its lock.
+ *
+ * The backend's duty: after every sdei__call() (and so after COMPLETE's resume), after a kick,
+ * and before entering the guest, a vCPU thread checks sdei__may_dispatch() and, if set, reads
+ * its context and calls sdei__dispatch(). A call of the PE's own that can make an event
+ * deliverable there (PE_UNMASK, ENABLE, COMPLETE, EVENT_SIGNAL to itself, ROUTING_SET) sets its
+ * own flag and kicks nobody; any other thread's change kicks the PE whose flag it set.
+ *
+ * The model's choices, where the specification leaves one (sdei/sdei.c says why):
+ * - Signals coalesce: an event signalled again while pending is delivered once.
+ * - EVENT_SIGNAL to a present PE where event 0 is not registered: dropped, SUCCESS (TF-A).
+ *   To an absent PE or an unknown MPIDR: INVALID_PARAMETERS.
+ * - RM_PE (REGISTER, ROUTING_SET) must name a PE that is on: an off or absent one is
+ *   INVALID_PARAMETERS. Private events ignore the routing (but not reserved flag bits).
+ * - A pending event stays pending while disabled, masked or running; UNREGISTER drops it.
+ * - A PE going off or absent (and one coming on): its handlers end, each with a
+ *   VM_EV_SDEI_COMPLETE event carrying its duration; shared events it ran stop running (a
+ *   pending unregister applies); its private events return to unregistered (Linux registers
+ *   them again when the CPU comes online, TF-A resets them at CPU_ON); it is masked.
+ *   A shared RM_PE event routed to it keeps its routing: the host's signals get -ENODEV.
+ * - PRIVATE_RESET/SHARED_RESET unregister every event of their kind; a running one becomes
+ *   unregister-pending and the answer is DENIED (TF-A).
+ * - No interrupt can be bound (KVM's GIC is in the kernel): FEATURES(0) = 0 slots, BIND of a
+ *   PPI/SPI is OUT_OF_RESOURCE, RELEASE is INVALID_PARAMETERS; relative mode is not offered
+ *   (FEATURES(1) = 0, REGISTER with flag bit 1 is INVALID_PARAMETERS).
+ * - PE_MASK answers 1 if it masked the PE, 0 if it was masked already (TF-A); PE_UNMASK 0.
+ * - COMPLETE's status is ignored; COMPLETE_AND_RESUME to an address outside guest RAM is
+ *   DENIED (TF-A) and the handler goes on.
+ * - An RM_ANY event the host signals to a chosen cpu waits for that PE (while it is masked or
+ *   busy) unless the PE goes off; signalled with cpu < 0 it goes to one PE that can take it
+ *   now, or to the first that can later.
  */
 #ifndef LKVM_SDEI_H
 #define LKVM_SDEI_H
@@ -118,11 +148,17 @@ struct sdei_dispatch {
 /* PSTATE for a handler and for COMPLETE_AND_RESUME: EL1h with D, A, I and F set. */
 #define SDEI_HANDLER_PSTATE		0x3c5ULL
 
+/* sdei__init refuses more PEs (lkvm's LKVM_MAX_CPUS). */
+#define SDEI_MAX_CPUS			512
+
 struct sdei;
 
 /* What the platform does for the state machine. Only event() is called with the lock held. */
 struct sdei_ops {
-	/* Whether [addr, addr+4) is in guest RAM: a valid entry point or resume address. */
+	/*
+	 * Whether addr may be an entry point or resume address: a virtual address of the guest's
+	 * EL1 (a Linux guest's are kernel addresses), which need not be a guest-physical one.
+	 */
 	bool (*valid_entry)(struct sdei *sdei, u64 addr);
 	/*
 	 * An event became deliverable on cpu, which is not the caller (or the caller is the host):
@@ -158,6 +194,7 @@ struct sdei_event_state {
 	u64 route_affinity;		/* with SDEI_RM_PE: the target's MPIDR */
 	int running_cpu;		/* shared events: the PE running it, or -1 */
 	bool pending_cpu_valid;		/* shared events: pending for a chosen PE */
+	int pending_cpu;		/* ... that one, else -1 */
 };
 
 struct sdei_pe;		/* sdei.c's own */
@@ -192,7 +229,7 @@ enum sdei_outcome {
 
 /*
  * cpu 0 starts on, the others off, or absent where present[] says so (NULL: all present).
- * Every PE starts masked. Returns 0 or -ENOMEM.
+ * Every PE starts masked. Returns 0, -EINVAL (no PE, or more than SDEI_MAX_CPUS) or -ENOMEM.
  */
 int sdei__init(struct sdei *sdei, const struct sdei_ops *ops, unsigned int nr_cpus,
 	       const u64 *mpidrs, const bool *present);

@@ -69,8 +69,46 @@ cpuon_median() {
 	done | median
 }
 
+# sdei_bench TEST N: the sdei-test payload's benchmark in ticks per operation (median of $runs
+# runs): round, ticks of its whole loop over N; kick, the median of its samples.
+sdei_bench() {
+	for _i in $(seq "$runs"); do
+		"$LKVM" run -k "$LKVM_PAYLOADS/sdei-test.bin" -c 2 -m 64M --psci=user --sdei \
+			-p "test=bench-$1 n=$2" </dev/null 2>/dev/null | tr -d '\r' |
+			awk -v n="$2" '$2 == "sdei-round" { sub("ticks=", "", $4); printf "%.0f\n", $4 / n }
+				$2 == "sdei-kick" { sub("median=", "", $5); print $5 }'
+	done | median
+}
+# SDEI (--sdei, lkvm's only): dispatch and COMPLETE against the bare exit of the same run.
+sdei_rows() {
+	_mm=$1
+	_sr=$(sdei_bench round "$calls") _sk=$(sdei_bench kick 200)
+	row "SDEI EVENT_SIGNAL to itself, handler, COMPLETE (ticks)" "$_sr" "-" "-"
+	row "  in bare exits (aim: 3 at most)" "$(ratio "$_sr" "$_mm")" "-" "-"
+	# A host signal (lkvm sdei signal) takes the same path from the control thread: another
+	# thread marks the event pending and kicks the vCPU out of KVM_RUN.
+	row "SDEI signal from another thread to handler (ticks)" "$_sk" "-" "-"
+	row "  in bare exits" "$(ratio "$_sk" "$_mm")" "-" "-"
+}
+
 echo "lkvm benchmarks: $runs runs each, medians; guest timer ticks at $(payload user version 1 | sed -n 's/.*freq=\([0-9]*\).*/\1/p') Hz" | tee -a "$table"
 row "measurement" "--psci=user" "--psci=kernel" "user/kern"
+# LKVM_BENCH_ONLY=sdei: only the SDEI rows, beside the bare exit they are counted in.
+if [ "${LKVM_BENCH_ONLY:-}" = sdei ]; then
+	mm=$(ticks_per user mmio "$calls")
+	row "bare exit: unbacked MMIO read (ticks)" "$mm" "$mm" "-"
+	sdei_rows "$mm"
+	echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
+	exit 0
+fi
+# ACPI vCPU hot-add (tests/bench/acpi-hotadd.sh). Hot-add needs lkvm's PSCI: no --psci=kernel
+# figure. LKVM_BENCH_ONLY=hotadd: only this row.
+hotadd_row() { row "ACPI vCPU hot-add: cpu plug to online (ms)" "$("$(dirname "$0")/acpi-hotadd.sh")" "-" "-"; }
+if [ "${LKVM_BENCH_ONLY:-}" = hotadd ]; then
+	hotadd_row
+	echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
+	exit 0
+fi
 su=$(startup user) sk=$(startup kernel)
 row "lkvm start to guest power-off, raw payload (us)" "$su" "$sk" "$(ratio "$su" "$sk")"
 tu=$(tiny_rss user) tk=$(tiny_rss kernel)
@@ -85,9 +123,7 @@ au=$1
 set -- $(boot kernel --acpi)
 ak=$1
 row "Linux boot to init, --acpi (ms of guest uptime)" "$au" "$ak" "$(ratio "$au" "$ak")"
-# Hot-add needs lkvm's PSCI: no --psci=kernel figure.
-ha=$("$(dirname "$0")/acpi-hotadd.sh")
-row "ACPI vCPU hot-add: cpu plug to online (ms)" "$ha" "-" "-"
+hotadd_row
 row "lkvm peak RSS, Linux guest, -m 256M (KiB)" "$ru" "$rk" "$(ratio "$ru" "$rk")"
 vu=$(ticks_per user version "$calls") vk=$(ticks_per kernel version "$calls")
 row "PSCI_VERSION round trip (ticks)" "$vu" "$vk" "$(ratio "$vu" "$vk")"
@@ -98,6 +134,7 @@ cu=$(cpuon_median user) ck=$(cpuon_median kernel)
 row "CPU_ON to target's first instruction (ticks)" "$cu" "$ck" "$(ratio "$cu" "$ck")"
 # What answering CPU_ON in userspace costs, against its floor: the caller's one extra exit.
 row "  CPU_ON user - kernel, in bare exits" "$(ratio "$((cu - ck))" "$mm")" "-" "-"
+sdei_rows "$mm"
 # --- devices: a Linux guest's I/O through lkvm against the test host's own, on the same device ---
 
 # guest_io TRANSPORT "LKVM_ARGS" "GUEST_CMD": the value of the guest's iobench line (median).

@@ -1,6 +1,7 @@
 # virtio-blk (-d FILE[,ro][,direct]): Linux guests write and read raw images, a read-only disk
 # refuses writes, what the guest fsync'ed survives a SIGKILL of lkvm, discard punches holes, an
-# image in use by another lkvm is refused. guest/tests/blk.sh is the guest's side; offsets there
+# image in use by another lkvm is refused, a full host file system is the guest's I/O error and
+# nothing more. guest/tests/blk.sh is the guest's side; offsets there
 # and here are in 4K blocks.
 
 blk_pattern() { seq 1 200000 | head -c 1048576; }
@@ -166,6 +167,24 @@ blk_missing() {
 	expect_no_console 'Booting Linux'
 }
 
+# The host's file system fills up under the guest's writes: the guest gets I/O errors, lkvm
+# warns once and runs on, and what the guest fsync'ed before is on the host, intact.
+blk_full() {
+	mkdir "$T/full"
+	mount -t tmpfs -o size=2M lkvm-full "$T/full" || fail "cannot mount a 2M tmpfs"
+	truncate -s 8M "$T/full/disk.img"
+	blk_run "-d $T/full/disk.img" full /dev/vda
+	cp "$T/full/disk.img" "$T/disk.img" 2>/dev/null
+	umount "$T/full"
+	expect_rc 0
+	expect_console '^blk-write: rc=0$'
+	expect_console '^blk-full: rc=1 .*Input/output error'
+	expect_console "^blk-read: md5=$blk_pat$"
+	blk_expect_region 0 "$blk_pat" "the fsync'ed 1M is not intact"
+	[ "$(grep -c 'No space left on device' "$T/stderr")" = 1 ] ||
+		fail "lkvm did not warn once about the full file system"
+}
+
 run_test_both blk-write blk_write
 run_test blk-write-direct blk_write ,direct
 run_test_both blk-read blk_read
@@ -178,3 +197,4 @@ run_test blk-reboot blk_reboot
 run_test blk-locked blk_locked
 run_test blk-root blk_root
 run_test blk-missing blk_missing
+run_test_both blk-full blk_full

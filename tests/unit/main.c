@@ -84,6 +84,8 @@ int main(void)
 	srunner_add_suite(sr, serial8250_suite());
 	srunner_add_suite(sr, mmio_suite());
 	srunner_add_suite(sr, psci_suite());
+	srunner_add_suite(sr, sdei_suite());
+	srunner_add_suite(sr, sdei_kvm_suite());
 	srunner_add_suite(sr, virtqueue_suite());
 	srunner_add_suite(sr, virtio_console_suite());
 	srunner_add_suite(sr, virtio_balloon_suite());

@@ -12,6 +12,8 @@ Suite *fdt_suite(void);
 Suite *serial8250_suite(void);
 Suite *mmio_suite(void);
 Suite *psci_suite(void);
+Suite *sdei_suite(void);
+Suite *sdei_kvm_suite(void);
 Suite *virtqueue_suite(void);
 Suite *virtio_console_suite(void);
 Suite *virtio_balloon_suite(void);

@@ -388,6 +388,35 @@ START_TEST(server_balloon)
 }
 END_TEST
 
+/*
+ * Clients that connect and never speak: once every slot is taken a newcomer is turned away, but
+ * after CTL_REQUEST_NS the longest silent one makes room for it.
+ */
+START_TEST(server_silent_clients)
+{
+	int silent[CTL_MAX_CLIENTS], late, fd;
+	struct timespec wait = { .tv_sec = CTL_REQUEST_NS / 1000000000ULL, .tv_nsec = 200000000 };
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		silent[i] = client();
+	late = client();
+	ck_assert_int_eq(ctl__recv(late, &m), -ECONNRESET);	/* no room: hung up */
+	close(late);
+	nanosleep(&wait, NULL);
+	fd = client();
+	ck_assert_int_eq(ctl__recv(silent[0], &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "no request within"));
+	ck_assert_int_eq(ctl__send(fd, CTL_INFO, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_OK);
+	close(fd);
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		close(silent[i]);
+}
+END_TEST
+
 START_TEST(server_name_taken)
 {
 	struct ctl_server other;
@@ -413,9 +442,9 @@ START_TEST(server_events)
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
 	expect_event(m.payload, "\"event\":\"cpu_on_granted\",\"vcpu\":0,\"target\":2}");
 	/* ACPI hot-add's: a notification's kind, the guest's eject. */
-	kvm__post(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 2, .acpi_notify = 1 });
-	kvm__post(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 3 });
-	kvm__post(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 7 });
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 2, .acpi_notify = 1 });
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 3 });
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 7 });
 	kvm__post_event(&vm, VM_EV_ACPI_EJECT, 3, 3);
 	serve();
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
@@ -426,6 +455,43 @@ START_TEST(server_events)
 	expect_event(m.payload, "\"event\":\"acpi_notify\",\"vcpu\":3,\"kind\":\"?\"}");
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
 	expect_event(m.payload, "\"event\":\"acpi_eject\",\"vcpu\":3}");
+	close(fd);
+}
+END_TEST
+
+/* SDEI's events carry the event's number, and its completion the handler's duration. */
+START_TEST(sdei_event_json)
+{
+	struct vm_event ev = { .type = VM_EV_SDEI_DISPATCH, .vcpu = 1, .target = 1,
+			       .time_ns = 1500000000ULL, .sdei_event = 1000, .duration_ns = 7 };
+	char json[CTL_EVENT_JSON_MAX];
+
+	ctl__event_json(&ev, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"time\":1.500000,\"event\":\"sdei_dispatch\",\"vcpu\":1,"
+			 "\"sdei_event\":1000}");
+	ev.type = VM_EV_SDEI_COMPLETE;
+	ev.vcpu = 511;
+	ev.duration_ns = UINT64_MAX;
+	ctl__event_json(&ev, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"time\":1.500000,\"event\":\"sdei_complete\",\"vcpu\":511,"
+			 "\"sdei_event\":1000,\"duration_ns\":18446744073709551615}");
+}
+END_TEST
+
+/* A VM without --sdei answers the SDEI requests with an error that says what is missing. */
+START_TEST(server_sdei_absent)
+{
+	int fd = client();
+
+	ck_assert_int_eq(ctl__send(fd, CTL_SDEI_LIST, ""), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
+	ck_assert_ptr_nonnull(strstr(m.payload, "--sdei"));
+	ck_assert_int_eq(ctl__send(fd, CTL_SDEI_SIGNAL, "nmi 0"), 0);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	ck_assert_uint_eq(m.type, CTL_ERROR);
 	close(fd);
 }
 END_TEST
@@ -735,6 +801,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, printable);
 	tcase_add_test(tc, send_recv);
 	tcase_add_test(tc, balloon_payloads);
+	tcase_add_test(tc, sdei_event_json);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("server");
 	tcase_add_checked_fixture(tc, server_setup, server_teardown);
@@ -743,8 +810,10 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_garbage);
 	tcase_add_test(tc, server_oversized_and_truncated);
 	tcase_add_test(tc, server_name_taken);
+	tcase_add_test(tc, server_silent_clients);
 	tcase_add_test(tc, server_balloon);
 	tcase_add_test(tc, server_events);
+	tcase_add_test(tc, server_sdei_absent);
 	tcase_add_test(tc, server_events_dropped);
 	tcase_add_test(tc, server_events_need_a_listener);
 	suite_add_tcase(s, tc);

@@ -152,6 +152,26 @@ START_TEST(psci_node)
 }
 END_TEST
 
+/* --sdei: /firmware/sdei, through PSCI's conduit; nothing without it. */
+START_TEST(sdei_node)
+{
+	struct fdt_desc d = default_desc();
+	void *fdt = build(&d);
+
+	ck_assert_int_lt(fdt_path_offset(fdt, "/firmware"), 0);
+	free(fdt);
+	d.sdei = true;
+	fdt = build(&d);
+	assert_str_prop(fdt, "/firmware/sdei", "compatible", "arm,sdei-1.0");
+	assert_str_prop(fdt, "/firmware/sdei", "method", "hvc");
+	free(fdt);
+	d.psci_method = "smc";
+	fdt = build(&d);
+	assert_str_prop(fdt, "/firmware/sdei", "method", "smc");
+	free(fdt);
+}
+END_TEST
+
 START_TEST(chosen_node)
 {
 	struct fdt_desc d = default_desc();
@@ -326,6 +346,7 @@ Suite *fdt_suite(void)
 	tcase_add_test(tc, root_and_memory);
 	tcase_add_test(tc, one_cpu_node_per_vcpu);
 	tcase_add_test(tc, psci_node);
+	tcase_add_test(tc, sdei_node);
 	tcase_add_test(tc, chosen_node);
 	tcase_add_test(tc, chosen_without_initrd_or_bootargs);
 	tcase_add_test(tc, generators_add_their_nodes);

@@ -118,6 +118,22 @@ START_TEST(routing)
 }
 END_TEST
 
+/* --sdei: the SMC64 SDEI range is lkvm's, the SMC32 numbers stay KVM's (unknown there). */
+START_TEST(sdei_routing)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.psci = PSCI_USER;
+	ck_assert_int_eq(owner_of(0xc4000020), FW_KVM);
+	cfg.sdei = true;
+	ck_assert_int_eq(owner_of(0xc4000020), FW_LKVM);
+	ck_assert_int_eq(owner_of(0xc400003f), FW_LKVM);
+	ck_assert_int_eq(owner_of(0x84000021), FW_KVM);
+	ck_assert_int_eq(owner_of(0xc4000040), FW_KVM);
+	ck_assert_int_eq(add_rule("0xc4000030:deny"), 0);
+	ck_assert_int_ne(firmware__check_rules(&cfg, why, sizeof(why)), 0);
+}
+END_TEST
+
 /*
  * ---- A firmware service declared here and nowhere else: its file and its firmware_service()
  * line are all it takes to be listed, kept from --smccc, filtered and dispatched. ----
@@ -410,6 +426,7 @@ Suite *firmware_suite(void)
 	tcase_add_test(tc, parse_rules);
 	tcase_add_test(tc, bad_rules);
 	tcase_add_test(tc, overlaps);
+	tcase_add_test(tc, sdei_routing);
 	tcase_add_test(tc, routing);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("a new service");

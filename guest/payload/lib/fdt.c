@@ -85,6 +85,10 @@ static void fdt_prop(const char *path, const char *name, const u8 *val, u32 len)
 		boot.ram_size = be64(val + 8);
 	} else if (streq(path, "/psci") && streq(name, "method"))
 		copy_str(boot.psci_method, sizeof(boot.psci_method), (const char *)val, len);
+	else if (streq(path, "/firmware/sdei") && streq(name, "method"))
+		copy_str(boot.sdei_method, sizeof(boot.sdei_method), (const char *)val, len);
+	else if (streq(path, "/firmware/sdei") && streq(name, "compatible"))
+		copy_str(boot.sdei_compat, sizeof(boot.sdei_compat), (const char *)val, len);
 }
 
 void fdt_parse(u64 dtb)

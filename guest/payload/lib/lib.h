@@ -101,6 +101,8 @@ struct boot_info {
 	u64 dtb, ram_base, ram_size;
 	unsigned int dt_cpus;		/* /cpus/cpu@* nodes */
 	char psci_method[8];		/* /psci method */
+	char sdei_method[8];		/* /firmware/sdei method, "" if there is none */
+	char sdei_compat[16];		/* /firmware/sdei compatible */
 };
 struct params {
 	bool user;			/* mode=user (default) | kernel */

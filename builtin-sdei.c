@@ -1,0 +1,119 @@
+/*
+ * lkvm sdei list|signal --name NAME [EVENT] [--cpu N], and lkvm nmi --name NAME [--cpu N]: a
+ * running VM's SDEI events (lkvm run --sdei; Documentation/sdei.md).
+ */
+#include "lkvm/builtin.h"
+#include "lkvm/control-client.h"
+#include "lkvm/exit-codes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* --cpu N, as given: the server checks it against the VM's vCPUs. */
+struct sdei_target {
+	const char *cpu;	/* NULL: the default (vCPU 0, or a shared event's routing) */
+};
+
+static int sdei_opt(void *ctx, int c, const char *arg)
+{
+	struct sdei_target *t = ctx;
+
+	(void)c;
+	if (!*arg || strlen(arg) > 5 || strspn(arg, "0123456789") != strlen(arg)) {
+		pr_err("--cpu %s: not a vCPU number", arg);
+		return LKVM_EXIT_USAGE;
+	}
+	t->cpu = arg;
+	return 0;
+}
+
+static const struct option sdei_opts[] = {
+	{ "cpu", required_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct ctl_cmd sdei_cmd = {
+	.name = "sdei",
+	.usage = "sdei list|signal --name NAME [EVENT] [--cpu N]\n"
+		 "   list                 each vCPU's power state and SDEI mask, each event's state\n"
+		 "   signal EVENT         make EVENT (a name or number, see list) pending: a private\n"
+		 "                        event on vCPU N (default 0), a shared one as the guest routed\n"
+		 "                        it, or on vCPU N if it routed it to any\n"
+		 " The VM needs lkvm run --psci=user --sdei. Exit 0, 1 if the VM refuses (the event\n"
+		 " is not registered, the vCPU is off...), 2 for a bad command line.",
+	.opts = sdei_opts,
+	.shortopts = "c:",
+	.opt = sdei_opt,
+};
+
+static const struct ctl_cmd nmi_cmd = {
+	.name = "nmi",
+	.usage = "nmi --name NAME [--cpu N]: signal SDEI event 1000 \"nmi\" (private, critical) on\n"
+		 "   vCPU N (default 0), which the guest must have registered; the short form of\n"
+		 "   lkvm sdei signal --name NAME nmi --cpu N",
+	.opts = sdei_opts,
+	.shortopts = "c:",
+	.opt = sdei_opt,
+};
+
+static int sdei_signal(const char *name, const char *event, const struct sdei_target *t)
+{
+	char payload[64];
+
+	if (strlen(event) > 31 || strchr(event, ' ')) {
+		pr_err("sdei signal %s: not an event name or number (see 'lkvm sdei list')", event);
+		return LKVM_EXIT_USAGE;
+	}
+	snprintf(payload, sizeof(payload), "%s %s", event, t->cpu ? t->cpu : "-");
+	return ctl_client__request(name, CTL_SDEI_SIGNAL, payload);
+}
+
+void cmd_sdei_help(void)
+{
+	ctl_cmd__help(&sdei_cmd);
+}
+
+int cmd_sdei(int argc, char **argv)
+{
+	struct sdei_target t = { 0 };
+	struct ctl_cmd cmd = sdei_cmd;
+	struct ctl_args a;
+	bool list;
+	int code;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cmd_sdei_help();
+		return argc < 2 ? LKVM_EXIT_USAGE : 0;
+	}
+	list = !strcmp(argv[1], "list");
+	if (!list && strcmp(argv[1], "signal")) {
+		pr_err("sdei %s: no such command (see 'lkvm sdei --help')", argv[1]);
+		return LKVM_EXIT_USAGE;
+	}
+	cmd.min_args = cmd.max_args = list ? 0 : 1;
+	if (!ctl_args__parse(argc - 1, argv + 1, &cmd, &t, &a, &code))
+		return code;
+	if (list && t.cpu) {
+		pr_err("sdei list: --cpu: list shows every vCPU (see 'lkvm sdei --help')");
+		return LKVM_EXIT_USAGE;
+	}
+	return list ? ctl_client__request(a.name, CTL_SDEI_LIST, "") :
+	       sdei_signal(a.name, a.argv[0], &t);
+}
+
+void cmd_nmi_help(void)
+{
+	ctl_cmd__help(&nmi_cmd);
+}
+
+int cmd_nmi(int argc, char **argv)
+{
+	struct sdei_target t = { 0 };
+	struct ctl_args a;
+	int code;
+
+	if (!ctl_args__parse(argc, argv, &nmi_cmd, &t, &a, &code))
+		return code;
+	/* vCPU 0 by default, as for a private event without --cpu. */
+	return sdei_signal(a.name, "nmi", &t);
+}

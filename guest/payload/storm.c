@@ -1,0 +1,176 @@
+/*
+ * storm: a hostile guest's firmware-call storm. Every vCPU (cpus=N, default all in the DT)
+ * issues random SMCCC calls for n=SECONDS (default 60): random owners and function numbers,
+ * SMC32 and SMC64, through HVC and SMC at random, with random arguments. It skips only what
+ * would stop the storm itself: PSCI calls that turn off, suspend or reset a vCPU or the VM, or
+ * start one (CPU_ON) at a random address, lkvm's own exit call, and SDEI registrations at
+ * random entry points (with test=sdei each vCPU
+ * registers real handlers for events 0 and 1000 first, so that the host's `lkvm sdei signal`
+ * and `lkvm nmi` have somewhere to land, until a random call undoes them).
+ * Then vCPU 0 prints "storm: vCPU N calls=C events=E" per vCPU and the total, and powers off:
+ * that every call returned is what the storm checks; the host checks lkvm's side.
+ */
+#include "lib.h"
+
+const char payload_name[] = "storm";
+
+#define SDEI_FN(n)		(0xC4000020U + (n))
+#define SDEI_REGISTER		0x01
+#define SDEI_ENABLE		0x02
+#define SDEI_COMPLETE		0x05
+#define SDEI_PE_UNMASK		0x0C
+#define LKVM_EXIT_FN		0x86000082U
+
+static volatile u64 calls[MAX_CPUS], events[MAX_CPUS];
+static volatile bool done[MAX_CPUS];	/* each written by its own vCPU only */
+static u64 deadline;
+
+/* The handlers: count the event in *ep_arg, then COMPLETE through the conduit they serve. */
+void sdei_entry_hvc(void);
+void sdei_entry_smc(void);
+__asm__(".pushsection .text\n"
+	".macro storm_handler name, insn\n"
+	".global \\name\n"
+	"\\name:\n"
+	"	ldr x2, [x1]\n"
+	"	add x2, x2, #1\n"
+	"	str x2, [x1]\n"
+	"	movz x0, #0x0025\n"
+	"	movk x0, #0xC400, lsl #16\n"
+	"	mov x1, #0\n"
+	"	\\insn #0\n"
+	"	b .\n"
+	".endm\n"
+	"storm_handler sdei_entry_hvc, hvc\n"
+	"storm_handler sdei_entry_smc, smc\n"
+	".popsection\n");
+
+/* xorshift64*: each vCPU its own stream, seeded from its index and the counter. */
+static u64 next(u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DUL;
+}
+
+/* Calls the storm must not make: they end or suspend the caller or the VM. */
+static bool forbidden(u32 fid)
+{
+	u32 base = fid & ~FN64_BIT;
+	unsigned int fn = fid & 0xffff;
+
+	if (base == LKVM_EXIT_FN)
+		return true;
+	if ((base & 0xffff0000U) != 0x84000000U)
+		return false;
+	switch (fn) {
+	case CPU_SUSPEND: case CPU_OFF: case CPU_ON: case SYSTEM_OFF: case SYSTEM_RESET: case 0x0B:
+	case 0x0C:
+	case SYSTEM_SUSPEND: case SYSTEM_RESET2: case 0x15:
+		return true;
+	case 0x20 + SDEI_REGISTER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A function ID near the services that exist, or anywhere. */
+static u32 random_fid(u64 r)
+{
+	static const u32 owners[] = { 0, 4, 4, 4, 5, 6, 6, 1, 2, 3, 48, 63 };
+	u32 owner = owners[r % ARRAY_SIZE(owners)];
+	u32 fn = (r >> 8) & 0xff;
+
+	if ((r >> 16) % 16 == 0)
+		return (u32)(r >> 32) | 0x80000000U;	/* any fast call at all */
+	if (owner == 6 && (r >> 20) & 1)
+		fn = 0x80 + (fn & 0xf);			/* lkvm's own vendor calls */
+	else if (owner == 4)
+		fn &= 0x7f;				/* PSCI, SDEI, TRNG */
+	return 0x80000000U | owner << 24 | ((r >> 21) & 1 ? FN64_BIT : 0) | fn;
+}
+
+static u64 random_arg(u64 *s)
+{
+	u64 r = next(s);
+
+	switch (r & 3) {
+	case 0: return r >> 60;					/* small: event numbers, levels */
+	case 1: return boot.ram_base + ((r >> 8) % boot.ram_size);	/* in RAM */
+	case 2: return cpu_mpidr((unsigned int)(r >> 8) % MAX_CPUS);	/* an MPIDR */
+	default: return next(s);
+	}
+}
+
+static void register_events(unsigned int cpu)
+{
+	u64 entry = par.smc ? (u64)sdei_entry_smc : (u64)sdei_entry_hvc;
+	const u64 evs[] = { 0, 1000 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(evs); i++) {
+		psci(SDEI_FN(SDEI_REGISTER), evs[i], entry, (u64)&events[cpu]);
+		psci(SDEI_FN(SDEI_ENABLE), evs[i], 0, 0);
+	}
+	psci(SDEI_FN(SDEI_PE_UNMASK), 0, 0, 0);
+}
+
+static void storm(unsigned int cpu)
+{
+	u64 s = (now() ^ (0x9E3779B97F4A7C15UL * (cpu + 1))) | 1, res[4];
+
+	if (par.test && streq(par.test, "sdei"))
+		register_events(cpu);
+	while (now() < deadline) {
+		u64 r = next(&s);
+		u32 fid = random_fid(r);
+		u64 a1 = random_arg(&s), a2 = random_arg(&s), a3 = random_arg(&s);
+
+		if (forbidden(fid))
+			continue;
+		if ((r >> 40) & 1)
+			smc_call(fid, a1, a2, a3, res);
+		else
+			hvc_call(fid, a1, a2, a3, res);
+		calls[cpu] = calls[cpu] + 1;
+	}
+}
+
+void secondary_main(u64 ctx, u64 t_entry, unsigned int cpu)
+{
+	(void)ctx;
+	(void)t_entry;
+	storm(cpu);
+	dsb();
+	done[cpu] = true;
+	dsb();
+	cpu_off();
+}
+
+void payload_main(void)
+{
+	unsigned int cpus = par.cpus ? par.cpus : boot.dt_cpus, started = 1;
+	u64 secs = par.n ? par.n : 60, total = 0;
+	bool on[MAX_CPUS] = { true };
+
+	if (cpus > MAX_CPUS)
+		cpus = MAX_CPUS;
+	deadline = now() + secs * timer_freq();
+	for (unsigned int i = 1; i < cpus; i++) {
+		on[i] = psci(PSCI_FN64(CPU_ON), cpu_mpidr(i), (u64)cpu_entry, 0) == SUCCESS;
+		started += on[i];
+	}
+	check(started == cpus, started, cpus, "every vCPU joins the storm");
+	storm(0);
+	for (unsigned int i = 1; i < cpus; i++)
+		while (on[i] && !done[i])
+			cpu_relax();
+	for (unsigned int i = 0; i < cpus; i++) {
+		print("%s: vCPU %u calls=%lu events=%lu\n", payload_name, i, calls[i], events[i]);
+		total += calls[i];
+	}
+	print("%s: calls=%lu seconds=%lu\n", payload_name, total, secs);
+	check(total > 0, total, 1, "the calls returned");
+	finish();
+}
