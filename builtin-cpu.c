@@ -9,9 +9,11 @@
 static const struct ctl_cmd cpu_cmd = {
 	.name = "cpu",
 	.usage = "cpu list|plug|unplug|delay --name NAME [ID [MS]]\n"
-		 "   list           each vCPU's MPIDR, PSCI state and statistics\n"
-		 "   plug ID        allow the guest's CPU_ON of vCPU ID\n"
-		 "   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first)\n"
+		 "   list           each vCPU's MPIDR, PSCI state (\",eject\": an ACPI eject request is\n"
+		 "                  pending) and statistics\n"
+		 "   plug ID        allow the guest's CPU_ON of vCPU ID (--acpi: and notify the guest)\n"
+		 "   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first;\n"
+		 "                  --acpi: ask the guest to eject it, which it does when it can)\n"
 		 "   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)",
 };
 

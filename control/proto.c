@@ -59,6 +59,9 @@ void ctl__event_json(const struct vm_event *ev, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, ",\"sdei_event\":%u", ev->sdei_event);
 	if (n > 0 && (size_t)n < len && ev->type == VM_EV_SDEI_COMPLETE)
 		n += snprintf(buf + n, len - (size_t)n, ",\"duration_ns\":%" PRIu64, ev->duration_ns);
+	if (n > 0 && (size_t)n < len && ev->type == VM_EV_ACPI_NOTIFY)
+		n += snprintf(buf + n, len - (size_t)n, ",\"kind\":\"%s\"",
+			      vm_event__notify_name(ev->acpi_notify));
 	if (n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "}");
 }

@@ -21,7 +21,7 @@ if grep -q ' its-pci-devices\b' "$results"; then
 	grep -E '^(PASS|FAIL) ' "$out/dtb-its-results" >>"$results"
 fi
 # iasl on the tables the --acpi tests dumped (tests/system/t-acpi.sh).
-for t in acpi-boot acpi-devices-mmio acpi-devices-pci acpi-its; do
+for t in acpi-boot acpi-devices-mmio acpi-devices-pci acpi-its acpi-hotplug-gicv3; do
 	if grep -q "^PASS $t\b" "$results"; then
 		"$top/tests/check-acpi.sh" "$out/$t" "iasl-$t" | tee -a "$results"
 	fi

@@ -1,4 +1,6 @@
 #include "lkvm/acpi.h"
+#include "lkvm/acpi-cpuhp.h"
+#include "lkvm/hotplug.h"
 #include "lkvm/boot.h"
 #include "lkvm/kvm-cpu.h"
 #include "lkvm/kvm.h"
@@ -104,10 +106,20 @@ static int boot__acpi(struct kvm *kvm, const struct boot_layout *l, const u64 *m
 		.gic_version = kvm->gic, .its = kvm->its,
 		.psci_hvc = kvm->cfg->psci_conduit == CONDUIT_HVC, .sdei = kvm->sdei != NULL,
 		.gens = kvm->acpi_gens, .nr_gens = kvm->nr_acpi_gens,
+		.cpu_aml = kvm->cpuhp ? acpi_cpuhp__cpu_aml : NULL,
 	};
 	struct acpi_image img;
-	int err = acpi__build(&d, buf, region, LKVM_ACPI_SIZE, &img);
+	bool enabled[LKVM_MAX_CPUS];
+	int err;
 
+	/* vCPU hot-add: the MADT enables the vCPUs plugged as this boot starts. */
+	if (kvm->cpuhp) {
+		pthread_mutex_lock(&kvm->plan->lock);
+		memcpy(enabled, kvm->plan->plugged, kvm->nr_cpus * sizeof(*enabled));
+		pthread_mutex_unlock(&kvm->plan->lock);
+		d.cpu_enabled = enabled;
+	}
+	err = acpi__build(&d, buf, region, LKVM_ACPI_SIZE, &img);
 	if (err) {
 		pr_err("ACPI tables: cannot build them: %s", strerror(-err));
 		return err;

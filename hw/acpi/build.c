@@ -86,7 +86,10 @@ static void acpi__cpus(struct aml *a, const struct acpi_desc *d)
 		aml__device_begin(a, name);
 		aml__name_string(a, "_HID", "ACPI0007");
 		aml__name_integer(a, "_UID", i);
-		aml__method_return_integer(a, "_STA", 0xf);
+		if (d->cpu_aml)
+			d->cpu_aml(a, i);
+		else
+			aml__method_return_integer(a, "_STA", 0xf);
 		aml__end(a);
 	}
 }
@@ -95,7 +98,8 @@ static void acpi__cpus(struct aml *a, const struct acpi_desc *d)
 static int acpi__gen_all(const struct acpi_desc *d, struct aml *a, struct acpi_tables *t)
 {
 	struct acpi_ctx ctx = { .dsdt = a, .tables = t, .nr_cpus = d->nr_cpus,
-				.mpidrs = d->mpidrs, .gic_version = d->gic_version, .its = d->its };
+				.mpidrs = d->mpidrs, .gic_version = d->gic_version, .its = d->its,
+				.cpu_enabled = d->cpu_enabled };
 	/* The FADT first, as firmware usually lists it: acpi__layout points it at the DSDT. */
 	int err = acpi__fadt(&ctx, d->psci_hvc);
 

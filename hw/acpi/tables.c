@@ -122,6 +122,7 @@ int acpi__pptt(struct acpi_ctx *ctx)
 #define ACPI_MADT_GICR		0x0e
 #define ACPI_MADT_ITS		0x0f
 #define ACPI_MADT_ENABLED	(1U << 0)
+#define ACPI_MADT_ONLINE_CAPABLE (1U << 3)
 
 struct acpi_madt_gicc {
 	u8 type, length;
@@ -179,7 +180,10 @@ int acpi__madt(struct acpi_ctx *ctx)
 	for (unsigned int i = 0; i < ctx->nr_cpus; i++, p += sizeof(struct acpi_madt_gicc)) {
 		struct acpi_madt_gicc c = {
 			.type = ACPI_MADT_GICC, .length = sizeof(c),
-			.cpu_interface_number = i, .uid = i, .flags = ACPI_MADT_ENABLED,
+			.cpu_interface_number = i, .uid = i,
+			/* Not enabled yet: online capable, for hot-add (cpu-hotplug.rst). */
+			.flags = !ctx->cpu_enabled || ctx->cpu_enabled[i] ? ACPI_MADT_ENABLED :
+				 ACPI_MADT_ONLINE_CAPABLE,
 			.performance_interrupt = ctx->pmu_intid,
 			.base_address = ctx->gic_version == 2 ? ctx->gicc_v2 : 0,
 			.arm_mpidr = ctx->mpidrs[i] & 0xff00ffffffULL,

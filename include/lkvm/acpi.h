@@ -62,6 +62,7 @@ struct acpi_ctx {
 	u64 gicd, gicc_v2, gicr;	/* the distributor, GICv2's CPU interface, GICv3's RDs */
 	u64 its_base;
 	u32 pmu_intid;			/* the PMU's PPI as a GIC INTID, 0: no PMU */
+	const bool *cpu_enabled;	/* from acpi_desc */
 };
 
 struct acpi_gen {
@@ -112,6 +113,13 @@ struct acpi_desc {
 	bool sdei;			/* an SDEI table: the guest probes SDEI */
 	const struct acpi_gen *const *gens;
 	unsigned int nr_gens;
+	/*
+	 * vCPU hot-add (acpi-cpuhp.h): the vCPUs enabled at boot (NULL: all); the others are
+	 * online-capable in the MADT. cpu_aml adds _STA and _EJ0 to each processor device (NULL:
+	 * _STA is always 0xF).
+	 */
+	const bool *cpu_enabled;
+	void (*cpu_aml)(struct aml *a, unsigned int cpu);
 };
 
 /* Where the built structures are, in guest-physical addresses. */

@@ -23,6 +23,8 @@ enum vm_event_type {
 	VM_EV_SYSTEM_SUSPEND,
 	VM_EV_SDEI_DISPATCH,		/* vcpu entered the handler of sdei_event */
 	VM_EV_SDEI_COMPLETE,		/* ... and completed it after duration_ns */
+	VM_EV_ACPI_NOTIFY,		/* lkvm notified vcpu's processor device: acpi_notify */
+	VM_EV_ACPI_EJECT,		/* the guest ejected vcpu (its _EJ0) */
 	VM_EV_NR_TYPES,
 };
 
@@ -33,10 +35,13 @@ struct vm_event {
 	u64 time_ns;			/* CLOCK_REALTIME */
 	u32 sdei_event;			/* VM_EV_SDEI_*: the event number */
 	u64 duration_ns;		/* VM_EV_SDEI_COMPLETE: how long the handler ran */
+	u32 acpi_notify;		/* VM_EV_ACPI_NOTIFY: 1 device check, 3 eject request */
 };
 
 /* The event's name in `lkvm events`: "cpu_on_request"... */
 const char *vm_event__name(enum vm_event_type type);
+/* VM_EV_ACPI_NOTIFY's kind: "device_check", "eject_request", or "?". */
+const char *vm_event__notify_name(u32 value);
 /* Whether the event concerns a second vCPU, its target. */
 bool vm_event__has_target(enum vm_event_type type);
 

@@ -3,6 +3,7 @@
  * waits before it starts. It outlives a guest reset (the next boot starts from it); PSCI's own
  * per-vCPU state is the truth while the VM runs. Plug and unplug change both under the plan's
  * lock, which comes before PSCI's (psci.h): PSCI never calls into the plan with its lock held.
+ * Under --acpi the ACPI hot-add device's lock comes after both (acpi-cpuhp.h).
  */
 #ifndef LKVM_HOTPLUG_H
 #define LKVM_HOTPLUG_H
@@ -36,6 +37,11 @@ u64 cpu_plan__start_delay_ns(struct cpu_plan *p, unsigned int cpu);
 /* The running VM's side, for the control socket: plug or unplug vCPU id; set its delay. */
 int hotplug__set_plugged(struct kvm *kvm, unsigned int id, bool plugged, char *err, size_t len);
 int hotplug__set_delay(struct kvm *kvm, unsigned int id, u32 ms, char *err, size_t len);
+/*
+ * The ACPI guest ejected vCPU id (its _EJ0, acpi-cpuhp.h): unplug it. From a vCPU thread that
+ * holds no lock. Under --acpi, hotplug__set_plugged(false) only asks the guest to eject.
+ */
+void hotplug__acpi_eject(struct kvm *kvm, unsigned int id);
 /* Writes `lkvm cpu list`'s table into buf. */
 void hotplug__list(struct kvm *kvm, char *buf, size_t len);
 

@@ -22,6 +22,7 @@ struct serial_dev;
 struct psci;
 struct sdei;
 struct cpu_plan;
+struct acpi_cpuhp;
 struct pollfd;
 struct vm_event;
 struct trng;
@@ -104,6 +105,7 @@ struct kvm {
 	struct psci *psci;		/* lkvm's PSCI (--psci=user), else NULL */
 	const struct vcpu_power_ops *power;	/* lkvm's PSCI, or NULL */
 	struct cpu_plan *plan;		/* plugged vCPUs and start delays (--psci=user), else NULL */
+	struct acpi_cpuhp *cpuhp;	/* ACPI vCPU hot-add (--acpi with a plan), else NULL */
 	struct sdei *sdei;		/* lkvm's SDEI (--sdei), else NULL */
 	struct vm_control *ctl;		/* the control socket, or NULL */
 	struct trng *trng;		/* --trng=user's state, else NULL */

@@ -7,6 +7,12 @@
  *               | 16550 UART (4K)           |
  *   0x0100_1000 +---------------------------+
  *               | unmapped                  |
+ *   0x0101_0000 +---------------------------+ LKVM_ACPI_CPUHP_BASE
+ *               | ACPI vCPU hot-add         |
+ *               | registers (4K), --acpi    |
+ *               | with --psci=user only     |
+ *   0x0101_1000 +---------------------------+
+ *               | unmapped                  |
  *   0x0200_0000 +---------------------------+ LKVM_PVTIME_BASE
  *               | stolen time (64K): 64     |
  *               | bytes per vCPU, in a KVM  |
@@ -77,6 +83,10 @@
 #define LKVM_UART_BASE		0x01000000ULL
 #define LKVM_UART_SIZE		0x1000ULL
 
+/* ACPI vCPU hot-add's registers (acpi-cpuhp.h), and the SPI of its Generic Event Device. */
+#define LKVM_ACPI_CPUHP_BASE	0x01010000ULL
+#define LKVM_ACPI_CPUHP_SIZE	0x1000ULL
+
 /*
  * Stolen time (PV_TIME, --no-pvtime turns it off): guest memory of its own, a KVM memory slot
  * after RAM's, where KVM keeps each vCPU's 64-byte structure.
@@ -130,6 +140,7 @@ _Static_assert(LKVM_GICV3_ITS_BASE + LKVM_GICV3_ITS_SIZE <= LKVM_VIRTIO_MMIO_BAS
 /* Interrupt numbers (SPIs are numbered from 0 here, GIC INTID = 32 + n). */
 #define LKVM_NR_SPIS		96	/* what the GIC is given: every SPI below is one of them */
 #define LKVM_UART_SPI		0
+#define LKVM_ACPI_GED_SPI	1
 #define LKVM_VIRTIO_SPI_BASE	16	/* virtio-mmio device n uses SPI 16 + n */
 #define LKVM_PCI_SPI_BASE	(LKVM_VIRTIO_SPI_BASE + LKVM_VIRTIO_MMIO_MAX)	/* PCI device n: INTA */
 _Static_assert(LKVM_PCI_SPI_BASE + LKVM_PCI_MAX_DEVS <= LKVM_NR_SPIS, "more SPIs than the GIC has");

@@ -101,6 +101,14 @@ if [ "${LKVM_BENCH_ONLY:-}" = sdei ]; then
 	echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
 	exit 0
 fi
+# ACPI vCPU hot-add (tests/bench/acpi-hotadd.sh). Hot-add needs lkvm's PSCI: no --psci=kernel
+# figure. LKVM_BENCH_ONLY=hotadd: only this row.
+hotadd_row() { row "ACPI vCPU hot-add: cpu plug to online (ms)" "$("$(dirname "$0")/acpi-hotadd.sh")" "-" "-"; }
+if [ "${LKVM_BENCH_ONLY:-}" = hotadd ]; then
+	hotadd_row
+	echo "bench: done" >"${LKVM_SUMMARY:-/dev/null}"
+	exit 0
+fi
 su=$(startup user) sk=$(startup kernel)
 row "lkvm start to guest power-off, raw payload (us)" "$su" "$sk" "$(ratio "$su" "$sk")"
 tu=$(tiny_rss user) tk=$(tiny_rss kernel)
@@ -115,6 +123,7 @@ au=$1
 set -- $(boot kernel --acpi)
 ak=$1
 row "Linux boot to init, --acpi (ms of guest uptime)" "$au" "$ak" "$(ratio "$au" "$ak")"
+hotadd_row
 row "lkvm peak RSS, Linux guest, -m 256M (KiB)" "$ru" "$rk" "$(ratio "$ru" "$rk")"
 vu=$(ticks_per user version "$calls") vk=$(ticks_per kernel version "$calls")
 row "PSCI_VERSION round trip (ticks)" "$vu" "$vk" "$(ratio "$vu" "$vk")"

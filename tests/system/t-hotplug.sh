@@ -1,28 +1,6 @@
 # vCPU hot-add: `lkvm run --max-cpus` with some vCPUs unplugged, driven from the test host's shell
 # with `lkvm cpu plug|unplug|list` and recorded by `lkvm events`.
 
-# lkvm_ok ARGS: runs an lkvm control command that must succeed.
-lkvm_ok() {
-	echo "lkvm $*" >>"$T/commands"
-	"$LKVM" "$@" >>"$T/ctl" 2>&1 || fail "lkvm $* failed: $(tail -n 1 "$T/ctl")"
-}
-
-# events_in_order FILE EVENT...: each JSON event line (as "event" or "event:target") appears after the last.
-events_in_order() {
-	_f=$1
-	shift
-	_rest=$(cat "$_f")
-	for _e in "$@"; do
-		case $_e in
-		*:*) _pat="\"event\":\"${_e%%:*}\",\"vcpu\":[0-9]*,\"target\":${_e#*:}}" ;;
-		*) _pat="\"event\":\"$_e\"" ;;
-		esac
-		_n=$(echo "$_rest" | grep -n -e "$_pat" | head -n 1 | cut -d: -f1)
-		[ -n "$_n" ] || fail "events: no $_e after the earlier ones: $(cat "$_f")"
-		_rest=$(echo "$_rest" | sed "1,${_n}d")
-	done
-}
-
 hotplug_linux() {
 	name=hp-linux-$$
 	vm_start "$name" -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 --max-cpus 4 --psci=user -m 256M \

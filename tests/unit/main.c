@@ -95,6 +95,7 @@ int main(void)
 	srunner_add_suite(sr, virtio_vsock_suite());
 	srunner_add_suite(sr, aml_suite());
 	srunner_add_suite(sr, acpi_suite());
+	srunner_add_suite(sr, acpi_cpuhp_suite());
 	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, hotplug_suite());
 	srunner_add_suite(sr, control_suite());

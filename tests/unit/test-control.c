@@ -441,6 +441,20 @@ START_TEST(server_events)
 	expect_event(m.payload, "\"event\":\"plug\",\"vcpu\":2}");
 	ck_assert_int_eq(ctl__recv(fd, &m), 0);
 	expect_event(m.payload, "\"event\":\"cpu_on_granted\",\"vcpu\":0,\"target\":2}");
+	/* ACPI hot-add's: a notification's kind, the guest's eject. */
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 2, .acpi_notify = 1 });
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 3 });
+	kvm__post_vm_event(&vm, &(struct vm_event){ .type = VM_EV_ACPI_NOTIFY, .vcpu = 3, .acpi_notify = 7 });
+	kvm__post_event(&vm, VM_EV_ACPI_EJECT, 3, 3);
+	serve();
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"acpi_notify\",\"vcpu\":2,\"kind\":\"device_check\"}");
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"acpi_notify\",\"vcpu\":3,\"kind\":\"eject_request\"}");
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"acpi_notify\",\"vcpu\":3,\"kind\":\"?\"}");
+	ck_assert_int_eq(ctl__recv(fd, &m), 0);
+	expect_event(m.payload, "\"event\":\"acpi_eject\",\"vcpu\":3}");
 	close(fd);
 }
 END_TEST

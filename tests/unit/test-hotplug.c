@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "lkvm/acpi-cpuhp.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kvm.h"
 #include "lkvm/psci.h"
@@ -186,6 +187,81 @@ START_TEST(cpu_on_against_control)
 }
 END_TEST
 
+static void acpi_irq(struct acpi_cpuhp *hp, int level)
+{
+	(void)hp;
+	(void)level;
+}
+
+static void acpi_eject(struct acpi_cpuhp *hp, unsigned int cpu)
+{
+	(void)hp;
+	hotplug__acpi_eject(&vm, cpu);
+}
+
+/* The guest's AML: _STA of vCPU 1, take its events, and eject it whenever it is enabled. */
+static void *guest_aml(void *arg)
+{
+	static const u8 one[4] = { 1 }, events[4] = { CPUHP_STS_EVENTS };
+	u8 sts[4];
+
+	while (!atomic_load(&stress_stop)) {
+		acpi_cpuhp__write(arg, CPUHP_REG_SEL, one, 4);
+		acpi_cpuhp__read(arg, CPUHP_REG_STS, sts, 4);
+		acpi_cpuhp__write(arg, CPUHP_REG_STS, events, 4);
+		if (sts[0] & CPUHP_STS_ENABLED)
+			acpi_cpuhp__write(arg, CPUHP_REG_CMD, one, 4);
+	}
+	return NULL;
+}
+
+/*
+ * The same under --acpi, with the guest's _STA, event and _EJ0 accesses too: the eject takes
+ * the plan's lock from the MMIO path, the control side the device's under the plan's. At the
+ * end lkvm's three views of vCPU 1 agree: the plan, PSCI and the device's enabled bit.
+ */
+START_TEST(acpi_against_control)
+{
+	static const u64 mpidrs[2] = { 0x80000000, 0x80000001 };
+	static const struct acpi_cpuhp_ops ops = { .set_irq = acpi_irq, .eject = acpi_eject };
+	static const bool enabled[2] = { true, true };
+	struct timespec run = { .tv_sec = 2 };
+	unsigned long rounds = 0;
+	struct acpi_cpuhp hp;
+	pthread_t t0, t1, tc, ta;
+	u8 sel[4] = { 1 }, sts[4];
+
+	ck_assert_int_eq(cpu_plan__init(&stress_plan, 2, NULL), 0);
+	ck_assert_int_eq(psci__init(&stress_psci, &stress_ops, 2, mpidrs, NULL), 0);
+	ck_assert_int_eq(acpi_cpuhp__init(&hp, &ops, 2, enabled), 0);
+	vm.nr_cpus = 2;
+	vm.psci = &stress_psci;
+	vm.plan = &stress_plan;
+	vm.cpuhp = &hp;
+	atomic_store(&stress_stop, false);
+	pthread_create(&t1, NULL, guest_cpu1, NULL);
+	pthread_create(&t0, NULL, guest_cpu0, NULL);
+	pthread_create(&ta, NULL, guest_aml, &hp);
+	pthread_create(&tc, NULL, control, &rounds);
+	nanosleep(&run, NULL);
+	atomic_store(&stress_stop, true);
+	pthread_join(t0, NULL);
+	pthread_join(tc, NULL);
+	pthread_join(ta, NULL);
+	psci__stop(&stress_psci);
+	pthread_join(t1, NULL);
+	ck_assert_uint_gt(rounds, 100);
+	acpi_cpuhp__write(&hp, CPUHP_REG_SEL, sel, 4);
+	acpi_cpuhp__read(&hp, CPUHP_REG_STS, sts, 4);
+	ck_assert_int_eq(stress_plan.plugged[1], (sts[0] & CPUHP_STS_ENABLED) != 0);
+	ck_assert_int_eq(stress_plan.plugged[1], psci__cpu_state(&stress_psci, 1) != PSCI_STATE_ABSENT);
+	vm.cpuhp = NULL;
+	acpi_cpuhp__exit(&hp);
+	psci__exit(&stress_psci);
+	cpu_plan__exit(&stress_plan);
+}
+END_TEST
+
 Suite *hotplug_suite(void)
 {
 	Suite *s = suite_create("hotplug");
@@ -197,6 +273,7 @@ Suite *hotplug_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stress");
 	tcase_add_test(tc, cpu_on_against_control);
+	tcase_add_test(tc, acpi_against_control);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
