@@ -3,8 +3,11 @@
 #include "lkvm/exit-codes.h"
 #include "lkvm/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef LKVM_VERSION
 #define LKVM_VERSION "unknown"
@@ -79,9 +82,30 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed, lkvm's first open() would take its number, and the
+ * console would write the guest's output into a disk image or /dev/kvm: /dev/null takes it.
+ */
+static void std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
+
+	std_fds();
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage();

@@ -27,7 +27,25 @@ console_log() {
 	tr -d '\r' <"$T/log.txt" | grep -qx 'console-log-marker' || fail "--console-log: no marker in the file"
 }
 
+# lkvm started with stdout closed (a service, a detached job) and stdin at EOF: the guest runs
+# to the end, its output goes to --console-log only, and nothing lkvm opens later (a disk image)
+# inherits the closed descriptor and receives the console's output instead.
+console_stdout_closed() {
+	dd if=/dev/zero of="$T/disk.img" bs=1M count=4 2>/dev/null
+	_md5=$(md5sum <"$T/disk.img")
+	echo "lkvm run ... -d disk.img --console-log log (stdout closed, stdin /dev/null)" >>"$T/commands"
+	timeout -s KILL 300 "$LKVM" run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M \
+		-d "$T/disk.img" --console-log "$T/log" -p "-- echo stdout-closed-marker" \
+		</dev/null >&- 2>"$T/stderr"
+	rc=$?
+	expect_rc 0
+	tr -d '\r' <"$T/log" | grep -qx 'stdout-closed-marker' || fail "no marker in --console-log"
+	[ "$(md5sum <"$T/disk.img")" = "$_md5" ] || fail "the disk image changed"
+	[ ! -s "$T/stderr" ] || fail "stderr: $(head -n 1 "$T/stderr")"
+}
+
 run_test console-virtio console_virtio
+run_test console-stdout-closed console_stdout_closed
 run_test console-log console_log
 run_test console-log-unwritable bad 1 'console-log|/nonexistent' run -k "$LKVM_KERNEL" \
 	-i "$LKVM_INITRD" --console-log /nonexistent/dir/log.txt -p "-- true"
