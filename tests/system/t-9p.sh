@@ -86,6 +86,30 @@ p9_root() {
 	[ "$(cat "$T/root/from-guest" 2>/dev/null)" = hi ] || fail "the guest's write to / is not in DIR"
 }
 
+# The host removes the shared directory under a guest that has it mounted: the guest's
+# operations fail (the directory is gone, lkvm holds it open and never follows a new one of the
+# same name), lkvm runs on, and the guest powers off cleanly.
+p9_share_removed() {
+	mkdir -p "$T/share"
+	echo from-the-host >"$T/share/f"
+	vm_start p9gone-$$ -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --9p "$T/share,share" \
+		-p "-- mkdir -p /mnt; mount -t 9p -o trans=virtio,version=9p2000.L share /mnt; \
+cat /mnt/f; echo p9-gone: mounted; read -r _; cat /mnt/f; echo p9-gone: cat=\$?; \
+touch /mnt/new; echo p9-gone: touch=\$?; ls /mnt; echo p9-gone: ls=\$?"
+	wait_console '^p9-gone: mounted$'
+	rm -rf "$T/share"
+	mkdir "$T/share"
+	echo >&3
+	vm_wait
+	expect_rc 0
+	expect_console '^from-the-host$'
+	expect_console '^p9-gone: cat=1$'
+	expect_console '^p9-gone: touch=1$'
+	expect_console '^p9-gone: ls=0$'
+	[ -z "$(ls -A "$T/share")" ] || fail "the guest wrote into the new directory of the same name"
+}
+
 run_test_both 9p-ops p9_ops
+run_test 9p-share-removed p9_share_removed
 run_test 9p-cache-loose p9_cache_loose
 run_test 9p-root p9_root
