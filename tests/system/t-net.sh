@@ -139,7 +139,26 @@ net_no_tun() {
 	expect_error '^lkvm: -n mode=tap: cannot open /dev/net/tun: No such file or directory$'
 }
 
+# The host deletes the tap under a running guest: lkvm says once that the guest's network is
+# down, and the guest runs on and powers off cleanly.
+net_tap_deleted() {
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun in the test host"
+	vm_start tapdel-$$ -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 128M \
+		-n "mode=tap,tapif=$NET_TAP" \
+		-p "-- echo tapdel: up; read -r _; ping -c 2 -W 1 10.0.2.1; echo tapdel: alive"
+	net_wait_tap 60 || fail "lkvm never created $NET_TAP"
+	wait_console '^tapdel: up$'
+	ip link del "$NET_TAP" || fail "cannot delete $NET_TAP"
+	echo >&3
+	vm_wait
+	expect_rc 0
+	expect_console '^tapdel: alive$'
+	[ "$(grep -c "virtio-net: $NET_TAP: .*the network is down for the guest" "$T/stderr")" = 1 ] ||
+		fail "no single line about the tap that went away: $(head -n 2 "$T/stderr")"
+}
+
 run_test_both net-ping net_ping
+run_test net-tap-deleted net_tap_deleted
 run_test net-defaults net_defaults
 run_test net-reboot net_reboot
 run_test net-mode-usage net_mode_usage
