@@ -9,6 +9,12 @@
  * and `lkvm nmi` have somewhere to land, until a random call undoes them).
  * Then vCPU 0 prints "storm: vCPU N calls=C events=E" per vCPU and the total, and powers off:
  * that every call returned is what the storm checks; the host checks lkvm's side.
+ *
+ * test=psci is a power storm instead: vCPU 0 turns every other vCPU on again as soon as
+ * AFFINITY_INFO says it is off; each one, once started, asks AFFINITY_INFO and NODE_HW_STATE
+ * of the others, suspends in standby until its timer wakes it, and turns itself off, over and
+ * over; then vCPU 0 prints "storm: vCPU N starts=S suspends=U" and checks that each vCPU
+ * came and went.
  */
 #include "lib.h"
 
@@ -21,7 +27,9 @@ const char payload_name[] = "storm";
 #define SDEI_PE_UNMASK		0x0C
 #define LKVM_EXIT_FN		0x86000082U
 
-static volatile u64 calls[MAX_CPUS], events[MAX_CPUS];
+static volatile u64 calls[MAX_CPUS], events[MAX_CPUS], suspends[MAX_CPUS];
+#define PSCI_STORM_CTX		0x5053	/* a start for the power storm */
+#define NODE_HW_STATE_FN	PSCI_FN64(NODE_HW_STATE)
 static volatile bool done[MAX_CPUS];	/* each written by its own vCPU only */
 static u64 deadline;
 
@@ -137,10 +145,50 @@ static void storm(unsigned int cpu)
 	}
 }
 
+/* One start of the power storm: look around, nap until the timer, then go off again. */
+static void __noreturn power_cycle(unsigned int cpu, unsigned int cpus)
+{
+	calls[cpu] = calls[cpu] + 1;
+	for (unsigned int i = 0; i < cpus; i++) {
+		psci(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(i), 0, 0);
+		psci(NODE_HW_STATE_FN, cpu_mpidr(i), 0, 0);
+	}
+	if (gic_init_timer()) {
+		timer_arm_ms(1);
+		if (psci(PSCI_FN(CPU_SUSPEND), 0, 0, 0) == SUCCESS)
+			suspends[cpu] = suspends[cpu] + 1;
+		timer_off();
+	}
+	cpu_off();
+}
+
+/* vCPU 0's side: every vCPU that is off is started again, until the deadline. */
+static void power_storm(unsigned int cpus)
+{
+	while (now() < deadline) {
+		for (unsigned int i = 1; i < cpus; i++) {
+			if (psci(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(i), 0, 0) == 1)
+				psci(PSCI_FN64(CPU_ON), cpu_mpidr(i), (u64)cpu_entry, PSCI_STORM_CTX);
+		}
+	}
+	for (unsigned int i = 1; i < cpus; i++) {
+		u64 end = now() + ms_to_ticks(10000);
+
+		while (psci(PSCI_FN64(AFFINITY_INFO), cpu_mpidr(i), 0, 0) != 1 && now() < end)
+			cpu_relax();
+	}
+	for (unsigned int i = 1; i < cpus; i++) {
+		print("%s: vCPU %u starts=%lu suspends=%lu\n", payload_name, i, calls[i], suspends[i]);
+		check(calls[i] > 0 && suspends[i] > 0, calls[i], 1, "vCPU %u came and went", i);
+	}
+	finish();
+}
+
 void secondary_main(u64 ctx, u64 t_entry, unsigned int cpu)
 {
-	(void)ctx;
 	(void)t_entry;
+	if (ctx == PSCI_STORM_CTX)
+		power_cycle(cpu, par.cpus ? par.cpus : boot.dt_cpus);
 	storm(cpu);
 	dsb();
 	done[cpu] = true;
@@ -157,6 +205,9 @@ void payload_main(void)
 	if (cpus > MAX_CPUS)
 		cpus = MAX_CPUS;
 	deadline = now() + secs * timer_freq();
+	print("%s: test=%s seconds=%lu\n", payload_name, par.test ? par.test : "calls", secs);
+	if (par.test && streq(par.test, "psci"))
+		power_storm(cpus);
 	for (unsigned int i = 1; i < cpus; i++) {
 		on[i] = psci(PSCI_FN64(CPU_ON), cpu_mpidr(i), (u64)cpu_entry, 0) == SUCCESS;
 		started += on[i];
