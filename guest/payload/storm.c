@@ -14,7 +14,9 @@
  * AFFINITY_INFO says it is off; each one, once started, asks AFFINITY_INFO and NODE_HW_STATE
  * of the others, suspends in standby until its timer wakes it, and turns itself off, over and
  * over; then vCPU 0 prints "storm: vCPU N starts=S suspends=U" and checks that each vCPU
- * came and went.
+ * came and went. test=sdei-loop: every vCPU registers event 0, enables it, unmasks itself,
+ * signals it to itself, waits for its handler, then unregisters and masks, over and over; each
+ * signal must have been handled once ("storm: vCPU N rounds=R events=E").
  */
 #include "lib.h"
 
@@ -24,7 +26,10 @@ const char payload_name[] = "storm";
 #define SDEI_REGISTER		0x01
 #define SDEI_ENABLE		0x02
 #define SDEI_COMPLETE		0x05
+#define SDEI_UNREGISTER		0x07
+#define SDEI_PE_MASK		0x0B
 #define SDEI_PE_UNMASK		0x0C
+#define SDEI_SIGNAL		0x0F
 #define LKVM_EXIT_FN		0x86000082U
 
 static volatile u64 calls[MAX_CPUS], events[MAX_CPUS], suspends[MAX_CPUS];
@@ -124,10 +129,34 @@ static void register_events(unsigned int cpu)
 	psci(SDEI_FN(SDEI_PE_UNMASK), 0, 0, 0);
 }
 
+/* test=sdei-loop: one vCPU's rounds of register, enable, unmask, signal, handle, unregister. */
+static void sdei_loop(unsigned int cpu)
+{
+	u64 entry = par.smc ? (u64)sdei_entry_smc : (u64)sdei_entry_hvc;
+
+	while (now() < deadline) {
+		u64 seen = events[cpu], end = now() + ms_to_ticks(5000);
+
+		psci(SDEI_FN(SDEI_REGISTER), 0, entry, (u64)&events[cpu]);
+		psci(SDEI_FN(SDEI_ENABLE), 0, 0, 0);
+		psci(SDEI_FN(SDEI_PE_UNMASK), 0, 0, 0);
+		psci(SDEI_FN(SDEI_SIGNAL), 0, cpu_mpidr(cpu), 0);
+		while (events[cpu] == seen && now() < end)
+			cpu_relax();
+		psci(SDEI_FN(SDEI_UNREGISTER), 0, 0, 0);
+		psci(SDEI_FN(SDEI_PE_MASK), 0, 0, 0);
+		calls[cpu] = calls[cpu] + 1;
+	}
+}
+
 static void storm(unsigned int cpu)
 {
 	u64 s = (now() ^ (0x9E3779B97F4A7C15UL * (cpu + 1))) | 1, res[4];
 
+	if (par.test && streq(par.test, "sdei-loop")) {
+		sdei_loop(cpu);
+		return;
+	}
 	if (par.test && streq(par.test, "sdei"))
 		register_events(cpu);
 	while (now() < deadline) {
@@ -221,6 +250,10 @@ void payload_main(void)
 		print("%s: vCPU %u calls=%lu events=%lu\n", payload_name, i, calls[i], events[i]);
 		total += calls[i];
 	}
+	if (par.test && streq(par.test, "sdei-loop"))
+		for (unsigned int i = 0; i < cpus; i++)
+			check(calls[i] && events[i] == calls[i], events[i], calls[i],
+			      "vCPU %u handled each of its signals once", i);
 	print("%s: calls=%lu seconds=%lu\n", payload_name, total, secs);
 	check(total > 0, total, 1, "the calls returned");
 	finish();

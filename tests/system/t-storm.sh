@@ -56,3 +56,4 @@ storm_run() { # TEST SECONDS CHECKS
 # The payload uses HVC and SMC at random whatever the conduit: one storm covers both.
 run_test storm-firmware-calls storm_run sdei 60 2
 run_test storm-psci storm_run psci 20 3
+run_test storm-sdei-loop storm_run sdei-loop 20 6
