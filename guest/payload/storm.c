@@ -15,8 +15,8 @@
  * of the others, suspends in standby until its timer wakes it, and turns itself off, over and
  * over; then vCPU 0 prints "storm: vCPU N starts=S suspends=U" and checks that each vCPU
  * came and went. test=sdei-loop: every vCPU registers event 0, enables it, unmasks itself,
- * signals it to itself, waits for its handler, then unregisters and masks, over and over; each
- * signal must have been handled once ("storm: vCPU N rounds=R events=E").
+ * signals it to itself, waits for its handler, then unregisters and masks, over and over; no
+ * signal may go unhandled (the host's own signals may add events).
  */
 #include "lib.h"
 
@@ -32,7 +32,7 @@ const char payload_name[] = "storm";
 #define SDEI_SIGNAL		0x0F
 #define LKVM_EXIT_FN		0x86000082U
 
-static volatile u64 calls[MAX_CPUS], events[MAX_CPUS], suspends[MAX_CPUS];
+static volatile u64 calls[MAX_CPUS], events[MAX_CPUS], suspends[MAX_CPUS], lost[MAX_CPUS];
 #define PSCI_STORM_CTX		0x5053	/* a start for the power storm */
 #define NODE_HW_STATE_FN	PSCI_FN64(NODE_HW_STATE)
 static volatile bool done[MAX_CPUS];	/* each written by its own vCPU only */
@@ -143,6 +143,8 @@ static void sdei_loop(unsigned int cpu)
 		psci(SDEI_FN(SDEI_SIGNAL), 0, cpu_mpidr(cpu), 0);
 		while (events[cpu] == seen && now() < end)
 			cpu_relax();
+		if (events[cpu] == seen)
+			lost[cpu] = lost[cpu] + 1;
 		psci(SDEI_FN(SDEI_UNREGISTER), 0, 0, 0);
 		psci(SDEI_FN(SDEI_PE_MASK), 0, 0, 0);
 		calls[cpu] = calls[cpu] + 1;
@@ -252,8 +254,8 @@ void payload_main(void)
 	}
 	if (par.test && streq(par.test, "sdei-loop"))
 		for (unsigned int i = 0; i < cpus; i++)
-			check(calls[i] && events[i] == calls[i], events[i], calls[i],
-			      "vCPU %u handled each of its signals once", i);
+			check(calls[i] && !lost[i], lost[i], 0,
+			      "vCPU %u handled each of its %lu signals", i, calls[i]);
 	print("%s: calls=%lu seconds=%lu\n", payload_name, total, secs);
 	check(total > 0, total, 1, "the calls returned");
 	finish();
