@@ -2,6 +2,8 @@
 #   make            build ./lkvm
 #   make check      install what is missing, build, run unit, fuzz and system tests
 #   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
+#   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs
+#   make soak       the system tests RUNS times (default 5), then each test's failure count
 #   make demo       boot a Linux guest under lkvm and show its console
 #   make bench      benchmarks (see Documentation/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR=

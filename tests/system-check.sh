@@ -7,7 +7,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/build/host-out"
 
-# The whole suite takes about 25 minutes on a 2-core machine: more than lkvm-host's default guard.
+# The whole suite takes about 20 minutes on a 2-core machine: more room than lkvm-host's default.
 LKVM_HOST_TIMEOUT=${LKVM_HOST_TIMEOUT:-2700} "$top/scripts/lkvm-host" "$top/tests/system/run.sh"
 host=$?
 results="$out/results"
