@@ -15,12 +15,6 @@
 
 const char payload_name[] = "sdei-test";
 
-#define SDEI_FN(n)		(0xC4000020U + (n))
-enum {
-	S_VERSION, S_REGISTER, S_ENABLE, S_DISABLE, S_CONTEXT, S_COMPLETE, S_COMPLETE_RESUME,
-	S_UNREGISTER, S_STATUS, S_GET_INFO, S_ROUTING_SET, S_PE_MASK, S_PE_UNMASK, S_BIND,
-	S_RELEASE, S_SIGNAL, S_FEATURES, S_PRIVATE_RESET, S_SHARED_RESET,
-};
 #define SDEI_PENDING		(-5)
 #define ST_REGISTERED		1
 #define ST_ENABLED		2
@@ -39,29 +33,6 @@ enum {
 #define UART_LSR_THRE		0x20
 #define SDEI_CPUS		4	/* vCPUs with SDEI handler stacks */
 #define BENCH_MAX		1000
-
-/* ---- calls: x1..x5 in, x0 out, through PSCI's conduit (or the other) ---- */
-
-static u64 sdei_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
-{
-	register u64 x0 __asm__("x0") = fid, x1 __asm__("x1") = a1, x2 __asm__("x2") = a2;
-	register u64 x3 __asm__("x3") = a3, x4 __asm__("x4") = a4, x5 __asm__("x5") = a5;
-
-	if (par.smc != other)
-		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
-				 :: "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-				 "x16", "x17", "memory");
-	else
-		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
-				 :: "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-				 "x16", "x17", "memory");
-	return x0;
-}
-
-static u64 sdei(u32 n, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
-{
-	return sdei_via(false, SDEI_FN(n), a1, a2, a3, a4, a5);
-}
 
 static const char *const sdei_names[] = {
 	"SDEI_VERSION", "EVENT_REGISTER", "EVENT_ENABLE", "EVENT_DISABLE", "EVENT_CONTEXT",

@@ -22,14 +22,6 @@
 
 const char payload_name[] = "storm";
 
-#define SDEI_FN(n)		(0xC4000020U + (n))
-#define SDEI_REGISTER		0x01
-#define SDEI_ENABLE		0x02
-#define SDEI_COMPLETE		0x05
-#define SDEI_UNREGISTER		0x07
-#define SDEI_PE_MASK		0x0B
-#define SDEI_PE_UNMASK		0x0C
-#define SDEI_SIGNAL		0x0F
 #define LKVM_EXIT_FN		0x86000082U
 
 static volatile u64 calls[MAX_CPUS], events[MAX_CPUS], suspends[MAX_CPUS], lost[MAX_CPUS];
@@ -82,7 +74,7 @@ static bool forbidden(u32 fid)
 	case 0x0C:
 	case SYSTEM_SUSPEND: case SYSTEM_RESET2: case 0x15:
 		return true;
-	case 0x20 + SDEI_REGISTER:
+	case 0x20 + S_REGISTER:
 		return true;
 	default:
 		return false;
@@ -123,10 +115,10 @@ static void register_events(unsigned int cpu)
 	const u64 evs[] = { 0, 1000 };
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(evs); i++) {
-		psci(SDEI_FN(SDEI_REGISTER), evs[i], entry, (u64)&events[cpu]);
-		psci(SDEI_FN(SDEI_ENABLE), evs[i], 0, 0);
+		sdei(S_REGISTER, evs[i], entry, (u64)&events[cpu], 0, 0);
+		sdei(S_ENABLE, evs[i], 0, 0, 0, 0);
 	}
-	psci(SDEI_FN(SDEI_PE_UNMASK), 0, 0, 0);
+	sdei(S_PE_UNMASK, 0, 0, 0, 0, 0);
 }
 
 /* test=sdei-loop: one vCPU's rounds of register, enable, unmask, signal, handle, unregister. */
@@ -137,16 +129,16 @@ static void sdei_loop(unsigned int cpu)
 	while (now() < deadline) {
 		u64 seen = events[cpu], end = now() + ms_to_ticks(5000);
 
-		psci(SDEI_FN(SDEI_REGISTER), 0, entry, (u64)&events[cpu]);
-		psci(SDEI_FN(SDEI_ENABLE), 0, 0, 0);
-		psci(SDEI_FN(SDEI_PE_UNMASK), 0, 0, 0);
-		psci(SDEI_FN(SDEI_SIGNAL), 0, cpu_mpidr(cpu), 0);
+		sdei(S_REGISTER, 0, entry, (u64)&events[cpu], 0, 0);
+		sdei(S_ENABLE, 0, 0, 0, 0, 0);
+		sdei(S_PE_UNMASK, 0, 0, 0, 0, 0);
+		sdei(S_SIGNAL, 0, cpu_mpidr(cpu), 0, 0, 0);
 		while (events[cpu] == seen && now() < end)
 			cpu_relax();
 		if (events[cpu] == seen)
 			lost[cpu] = lost[cpu] + 1;
-		psci(SDEI_FN(SDEI_UNREGISTER), 0, 0, 0);
-		psci(SDEI_FN(SDEI_PE_MASK), 0, 0, 0);
+		sdei(S_UNREGISTER, 0, 0, 0, 0, 0);
+		sdei(S_PE_MASK, 0, 0, 0, 0, 0);
 		calls[cpu] = calls[cpu] + 1;
 	}
 }

@@ -147,6 +147,10 @@ vm_wait() {
 	[ "$rc" != 137 ] || fail "lkvm did not exit (killed)"
 }
 
+# vm_fds PID, vm_rss_kb PID: a running lkvm's open file descriptors and resident memory (kB).
+vm_fds() { ls "/proc/$1/fd" | wc -l; }
+vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
 # expect_rc CODE...: lkvm's exit status is one of CODEs.
 expect_rc() {
 	for _c in "$@"; do

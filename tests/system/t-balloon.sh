@@ -23,7 +23,7 @@ console_kb() {
 # rss_kb NAME: lkvm's resident memory in kB, its pid from `lkvm list`.
 rss_kb() {
 	_pid=$("$LKVM" list | awk -v n="$1" '$1 == n { print $2 }')
-	awk '/^VmRSS:/ { print $2 }' "/proc/$_pid/status"
+	vm_rss_kb "$_pid"
 }
 
 balloon_linux() {

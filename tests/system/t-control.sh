@@ -53,7 +53,7 @@ ctl_flood() {
 	export XDG_RUNTIME_DIR="$T/xdg"
 	vm_start flood -k "$FW" -c 1 -m 64M -p test=spin
 	sock="$T/xdg/lkvm/flood.sock"
-	fds0=$(ls "/proc/$vm_pid/fd" | wc -l)
+	fds0=$(vm_fds "$vm_pid")
 	echo "ctlflood $sock silent 40 60 &" >>"$T/commands"
 	ctlflood "$sock" silent 40 60 >"$T/silent" &
 	silent=$!
@@ -68,7 +68,7 @@ ctl_flood() {
 	kill "$silent"
 	wait "$silent"
 	sleep 0.5
-	fds1=$(ls "/proc/$vm_pid/fd" | wc -l)
+	fds1=$(vm_fds "$vm_pid")
 	"$LKVM" stop --name flood 2>>"$T/stderr"
 	vm_wait
 	expect_rc 5

@@ -4,10 +4,6 @@
 # lkvm must answer every call, stay responsive, not grow (file descriptors, RSS), and the guest
 # must then power off cleanly.
 
-# vm_fds PID, vm_rss_kb PID: lkvm's open file descriptors and resident memory.
-vm_fds() { ls "/proc/$1/fd" | wc -l; }
-vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-
 # storm_host NAME: the host's side of the storm, until the VM is gone: each control command in
 # turn, each under a timeout (a hang is lkvm not staying responsive). After each round it notes
 # lkvm's descriptors and RSS in $T/sample while lkvm is still there to be measured.

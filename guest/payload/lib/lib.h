@@ -151,6 +151,16 @@ u64 expect(u32 fid, u64 a1, u64 a2, u64 a3, s64 want, const char *why);
 u64 expect_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3, s64 want, const char *why);
 const char *ret_name(s64 ret);
 const char *fn_name(u32 fid);
+
+/* SDEI calls (0xC4000020 + n, SMC64): x1..x5 in, x0 out, through PSCI's conduit or the other. */
+#define SDEI_FN(n)		(0xC4000020U + (n))
+enum {
+	S_VERSION, S_REGISTER, S_ENABLE, S_DISABLE, S_CONTEXT, S_COMPLETE, S_COMPLETE_RESUME,
+	S_UNREGISTER, S_STATUS, S_GET_INFO, S_ROUTING_SET, S_PE_MASK, S_PE_UNMASK, S_BIND,
+	S_RELEASE, S_SIGNAL, S_FEATURES, S_PRIVATE_RESET, S_SHARED_RESET,
+};
+u64 sdei_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+u64 sdei(u32 n, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 void __noreturn cpu_off(void);
 
 /* ---- gic.c: GICv3 and the virtual timer ---- */

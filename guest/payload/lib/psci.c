@@ -1,4 +1,4 @@
-/* PSCI calls through the advertised (or the other) conduit, and checks of their results. */
+/* PSCI and SDEI calls through the advertised (or the other) conduit, and checks of results. */
 #include "lib.h"
 
 u64 psci_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3)
@@ -9,6 +9,27 @@ u64 psci_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3)
 u64 psci(u32 fid, u64 a1, u64 a2, u64 a3)
 {
 	return psci_via(false, fid, a1, a2, a3);
+}
+
+u64 sdei_via(bool other, u32 fid, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	register u64 x0 __asm__("x0") = fid, x1 __asm__("x1") = a1, x2 __asm__("x2") = a2;
+	register u64 x3 __asm__("x3") = a3, x4 __asm__("x4") = a4, x5 __asm__("x5") = a5;
+
+	if (par.smc != other)
+		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
+				 :: "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+				 "x16", "x17", "memory");
+	else
+		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
+				 :: "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+				 "x16", "x17", "memory");
+	return x0;
+}
+
+u64 sdei(u32 n, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return sdei_via(false, SDEI_FN(n), a1, a2, a3, a4, a5);
 }
 
 bool ret_is(u32 fid, u64 got, s64 want)
