@@ -4,6 +4,7 @@
 #   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
 #   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs
 #   make soak       the system tests RUNS times (default 5), then each test's failure count
+#   make check-sanitize  unit tests under ASan+UBSan and TSan, system tests with an ASan lkvm
 #   make demo       boot a Linux guest under lkvm and show its console
 #   make bench      benchmarks (see Documentation/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -44,6 +45,21 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARNINGS) $(HARDEN) \
 	-DLKVM_VERSION='"$(VERSION)"'
 LDFLAGS += -pthread $(if $(filter 1,$(STATIC)),-static) $(if $(HARDEN),$(HARDEN_LD))
+# SANITIZE=address,undefined or SANITIZE=thread: a sanitizer build (make check-sanitize).
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+# TSan does not model lone fences (gcc warns); the virtqueue's pair with the guest's, not a thread.
+CFLAGS += $(if $(filter thread,$(SANITIZE)),-Wno-tsan)
+endif
+# KVM_UAPI=DIR: arm64's KVM headers for a native build elsewhere (the sanitized unit tests on
+# x86_64: they need no KVM, and the sanitizers do not run under qemu-user); LIBDIR=DIR: one more
+# place for libraries.
+KVM_UAPI ?=
+LIBDIR ?=
+CFLAGS += $(if $(KVM_UAPI),-isystem $(KVM_UAPI))
+LDFLAGS += $(if $(LIBDIR),-L$(LIBDIR))
 LIBS := -lfdt -lz
 
 # libslirp, for -n mode=user. Debian's libslirp-dev has only the shared library: a static lkvm
@@ -62,7 +78,10 @@ SLIRP_LIBS := $(shell $(PKG_CONFIG) --libs slirp 2>/dev/null)
 endif
 LIBS += $(SLIRP_LIBS)
 
-B := build/obj
+# Where a build goes: a sanitizer build has its own objects and binaries.
+B ?= build/obj
+LKVM_BIN ?= lkvm
+UNIT_BIN ?= build/unit-tests
 LIB_SRCS := kvm.c mmio.c hypercall.c firmware.c $(wildcard builtin-*.c util/*.c hw/*.c \
 	hw/acpi/*.c arm/aarch64/*.c psci/*.c sdei/*.c hypercall/*.c virtio/*.c control/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -70,12 +89,12 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check
+	deps-check check-sanitize
 
-all: lkvm
+all: $(LKVM_BIN)
 
 # Every object includes only what it needs; the whole-lib archive lets the linker take just that.
-lkvm: $(B)/main.o $(B)/liblkvm.a $(SLIRP_LIB)
+$(LKVM_BIN): $(B)/main.o $(B)/liblkvm.a $(SLIRP_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(B)/main.o -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive $(LIBS)
 
 $(B)/liblkvm.a: $(LIB_OBJS)
@@ -121,7 +140,7 @@ $(SLIRP_LIB): $(SLIRP_DIR)/src/libslirp.h
 endif
 
 # Whole too: the tests see every self-registered part (firmware services) that lkvm has.
-build/unit-tests: $(UNIT_OBJS) $(B)/liblkvm.a $(SLIRP_LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(B)/liblkvm.a $(SLIRP_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(B)/liblkvm.a -Wl,--no-whole-archive \
 		$(LIBS) $$($(PKG_CONFIG) --libs check) $(if $(filter 1,$(STATIC)),-lsubunit)
 
@@ -187,6 +206,38 @@ check: deps-check
 	$(MAKE) unit-check
 	$(MAKE) fuzz-check
 	$(MAKE) system-check
+
+# Sanitizers (Documentation/testing.md). The unit tests run natively, once under ASan+UBSan and
+# once under TSan; elsewhere than arm64 they are built for the build machine against arm64's KVM
+# headers (they use no KVM). Then the system tests SAN_TESTS selects run an ASan+UBSan lkvm (a
+# dynamic one: lkvm-host stages its libraries) in the arm64 host. Sanitizers slow the tests
+# down, so check's per-test timeouts are scaled.
+SAN := build/san
+SAN_NATIVE := CROSS_COMPILE= STATIC=0 HARDEN= \
+	$(if $(CROSS_COMPILE),KVM_UAPI=$(SAN)/native/include LIBDIR=$(SAN)/native/lib)
+SAN_TESTS ?= ^(psci-payload|sdei-payload-hvc|sdei-host|fw-services|fw-smccc|fw-exit|fw-log-flood|hotplug-payload|hotplug-linux|blk-write|blk-read|blk-fsync-kill|blk-full|9p-ops|9p-share-removed|net-user|vsock-echo|balloon-linux|console-virtio|console-stalled-reader-uart|ctl-flood|pci-console|its-pci-devices|reset-restart|signal-term|acpi-hotplug-gicv3|storm-sdei-loop)$$
+UAPI_ARM64 := /usr/aarch64-linux-gnu/include
+
+# The native build's arm64 KVM headers, and its libfdt (Debian's libfdt-dev is arm64's here).
+$(SAN)/native/include/linux/kvm.h:
+	@mkdir -p $(SAN)/native/include/linux $(SAN)/native/include/asm $(SAN)/native/lib
+	ln -sf $(UAPI_ARM64)/linux/kvm.h $(SAN)/native/include/linux/kvm.h
+	for h in kvm ptrace hwcap sve_context sigcontext; do \
+		ln -sf $(UAPI_ARM64)/asm/$$h.h $(SAN)/native/include/asm/$$h.h || exit 1; \
+	done
+	ln -sf /usr/lib/$$(gcc -print-multiarch)/libfdt.so.1 $(SAN)/native/lib/libfdt.so
+
+check-sanitize: deps-check $(if $(CROSS_COMPILE),$(SAN)/native/include/linux/kvm.h)
+	$(MAKE) $(SAN_NATIVE) SANITIZE=address,undefined B=$(SAN)/asan UNIT_BIN=$(SAN)/asan/unit-tests \
+		$(SAN)/asan/unit-tests
+	CK_TIMEOUT_MULTIPLIER=10 ASAN_OPTIONS=detect_leaks=1 $(SAN)/asan/unit-tests
+	$(MAKE) $(SAN_NATIVE) SANITIZE=thread B=$(SAN)/tsan UNIT_BIN=$(SAN)/tsan/unit-tests \
+		$(SAN)/tsan/unit-tests
+	CK_TIMEOUT_MULTIPLIER=10 TSAN_OPTIONS=halt_on_error=1 $(SAN)/tsan/unit-tests
+	$(MAKE) STATIC=0 HARDEN= SANITIZE=address,undefined B=$(SAN)/lkvm LKVM_BIN=$(SAN)/lkvm/lkvm \
+		$(SAN)/lkvm/lkvm
+	LKVM_HOST_LKVM=$(SAN)/lkvm/lkvm ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		LKVM_TEST='$(SAN_TESTS)' tests/system-check.sh
 
 demo: deps-check
 	$(MAKE) lkvm

@@ -34,6 +34,15 @@ esac
 # make fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-*.a, in
 # libclang-rt-14-dev on Debian 12, which libclang-rt-dev pulls in).
 [ "$what" != check ] || pkgs="$pkgs clang libclang-rt-dev"
+# make check-sanitize builds the unit tests natively (the sanitizers do not run under
+# qemu-user): elsewhere than arm64 that takes the build machine's own libraries too. Named with
+# the architecture, or the arm64 package of the same name would count. libfdt-dev cannot be
+# installed for two architectures: the native build takes libfdt1 and arm64's libfdt.h.
+if [ "$what" = check ] && [ "$arch" != arm64 ]; then
+	for p in libfdt1 zlib1g-dev check libsubunit-dev libslirp-dev libglib2.0-dev; do
+		pkgs="$pkgs $p:$arch"
+	done
+fi
 
 missing=
 for p in $pkgs; do

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1455,7 +1456,7 @@ END_TEST
 
 static struct {
 	char name[256], decoy[256];
-	volatile bool stop;
+	atomic_bool stop;
 } swap;
 
 /* Swaps the fid's file and a symlink to the file outside, back and forth, atomically. */
