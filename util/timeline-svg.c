@@ -12,7 +12,7 @@
 #define SVG_LEFT	70	/* the row labels */
 #define SVG_RIGHT	20
 #define SVG_TOP		56	/* the title and the legend */
-#define SVG_ROW		20
+#define SVG_ROW		24
 #define SVG_GAP		8
 #define PLOT_W		(SVG_W - SVG_LEFT - SVG_RIGHT)
 
@@ -23,6 +23,9 @@ static const char *const state_fill[TL_NR_STATES] = {
 static const char *const mark_name[TL_NR_MARKS] = {
 	"denied", "plug", "unplug", "acpi", "sdei",
 };
+
+/* Where in its row a mark sits: a plug and its ACPI notification come at the same moment. */
+static const double mark_dy[TL_NR_MARKS] = { SVG_ROW / 2.0, 6, 6, SVG_ROW - 6, SVG_ROW / 2.0 };
 
 static const char *const mark_label[TL_NR_MARKS] = {
 	"CPU_ON denied", "plug", "unplug", "ACPI notify/eject", "SDEI",
@@ -116,20 +119,22 @@ static void svg__row(const struct svg *s, const struct tl_cpu *c, unsigned int c
 	u64 from = 0;
 
 	fprintf(s->out, "<g class=\"vcpu\" id=\"vcpu%u\">\n<text x=\"%d\" y=\"%.0f\" "
-		"text-anchor=\"end\">vCPU %u</text>\n", cpu, SVG_LEFT - 8, row_y(cpu) + 15, cpu);
+		"text-anchor=\"end\">vCPU %u</text>\n", cpu, SVG_LEFT - 8, row_y(cpu) + 16, cpu);
 	for (size_t i = 0; i < c->nr_changes; i++) {
 		svg__span(s, cpu, st, from, c->changes[i].t_us);
 		st = c->changes[i].state;
 		from = c->changes[i].t_us;
 	}
 	svg__span(s, cpu, st, from, s->end_us);
+	fprintf(s->out, "<rect class=\"row\" x=\"%d\" y=\"%.0f\" width=\"%d\" height=\"%d\" "
+		"fill=\"none\" stroke=\"#bdbdbd\"/>\n", SVG_LEFT, row_y(cpu), PLOT_W, SVG_ROW);
 	for (size_t i = 0; i < c->nr_marks; i++) {
 		const struct tl_mark *m = &c->marks[i];
 
 		fprintf(s->out, "<g class=\"mark %s\"><title>vCPU %u: ", mark_name[m->kind], cpu);
 		svg__text(s->out, m->title);
 		fprintf(s->out, " at %.6f s</title>", m->t_us / 1e6);
-		svg__shape(s->out, m->kind, svg__x(s, m->t_us), row_y(cpu) + SVG_ROW / 2.0);
+		svg__shape(s->out, m->kind, svg__x(s, m->t_us), row_y(cpu) + mark_dy[m->kind]);
 		fprintf(s->out, "</g>\n");
 	}
 	fprintf(s->out, "</g>\n");

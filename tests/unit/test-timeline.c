@@ -159,7 +159,7 @@ START_TEST(svg_draws_rows_spans_and_marks)
 	ck_assert_uint_eq(count(r2, "<g class=\"mark sdei\">"), 2);
 	/* The first span starts at the plot's left edge; the last ends at its right. */
 	ck_assert_ptr_nonnull(strstr(r2, "class=\"state absent\" x=\"70.00\""));
-	ck_assert_ptr_nonnull(strstr(doc, "<text x=\"70.00\" y=\"162\" text-anchor=\"middle\">0 s"));
+	ck_assert_ptr_nonnull(strstr(doc, "<text x=\"70.00\" y=\"174\" text-anchor=\"middle\">0 s"));
 	ck_assert_ptr_nonnull(strstr(doc, "text-anchor=\"middle\">12 s</text>"));
 	ck_assert_ptr_null(strstr(doc, ">14 s</text>"));
 	free(r0);
