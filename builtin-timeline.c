@@ -98,10 +98,13 @@ int cmd_timeline(int argc, char **argv)
 			return 0;
 		} else if (c == 'o') {
 			out = optarg;
-		} else if (c != 'c' || parse_uint(optarg, 1, TL_MAX_CPUS, &cpus)) {
+		} else if (c == 'c' && parse_uint(optarg, 1, TL_MAX_CPUS, &cpus)) {
+			pr_err("--cpus %s: not 1 to %d vCPUs (see 'lkvm timeline --help')", optarg,
+			       TL_MAX_CPUS);
+			return LKVM_EXIT_USAGE;
+		} else if (c != 'c') {
 			pr_err("%s: %s (see 'lkvm timeline --help')", argv[optind - 1],
-			       c == ':' ? "needs a value" : c == 'c' ? "not 1 to 512 vCPUs" :
-			       "unknown option");
+			       c == ':' ? "needs a value" : "unknown option");
 			return LKVM_EXIT_USAGE;
 		}
 	}

@@ -87,14 +87,18 @@ static char *row(const char *doc, unsigned int cpu)
 	return strndup(start, (size_t)(end - start));
 }
 
+/* A line that must be taken. */
+static void add(const char *line)
+{
+	const char *why = "";
+
+	ck_assert_msg(!timeline__add_line(tl, line, &why), "%s: %s", line, why);
+}
+
 START_TEST(parses_fields_and_times)
 {
-	const char *why;
-
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":5.000250,\"event\":\"plug\",\"vcpu\":1}",
-					    &why), 0);
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":5.5,\"event\":\"unplug\",\"vcpu\":1}",
-					    &why), 0);
+	add("{\"time\":5.000250,\"event\":\"plug\",\"vcpu\":1}");
+	add("{\"time\":5.5,\"event\":\"unplug\",\"vcpu\":1}");
 	ck_assert_uint_eq(tl->t0_us, 5000250);
 	ck_assert_uint_eq(tl->end_us, 499750);
 	ck_assert_uint_eq(tl->nr_cpus, 2);
@@ -135,49 +139,46 @@ END_TEST
 
 START_TEST(svg_draws_rows_spans_and_marks)
 {
-	char *doc, *r0, *r1, *r2;
+	/* How many times each row draws a state or mark. */
+	static const struct { unsigned int cpu; const char *what; unsigned int n; } want[] = {
+		{ 0, "class=\"state on\"", 2 }, { 0, "class=\"state suspended\"", 1 },
+		{ 0, "class=\"mark", 0 }, { 1, "class=\"state unknown\"", 1 },
+		{ 2, "class=\"state absent\"", 2 }, { 2, "class=\"state off\"", 2 },
+		{ 2, "class=\"state on-pending\"", 1 }, { 2, "class=\"state on\"", 1 },
+		{ 2, "<g class=\"mark denied\"><title>vCPU 2: CPU_ON denied", 1 },
+		{ 2, "<g class=\"mark plug\"><title>vCPU 2: plug at 2.984358 s", 1 },
+		{ 2, "<g class=\"mark unplug\">", 1 }, { 2, "<g class=\"mark acpi\">", 1 },
+		{ 2, "<g class=\"mark sdei\">", 2 },
+		/* The first span starts at the plot's left edge. */
+		{ 2, "class=\"state absent\" x=\"70.00\"", 1 },
+	};
+	char *doc;
 
 	read_session();
 	doc = svg();
 	ck_assert_msg(!strncmp(doc, "<?xml", 5) && strstr(doc, "</svg>\n"), "not an SVG");
 	ck_assert_uint_eq(count(doc, "<g class=\"vcpu\""), 3);
-	r0 = row(doc, 0);
-	r1 = row(doc, 1);
-	r2 = row(doc, 2);
-	ck_assert_uint_eq(count(r0, "class=\"state on\""), 2);
-	ck_assert_uint_eq(count(r0, "class=\"state suspended\""), 1);
-	ck_assert_uint_eq(count(r0, "class=\"mark"), 0);
-	ck_assert_uint_eq(count(r1, "class=\"state unknown\""), 1);
-	ck_assert_uint_eq(count(r2, "class=\"state absent\""), 2);
-	ck_assert_uint_eq(count(r2, "class=\"state off\""), 2);
-	ck_assert_uint_eq(count(r2, "class=\"state on-pending\""), 1);
-	ck_assert_uint_eq(count(r2, "class=\"state on\""), 1);
-	ck_assert_uint_eq(count(r2, "<g class=\"mark denied\"><title>vCPU 2: CPU_ON denied"), 1);
-	ck_assert_uint_eq(count(r2, "<g class=\"mark plug\"><title>vCPU 2: plug at 2.984358 s"), 1);
-	ck_assert_uint_eq(count(r2, "<g class=\"mark unplug\">"), 1);
-	ck_assert_uint_eq(count(r2, "<g class=\"mark acpi\">"), 1);
-	ck_assert_uint_eq(count(r2, "<g class=\"mark sdei\">"), 2);
-	/* The first span starts at the plot's left edge; the last ends at its right. */
-	ck_assert_ptr_nonnull(strstr(r2, "class=\"state absent\" x=\"70.00\""));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		char *r = row(doc, want[i].cpu);
+
+		ck_assert_msg(count(r, want[i].what) == want[i].n, "vCPU %u: %u of %s, not %u",
+			      want[i].cpu, count(r, want[i].what), want[i].what, want[i].n);
+		free(r);
+	}
+	/* 12.3 s: ticks every 2 s from 0, none past the end. */
 	ck_assert_ptr_nonnull(strstr(doc, "<text x=\"70.00\" y=\"174\" text-anchor=\"middle\">0 s"));
 	ck_assert_ptr_nonnull(strstr(doc, "text-anchor=\"middle\">12 s</text>"));
 	ck_assert_ptr_null(strstr(doc, ">14 s</text>"));
-	free(r0);
-	free(r1);
-	free(r2);
 	free(doc);
 }
 END_TEST
 
 START_TEST(svg_ticks_follow_the_span)
 {
-	const char *why;
 	char *doc;
 
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":1.0,\"event\":\"cpu_off\",\"vcpu\":0}",
-					    &why), 0);
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":1.045,\"event\":\"cpu_start\",\"vcpu\":0}",
-					    &why), 0);
+	add("{\"time\":1.0,\"event\":\"cpu_off\",\"vcpu\":0}");
+	add("{\"time\":1.045,\"event\":\"cpu_start\",\"vcpu\":0}");
 	doc = svg();
 	/* 45 ms: ticks every 5 ms, labelled to the millisecond. */
 	ck_assert_ptr_nonnull(strstr(doc, ">0.005 s</text>"));
@@ -189,11 +190,9 @@ END_TEST
 
 START_TEST(svg_escapes_the_log_text)
 {
-	const char *why;
 	char *doc;
 
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":1,\"event\":\"acpi_notify\",\"vcpu\":0,"
-					    "\"kind\":\"<b>&\"}", &why), 0);
+	add("{\"time\":1,\"event\":\"acpi_notify\",\"vcpu\":0,\"kind\":\"<b>&\"}");
 	doc = svg();
 	ck_assert_ptr_nonnull(strstr(doc, "ACPI &#60;b&#62;&#38; at"));
 	ck_assert_ptr_null(strstr(doc, "<b>"));
@@ -203,14 +202,9 @@ END_TEST
 
 START_TEST(clock_steps_back_do_not_go_back)
 {
-	const char *why;
-
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":10,\"event\":\"cpu_off\",\"vcpu\":0}",
-					    &why), 0);
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":12,\"event\":\"cpu_start\",\"vcpu\":0}",
-					    &why), 0);
-	ck_assert_int_eq(timeline__add_line(tl, "{\"time\":9,\"event\":\"cpu_off\",\"vcpu\":0}",
-					    &why), 0);
+	add("{\"time\":10,\"event\":\"cpu_off\",\"vcpu\":0}");
+	add("{\"time\":12,\"event\":\"cpu_start\",\"vcpu\":0}");
+	add("{\"time\":9,\"event\":\"cpu_off\",\"vcpu\":0}");
 	ck_assert_uint_eq(tl->cpus[0].changes[2].t_us, 2000000);
 	ck_assert_uint_eq(tl->end_us, 2000000);
 }
