@@ -232,6 +232,19 @@ static int tl__apply(struct timeline *tl, const struct tl_line *l, u64 t)
 	return 0;
 }
 
+/* A reset powers every vCPU off but vCPU 0, which boots the guest again; plugs stay. */
+static int tl__reset(struct timeline *tl, u64 t)
+{
+	for (unsigned int i = 0; i < tl->nr_cpus; i++) {
+		enum tl_state st = tl->cpus[i].state;
+		enum tl_state to = !i ? TL_ON : st == TL_ABSENT || st == TL_UNKNOWN ? st : TL_OFF;
+
+		if (tl__change(tl, i, t, st, to))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static bool tl__known(const char *e)
 {
 	static const char *const per_cpu[] = {
@@ -247,10 +260,22 @@ static bool tl__known(const char *e)
 	return false;
 }
 
+/* An event of one vCPU (and of its CPU_ON's target). */
+static int tl__add_event(struct timeline *tl, const struct tl_line *l, u64 t, const char **why)
+{
+	bool target = !strncmp(l->event, "cpu_on_", 7);
+
+	if (!l->has_vcpu || (target && !l->has_target))
+		return *why = target ? "no \"vcpu\" or \"target\"" : "no \"vcpu\"", -EINVAL;
+	if (l->vcpu >= TL_MAX_CPUS || (target && l->target >= TL_MAX_CPUS))
+		return *why = "vCPU number out of range", -EINVAL;
+	tl->nr_cpus = TL_MAX(tl->nr_cpus, TL_MAX(l->vcpu, target ? l->target : 0) + 1);
+	return tl__apply(tl, l, t);
+}
+
 int timeline__add_line(struct timeline *tl, const char *line, const char **why)
 {
 	struct tl_line l = { 0 };
-	bool target;
 	u64 t;
 	int err = tl_line__parse(&l, line, why);
 
@@ -267,15 +292,10 @@ int timeline__add_line(struct timeline *tl, const char *line, const char **why)
 	tl->end_us = t;
 	if (!strcmp(l.event, "system_off"))
 		tl->ended = true;
-	if (!tl__known(l.event))
-		return 0;
-	target = !strncmp(l.event, "cpu_on_", 7);
-	if (!l.has_vcpu || (target && !l.has_target))
-		return *why = target ? "no \"vcpu\" or \"target\"" : "no \"vcpu\"", -EINVAL;
-	if (l.vcpu >= TL_MAX_CPUS || (target && l.target >= TL_MAX_CPUS))
-		return *why = "vCPU number out of range", -EINVAL;
-	tl->nr_cpus = TL_MAX(tl->nr_cpus, TL_MAX(l.vcpu, target ? l.target : 0) + 1);
-	err = tl__apply(tl, &l, t);
+	if (!strcmp(l.event, "system_reset"))
+		err = tl__reset(tl, t);
+	else if (tl__known(l.event))
+		err = tl__add_event(tl, &l, t, why);
 	if (err == -ENOMEM)
 		*why = "out of memory";
 	return err;

@@ -210,6 +210,19 @@ START_TEST(clock_steps_back_do_not_go_back)
 }
 END_TEST
 
+START_TEST(reset_starts_over_from_vcpu_0)
+{
+	add("{\"time\":1,\"event\":\"cpu_start\",\"vcpu\":1}");
+	add("{\"time\":1,\"event\":\"suspend\",\"vcpu\":0}");
+	add("{\"time\":1,\"event\":\"unplug\",\"vcpu\":2}");
+	add("{\"time\":2,\"event\":\"system_reset\",\"vcpu\":1}");
+	ck_assert_int_eq(tl->cpus[0].state, TL_ON);
+	ck_assert_int_eq(tl->cpus[1].state, TL_OFF);
+	ck_assert_int_eq(tl->cpus[2].state, TL_ABSENT);
+	ck_assert_uint_eq(tl->cpus[1].changes[1].t_us, 1000000);
+}
+END_TEST
+
 START_TEST(malformed_lines_are_errors)
 {
 	static const char *const bad[] = {
@@ -285,6 +298,7 @@ Suite *timeline_suite(void)
 	tcase_add_test(tc, svg_ticks_follow_the_span);
 	tcase_add_test(tc, svg_escapes_the_log_text);
 	tcase_add_test(tc, clock_steps_back_do_not_go_back);
+	tcase_add_test(tc, reset_starts_over_from_vcpu_0);
 	tcase_add_test(tc, malformed_lines_are_errors);
 	tcase_add_test(tc, read_names_the_bad_line);
 	tcase_add_test(tc, long_lines_are_errors);
