@@ -29,6 +29,7 @@ static const struct command {
 	{ "pause", cmd_pause, cmd_pause_help, "Pause a running VM" },
 	{ "resume", cmd_resume, cmd_resume_help, "Resume a paused VM" },
 	{ "events", cmd_events, cmd_events_help, "Stream a running VM's power events as JSON lines" },
+	{ "timeline", cmd_timeline, cmd_timeline_help, "Draw a power event log as an SVG timeline" },
 	{ "balloon", cmd_balloon, cmd_balloon_help, "Inflate or deflate a running VM's balloon" },
 	{ "sdei", cmd_sdei, cmd_sdei_help, "List or signal a running VM's SDEI events" },
 	{ "nmi", cmd_nmi, cmd_nmi_help, "Send a running VM's vCPU the NMI request (SDEI event 1000)" },

@@ -26,6 +26,8 @@ check|demo)
 	pkgs="$pkgs device-tree-compiler cpio gzip xz-utils"
 	# iasl, which disassembles the --acpi tables (tests/check-acpi.sh)
 	pkgs="$pkgs acpica-tools"
+	# xmllint, headless Chromium and python3 (its zlib reads the PNG): tests/check-timeline.sh
+	pkgs="$pkgs libxml2-utils chromium python3"
 	if [ "$arch" != arm64 ] || [ ! -c /dev/kvm ]; then
 		pkgs="$pkgs linux-source-6.12 bc bison flex libssl-dev qemu-system-arm"
 	fi

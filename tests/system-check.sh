@@ -26,6 +26,10 @@ for t in acpi-boot acpi-devices-mmio acpi-devices-pci acpi-its acpi-hotplug-gicv
 		"$top/tests/check-acpi.sh" "$out/$t" "iasl-$t" | tee -a "$results"
 	fi
 done
+# xmllint and headless Chromium on the timeline hotplug-linux drew (tests/system/t-hotplug.sh).
+if grep -q '^PASS hotplug-linux\b' "$results"; then
+	"$top/tests/check-timeline.sh" "$out/hotplug-timeline.svg" timeline-render | tee -a "$results"
+fi
 # run.sh exits 1 when a test failed; any other failure (timeout, host died) has no FAIL line yet.
 if [ "$host" != 0 ] && { [ "$host" != 1 ] || ! grep -q '^FAIL ' "$results"; }; then
 	echo "FAIL system-tests: scripts/lkvm-host exited with status $host" | tee -a "$results"

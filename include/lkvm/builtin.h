@@ -1,6 +1,6 @@
 /*
  * lkvm's commands: one builtin-*.c file per command family (run, list, cpu, vm for
- * stop/pause/resume, events, balloon, sdei for sdei and nmi), each command one line in main.c's table.
+ * stop/pause/resume, events, timeline, balloon, sdei for sdei and nmi), each command one line in main.c's table.
  */
 #ifndef LKVM_BUILTIN_H
 #define LKVM_BUILTIN_H
@@ -19,6 +19,8 @@ int cmd_resume(int argc, char **argv);
 void cmd_resume_help(void);
 int cmd_events(int argc, char **argv);
 void cmd_events_help(void);
+int cmd_timeline(int argc, char **argv);
+void cmd_timeline_help(void);
 int cmd_balloon(int argc, char **argv);
 void cmd_balloon_help(void);
 int cmd_sdei(int argc, char **argv);

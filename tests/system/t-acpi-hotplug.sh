@@ -79,6 +79,13 @@ acpi_hotplug() { # IRQCHIP
 	! grep -q '"vcpu":0,"kind"\|"acpi_eject","vcpu":0' "$T/events" || fail "vCPU 0 notified or ejected"
 	events_in_order "$T/events" cpu_on_denied:2 plug acpi_notify=device_check cpu_on_granted:2 \
 		cpu_start acpi_notify=eject_request cpu_off acpi_eject unplug plug acpi_notify=device_check
+	# lkvm timeline marks each notification and eject on vCPU 2's row, and each plug and unplug.
+	lkvm_ok timeline -o "$T/timeline.svg" "$T/events"
+	sed -n '/id="vcpu2"/,/^<\/g>$/p' "$T/timeline.svg" >"$T/row2"
+	for _m in acpi:'"acpi_[a-z]*","vcpu":2[,}]' plug:'"plug","vcpu":2}' unplug:'"unplug","vcpu":2}'; do
+		[ "$(grep -c "\"mark ${_m%%:*}\"" "$T/row2")" = "$(grep -c "${_m#*:}" "$T/events")" ] ||
+			fail "timeline: vCPU 2's ${_m%%:*} marks are not its events': $(grep -c mark "$T/row2")"
+	done
 }
 
 # Load on cpu2: the guest's pinned busy loop ran there.

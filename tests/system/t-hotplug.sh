@@ -31,6 +31,18 @@ hotplug_linux() {
 	expect_console '^offline2=ok$'
 	events_in_order "$T/events" cpu_on_denied:2 plug cpu_on_granted:2 cpu_start cpu_off unplug \
 		cpu_on_denied:2 system_off
+	# lkvm timeline draws the session: a row per vCPU; vCPU 2's has the plug, the unplug, its
+	# time on and a mark per denied CPU_ON (at boot too). tests/check-timeline.sh renders it on
+	# the build machine.
+	svg=$LKVM_OUT/hotplug-timeline.svg
+	cp "$T/events" "$LKVM_OUT/hotplug-events.jsonl"
+	lkvm_ok timeline --cpus 4 -o "$svg" "$T/events"
+	[ "$(grep -c '^<g class="vcpu"' "$svg")" = 4 ] || fail "timeline: not 4 vCPU rows"
+	sed -n '/id="vcpu2"/,/^<\/g>$/p' "$svg" >"$T/row2"
+	grep -q '"mark plug"' "$T/row2" && grep -q '"mark unplug"' "$T/row2" &&
+		[ "$(grep -c '"mark denied"' "$T/row2")" = "$(grep -c 'denied.*"target":2}' "$T/events")" ] &&
+		grep -q '"state on"' "$T/row2" ||
+		fail "timeline: vCPU 2's row lacks its plug, unplug, denials or time on: $(cat "$T/row2")"
 }
 
 hotplug_payload() {

@@ -108,6 +108,7 @@ int main(void)
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, worker_suite());
 	srunner_add_suite(sr, vcpu_features_suite());
+	srunner_add_suite(sr, timeline_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

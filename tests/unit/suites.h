@@ -36,6 +36,7 @@ Suite *virtio_vsock_suite(void);
 Suite *aml_suite(void);
 Suite *acpi_suite(void);
 Suite *acpi_cpuhp_suite(void);
+Suite *timeline_suite(void);
 
 /*
  * Reads len bytes from fd, waiting up to 5 s for each piece (the console's output thread writes
