@@ -89,6 +89,13 @@ static void fdt_prop(const char *path, const char *name, const u8 *val, u32 len)
 		copy_str(boot.sdei_method, sizeof(boot.sdei_method), (const char *)val, len);
 	else if (streq(path, "/firmware/sdei") && streq(name, "compatible"))
 		copy_str(boot.sdei_compat, sizeof(boot.sdei_compat), (const char *)val, len);
+	else if (prefix(path, "/virtio_mmio@") && streq(name, "reg") && len >= 8 &&
+		 boot.nr_virtio_mmio < ARRAY_SIZE(boot.virtio_mmio))
+		boot.virtio_mmio[boot.nr_virtio_mmio++] = be64(val);
+	else if (prefix(path, "/pcie@") && streq(name, "reg") && len >= 8)
+		boot.pci_ecam = be64(val);
+	else if (prefix(path, "/pcie@") && streq(name, "ranges") && len >= 28)
+		boot.pci_mmio = be64(val + 12);	/* PCI address (3 cells), CPU address */
 }
 
 void fdt_parse(u64 dtb)

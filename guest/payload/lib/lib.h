@@ -9,6 +9,7 @@
 #include "config.h"
 
 typedef unsigned char u8;
+typedef unsigned short u16;
 typedef unsigned int u32;
 typedef int s32;
 typedef unsigned long u64;
@@ -23,26 +24,20 @@ static inline void dsb(void) { __asm__ volatile("dsb sy" ::: "memory"); }
 static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 
-static inline u8 mmio_read8(u64 a)
-{
-	u32 v;
-	__asm__ volatile("ldrb %w0, [%1]" : "=r"(v) : "r"(a) : "memory");
-	return (u8)v;
+#define MMIO_ACCESSORS(bits, type, sfx)							\
+static inline type mmio_read##bits(u64 a)						\
+{											\
+	u32 v;										\
+	__asm__ volatile("ldr" sfx " %w0, [%1]" : "=r"(v) : "r"(a) : "memory");		\
+	return (type)v;									\
+}											\
+static inline void mmio_write##bits(u64 a, type v)					\
+{											\
+	__asm__ volatile("str" sfx " %w0, [%1]" :: "rZ"((u32)v), "r"(a) : "memory");	\
 }
-static inline void mmio_write8(u64 a, u8 v)
-{
-	__asm__ volatile("strb %w0, [%1]" :: "rZ"((u32)v), "r"(a) : "memory");
-}
-static inline u32 mmio_read32(u64 a)
-{
-	u32 v;
-	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-static inline void mmio_write32(u64 a, u32 v)
-{
-	__asm__ volatile("str %w0, [%1]" :: "rZ"(v), "r"(a) : "memory");
-}
+MMIO_ACCESSORS(8, u8, "b")
+MMIO_ACCESSORS(16, u16, "h")
+MMIO_ACCESSORS(32, u32, "")
 
 #define read_sysreg(r) ({ u64 v_; __asm__ volatile("mrs %0, " #r : "=r"(v_)); v_; })
 #define write_sysreg(r, v) __asm__ volatile("msr " #r ", %0" :: "r"((u64)(v)) : "memory")
@@ -103,6 +98,9 @@ struct boot_info {
 	char psci_method[8];		/* /psci method */
 	char sdei_method[8];		/* /firmware/sdei method, "" if there is none */
 	char sdei_compat[16];		/* /firmware/sdei compatible */
+	u64 virtio_mmio[32];		/* /virtio_mmio@* reg */
+	unsigned int nr_virtio_mmio;
+	u64 pci_ecam, pci_mmio;		/* /pcie@*: reg, and the memory window of ranges */
 };
 struct params {
 	bool user;			/* mode=user (default) | kernel */
