@@ -148,3 +148,112 @@ int ctl_json__balloon(struct json_buf *j, const char *text)
 	json__raw(j, "}");
 	return err ? err : j->err;
 }
+
+/* "registered enabled running pending unregister-pending": the words after "registered". */
+static const char *const sdei_words[] = { "enabled", "running", "pending", "unregister-pending" };
+
+/* One registration line of an event: "  [vcpu N: ]registered WORDS entry=0x.. arg=0x..[ ...]". */
+static int ctl_json__sdei_reg(struct json_buf *j, const char *line, bool shared)
+{
+	bool has[ARRAY_SIZE(sdei_words)] = { false };
+	unsigned int vcpu = 0;
+	u64 entry, arg, affinity;
+	int used = 0, running_on = -1;
+	char word[24];
+
+	if (!shared && (sscanf(line, "  vcpu %u: %n", &vcpu, &used) != 1 || !used))
+		return -EINVAL;
+	line += shared ? 2 : (size_t)used;
+	if (strncmp(line, "registered", 10))
+		return -EINVAL;
+	for (line += 10; sscanf(line, " %23[a-z-]%n", word, &used) == 1; line += used) {
+		size_t w = 0;
+
+		while (w < ARRAY_SIZE(sdei_words) && strcmp(word, sdei_words[w]))
+			w++;
+		if (w == ARRAY_SIZE(sdei_words))
+			break;
+		has[w] = true;
+	}
+	if (sscanf(line, " entry=0x%" SCNx64 " arg=0x%" SCNx64 "%n", &entry, &arg, &used) != 2)
+		return -EINVAL;
+	line += used;
+	json__raw(j, "{");
+	if (!shared)
+		json__raw(j, "\"vcpu\":%u,", vcpu);
+	for (size_t w = 0; w < ARRAY_SIZE(sdei_words); w++)
+		json__raw(j, "\"%s\":%s,", w == 3 ? "unregister_pending" : sdei_words[w],
+			  has[w] ? "true" : "false");
+	json__raw(j, "\"entry\":%" PRIu64 ",\"arg\":%" PRIu64, entry, arg);
+	if (shared && sscanf(line, " route=pe:0x%" SCNx64 "%n", &affinity, &used) == 1) {
+		json__raw(j, ",\"route\":\"pe\",\"route_affinity\":%" PRIu64, affinity);
+		line += used;
+	} else if (shared && !strncmp(line, " route=any", 10)) {
+		json__raw(j, ",\"route\":\"any\"");
+		line += 10;
+	} else if (shared) {
+		return -EINVAL;
+	}
+	if (sscanf(line, " running-on=%d%n", &running_on, &used) == 1)
+		line += used;
+	if (running_on >= 0)
+		json__raw(j, ",\"running_on\":%d", running_on);
+	json__raw(j, "}");
+	return *line ? -EINVAL : 0;
+}
+
+/* "vcpu N: STATE, masked" lines, then "event N NAME: shared|private critical|normal" ones. */
+static int ctl_json__sdei_line(struct json_buf *j, const char *line, int *section, bool *shared)
+{
+	char name[32], state[16], mask[16], kind[16], prio[16];
+	unsigned int n;
+	int end = 0;
+
+	if (*section < 2 && sscanf(line, "vcpu %u: %15[a-z-], %15s%n", &n, state, mask, &end) == 3 &&
+	    !line[end] && (!strcmp(mask, "masked") || !strcmp(mask, "unmasked"))) {
+		json__raw(j, "%s{\"vcpu\":%u,\"state\":", *section ? "," : "{\"vcpus\":[", n);
+		json__string(j, state);
+		json__raw(j, ",\"masked\":%s}", mask[0] == 'm' ? "true" : "false");
+		*section = 1;
+		return 0;
+	}
+	if (sscanf(line, "event %u %31[a-z0-9_-]: %15s %15s%n", &n, name, kind, prio, &end) == 4 &&
+	    !line[end] && (!strcmp(kind, "shared") || !strcmp(kind, "private")) &&
+	    (!strcmp(prio, "critical") || !strcmp(prio, "normal"))) {
+		*shared = !strcmp(kind, "shared");
+		json__raw(j, "%s{\"event\":%u,\"name\":", *section >= 2 ? "]}," :
+			  *section ? "],\"events\":[" : "{\"vcpus\":[],\"events\":[", n);
+		json__string(j, name);
+		json__raw(j, ",\"shared\":%s,\"critical\":%s,\"registrations\":[",
+			  *shared ? "true" : "false", !strcmp(prio, "critical") ? "true" : "false");
+		*section = 2;
+		return 0;
+	}
+	if (*section < 2)
+		return -EINVAL;
+	if (*section == 3)
+		json__raw(j, ",");
+	else
+		*section = 3;
+	return ctl_json__sdei_reg(j, line, *shared);
+}
+
+int ctl_json__sdei(struct json_buf *j, const char *text)
+{
+	int section = 0, err = 0;	/* 0 nothing, 1 in vcpus, 2 an event, 3 its registrations */
+	bool shared = false;
+
+	while (*text && !err) {
+		char line[256];
+		size_t len = strcspn(text, "\n");
+
+		if (len >= sizeof(line) || !text[len])
+			return -EINVAL;
+		snprintf(line, sizeof(line), "%.*s", (int)len, text);
+		err = ctl_json__sdei_line(j, line, &section, &shared);
+		text += len + 1;
+	}
+	json__raw(j, section >= 2 ? "]}]}" : section == 1 ?
+		  "],\"events\":[]}" : "{\"vcpus\":[],\"events\":[]}");
+	return err ? err : j->err;
+}

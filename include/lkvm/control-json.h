@@ -1,5 +1,5 @@
 /*
- * --json for the control commands (lkvm list, cpu list, balloon): the server's text
+ * --json for the control commands (lkvm list, cpu list, sdei list, balloon): the server's text
  * answers turned into one JSON document each, so that the human output and the protocol stay as
  * they are. Strings are escaped by json__string, the writer lkvm events' lines would use for one.
  * Each renderer returns 0, -EINVAL for text it does not recognize, or -ENOSPC.
@@ -27,5 +27,11 @@ int ctl_json__vm(struct json_buf *j, const char *info);
 int ctl_json__cpus(struct json_buf *j, const char *table);
 /* lkvm balloon: {"target_pages",...,"ram_bytes","stats":{...}}. */
 int ctl_json__balloon(struct json_buf *j, const char *text);
+/*
+ * lkvm sdei list: {"vcpus":[{"vcpu","state","masked"}],"events":[{"event","name","shared",
+ * "critical","registrations":[{"vcpu" (private events),"enabled","running","pending",
+ * "unregister_pending","entry","arg","route","route_affinity","running_on"}]}]}: two lists.
+ */
+int ctl_json__sdei(struct json_buf *j, const char *text);
 
 #endif

@@ -1,4 +1,4 @@
-# Machine-readable output: --json of lkvm list, cpu list and balloon, read back by
+# Machine-readable output: --json of lkvm list, cpu list, sdei list and balloon, read back by
 # guest/tools/jsoncheck (strict: malformed JSON fails); lkvm events --wait started before
 # lkvm run; lkvm run --events-log FILE.
 
@@ -29,7 +29,7 @@ json_control() {
 	"$LKVM" events --name "$name" --wait --timeout 120 >"$T/events" 2>"$T/events-err" &
 	ev=$!
 	vm_start "$name" -k "$LKVM_PAYLOADS/psci-test.bin" -c 1 --max-cpus 2 --psci=user -m 64M \
-		--balloon --events-log "$T/events.log" -p "mode=user test=hotplug"
+		--sdei --balloon --events-log "$T/events.log" -p "mode=user test=hotplug"
 	wait_console '^hotplug: waiting for plug'
 	[ "$(stat -c %a "$T/events.log")" = 600 ] || fail "events.log: mode $(stat -c %a "$T/events.log")"
 	json_of list list --json
@@ -43,6 +43,10 @@ json_control() {
 	! grep -q '^2\.' "$T/cpus" || fail "cpu list --json: a third vCPU"
 	json_of balloon balloon --name "$name" --json
 	json_has balloon "target_pages 0" "actual_pages 0" "page_size 4096" "ram_bytes 67108864"
+	json_of sdei sdei list --name "$name" --json
+	json_has sdei "vcpus.0.vcpu 0" 'vcpus.0.state "on"' 'vcpus.1.state "absent"' "events.0.event 0" \
+		'events.0.name "sw-signal"' "events.0.shared false" "events.0.registrations []"
+	grep -qE '^vcpus\.1\.masked (true|false)$' "$T/sdei" || fail "sdei list --json: masked not a boolean"
 	# --json where it means nothing is a usage error, and the human output is unchanged.
 	"$LKVM" cpu plug --name "$name" 1 --json 2>/dev/null
 	[ $? = 2 ] || fail "cpu plug --json: not exit 2"
@@ -59,10 +63,12 @@ json_control() {
 	vm_wait
 	expect_rc 0
 	wait "$ev" || fail "lkvm events --wait: exit $?: $(cat "$T/events-err")"
-	jsoncheck --lines <"$T/events.log" >"$T/log" 2>"$T/check" ||
+	jsoncheck --lines <"$T/events.log" >"$T/events.flat" 2>"$T/check" ||
 		fail "events.log: $(cat "$T/check")"
-	json_has log '1.event "cpu_on_denied"' "1.vcpu 0" "1.target 1" '2.event "cpu_on_denied"'
-	events_in_order "$T/events.log" cpu_on_denied:1 cpu_on_denied:1 plug cpu_on_granted:1 \
+	cp "$T/events.log" "$T/events.flat.json"
+	json_has events.flat '1.event "cpu_on_request"' "1.vcpu 0" "1.target 1" '2.event "cpu_on_denied"' \
+		"2.target 1"
+	events_in_order "$T/events.log" cpu_on_request:1 cpu_on_denied:1 cpu_on_request:1 cpu_on_denied:1 plug cpu_on_granted:1 \
 		cpu_start cpu_off unplug system_off
 	# What lkvm events --wait showed, from the very first event on, is the log.
 	cmp -s "$T/events" "$T/events.log" ||
