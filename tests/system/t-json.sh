@@ -46,7 +46,8 @@ json_control() {
 	json_of sdei sdei list --name "$name" --json
 	json_has sdei "vcpus.0.vcpu 0" 'vcpus.0.state "on"' 'vcpus.1.state "absent"' "events.0.event 0" \
 		'events.0.name "sw-signal"' "events.0.shared false" "events.0.registrations []"
-	grep -qE '^vcpus\.1\.masked (true|false)$' "$T/sdei" || fail "sdei list --json: masked not a boolean"
+	grep -qE '^vcpus\.1\.masked (true|false)$' "$T/sdei" ||
+		fail "sdei list --json: masked not a boolean"
 	# --json where it means nothing is a usage error, and the human output is unchanged.
 	"$LKVM" cpu plug --name "$name" 1 --json 2>/dev/null
 	[ $? = 2 ] || fail "cpu plug --json: not exit 2"
@@ -68,7 +69,8 @@ json_control() {
 	cp "$T/events.log" "$T/events.flat.json"
 	json_has events.flat '1.event "cpu_on_request"' "1.vcpu 0" "1.target 1" '2.event "cpu_on_denied"' \
 		"2.target 1"
-	events_in_order "$T/events.log" cpu_on_request:1 cpu_on_denied:1 cpu_on_request:1 cpu_on_denied:1 plug cpu_on_granted:1 \
+	events_in_order "$T/events.log" cpu_on_request:1 cpu_on_denied:1 cpu_on_request:1 \
+		cpu_on_denied:1 plug cpu_on_granted:1 \
 		cpu_start cpu_off unplug system_off
 	# What lkvm events --wait showed, from the very first event on, is the log.
 	cmp -s "$T/events" "$T/events.log" ||
