@@ -91,7 +91,7 @@ static int events_wait_vm(const char *name, unsigned int timeout_s)
 	char path[108], dir[108];
 	u64 deadline = timeout_s ? clock__now_ns() + timeout_s * 1000000000ULL : 0;
 	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), dfd, err = 0;
-	unsigned int backoff_ms = 5;
+	unsigned int backoff_ms = 2;
 	char buf[sizeof(struct inotify_event) + NAME_MAX + 1];
 	struct pollfd p = { .fd = in, .events = POLLIN };
 
@@ -110,10 +110,12 @@ static int events_wait_vm(const char *name, unsigned int timeout_s)
 			err = -ETIMEDOUT;
 			break;
 		}
-		if (poll(&p, in >= 0, (int)backoff_ms) > 0)
+		backoff_ms = backoff_ms * 2 > 100 ? 100 : backoff_ms * 2;
+		if (poll(&p, in >= 0, (int)backoff_ms) > 0) {
 			while (read(in, buf, sizeof(buf)) > 0)
 				;
-		backoff_ms = backoff_ms * 2 > 100 ? 100 : backoff_ms * 2;
+			backoff_ms = 2;	/* it may be ours, not listening yet: look again soon */
+		}
 		err = 0;
 	}
 	if (in >= 0)
