@@ -45,10 +45,10 @@ static const struct ctl_cmd events_cmd = {
 	.name = "events",
 	.usage = "events --name NAME [--wait [--timeout SECONDS]]: print the VM's power events, one\n"
 		 "   JSON object per line, until it stops or you interrupt (exit 0)\n"
-		 "   -w, --wait            a VM that is not up yet: wait for it (exit 1 after\n"
-		 "                         --timeout SECONDS if it never comes), then follow it; events\n"
-		 "                         from the moment it is followed (lkvm run --events-log FILE\n"
-		 "                         has every one)",
+		 "   -w, --wait            a VM that is not up yet: wait for its socket, then follow it;\n"
+		 "                         events from the moment it is followed (lkvm run --events-log\n"
+		 "                         FILE has every one; Documentation/json.md)\n"
+		 "   --timeout SECONDS     with --wait: give up after SECONDS (1-86400), exit 1",
 	.opts = events_opts,
 	.shortopts = "wt:",
 	.opt = events_opt,
