@@ -358,13 +358,12 @@ static void ctl_server__handle(struct vm_control *vc, struct kvm *kvm, const str
 
 	if (n < 2)
 		return;
+	if (fds[1].revents & POLLIN)
+		ctl_server__flush_events(s);
 	for (unsigned int i = 0; i + 2 < n && i < CTL_MAX_CLIENTS; i++) {
 		if (s->clients[i].fd >= 0 && (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
 			ctl_server__read(&s->clients[i], kvm);
 	}
-	/* After the requests: a client that subscribes now gets the events queued so far too. */
-	if (fds[1].revents & POLLIN)
-		ctl_server__flush_events(s);
 	if (fds[0].revents & POLLIN)
 		ctl_server__accept(s);
 }
