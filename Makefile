@@ -165,6 +165,7 @@ FUZZ_SRCS_9p := virtio/9p-proto.c virtio/9p-fs.c
 FUZZ_SRCS_kernel := arm/aarch64/kernel.c util/util.c
 FUZZ_LIBS_kernel := -lz
 FUZZ_SRCS_control := control/proto.c util/util.c util/events.c
+FUZZ_SRCS_json := control/json.c util/util.c
 FUZZ_SRCS_cmdline := util/devspec.c firmware.c util/util.c
 FUZZ_SRCS_psci := psci/psci.c
 FUZZ_SRCS_aml := hw/acpi/aml.c

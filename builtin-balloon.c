@@ -1,6 +1,7 @@
 /* lkvm balloon --name NAME [inflate|deflate SIZE]: a running VM's virtio-balloon. */
 #include "lkvm/builtin.h"
 #include "lkvm/control-client.h"
+#include "lkvm/control-json.h"
 #include "lkvm/exit-codes.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 /* The action as a word pair ("inflate 64M") or as kvmtool's --inflate 64M; one at most. */
 struct balloon_action {
 	const char *action, *size;
+	bool json;
 };
 
 static int balloon_set(struct balloon_action *b, const char *action, const char *size)
@@ -24,26 +26,33 @@ static int balloon_set(struct balloon_action *b, const char *action, const char 
 
 static int balloon_opt(void *ctx, int c, const char *arg)
 {
+	if (c == 'j')
+		return ctl_json__opt(&((struct balloon_action *)ctx)->json, c, arg);
 	return balloon_set(ctx, c == 'i' ? "inflate" : "deflate", arg);
 }
 
 static const struct option balloon_opts[] = {
 	{ "inflate", required_argument, NULL, 'i' },
 	{ "deflate", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const struct ctl_cmd balloon_cmd = {
 	.name = "balloon",
-	.usage = "balloon --name NAME [inflate|deflate SIZE]\n"
+	.usage = "balloon --name NAME [inflate|deflate SIZE | --json]\n"
 		 "   (no action)      the balloon's target and actual size\n"
 		 "   inflate SIZE     take SIZE more of its RAM from the guest (64M, 1G; no suffix: MiB)\n"
 		 "   deflate SIZE     give SIZE of it back\n"
 		 "   -i, --inflate SIZE / -d, --deflate SIZE   the same, as kvmtool spells them\n"
+		 "   --json           (no action) one JSON object: {\"target_pages\":N,\"target_bytes\":N,\n"
+		 "                    \"actual_pages\":N,\"actual_bytes\":N,\"page_size\":4096,\"ram_bytes\":N}\n"
+		 "                    and once the guest sent statistics \"stats_age_s\":N,\"stats\":{NAME:N}\n"
+		 "                    (free, total, available, caches in bytes; the others counts)\n"
 		 " The VM needs lkvm run --balloon. The guest keeps at least 16M.",
 	.max_args = 2,
 	.opts = balloon_opts,
-	.shortopts = "i:d:",
+	.shortopts = "i:d:j",
 	.opt = balloon_opt,
 };
 
@@ -75,6 +84,13 @@ int cmd_balloon(int argc, char **argv)
 		pr_err("balloon %s %s: not a size (as 64M, 1G; no suffix: MiB)", b.action, b.size);
 		return LKVM_EXIT_USAGE;
 	}
+	if (b.json && b.action) {
+		pr_err("balloon %s: --json: only without an action (see 'lkvm balloon --help')",
+		       b.action);
+		return LKVM_EXIT_USAGE;
+	}
+	if (b.json)
+		return ctl_client__request_json(a.name, CTL_BALLOON, "", ctl_json__balloon);
 	snprintf(payload, sizeof(payload), "%s%s%s", b.action ? b.action : "", b.action ? " " : "",
 		 b.action ? b.size : "");
 	return ctl_client__request(a.name, CTL_BALLOON, payload);

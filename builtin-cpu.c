@@ -1,6 +1,7 @@
 /* lkvm cpu list|plug|unplug|delay --name NAME [ID [MS]]: a running VM's vCPUs. */
 #include "lkvm/builtin.h"
 #include "lkvm/control-client.h"
+#include "lkvm/control-json.h"
 #include "lkvm/exit-codes.h"
 
 #include <stdio.h>
@@ -8,13 +9,19 @@
 
 static const struct ctl_cmd cpu_cmd = {
 	.name = "cpu",
-	.usage = "cpu list|plug|unplug|delay --name NAME [ID [MS]]\n"
+	.usage = "cpu list|plug|unplug|delay --name NAME [ID [MS]] [--json]\n"
 		 "   list           each vCPU's MPIDR, PSCI state (\",eject\": an ACPI eject request is\n"
 		 "                  pending) and statistics\n"
 		 "   plug ID        allow the guest's CPU_ON of vCPU ID (--acpi: and notify the guest)\n"
 		 "   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first;\n"
 		 "                  --acpi: ask the guest to eject it, which it does when it can)\n"
-		 "   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)",
+		 "   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)\n"
+		 "   list --json    one JSON array, an object per vCPU: {\"id\":N,\"mpidr\":N,\"state\":\n"
+		 "                  STRING,\"eject\":BOOL,\"standbys\":N,\"standby_us\":N,\"powerdowns\":N,\n"
+		 "                  \"powerdown_us\":N,\"delay_ms\":N}",
+	.opts = ctl_json_opts,
+	.shortopts = "j",
+	.opt = ctl_json__opt,
 };
 
 struct cpu_sub {
@@ -39,11 +46,18 @@ static int cpu_sub(int argc, char **argv, const struct cpu_sub *sub)
 	struct ctl_cmd cmd = cpu_cmd;
 	struct ctl_args a;
 	char payload[32];
+	bool json = false;
 	int code;
 
 	cmd.min_args = cmd.max_args = sub->nargs;
-	if (!ctl_args__parse(argc, argv, &cmd, NULL, &a, &code))
+	if (!ctl_args__parse(argc, argv, &cmd, &json, &a, &code))
 		return code;
+	if (json && sub->type != CTL_CPU_LIST) {
+		pr_err("cpu %s: --json: only for cpu list (see 'lkvm cpu --help')", sub->name);
+		return LKVM_EXIT_USAGE;
+	}
+	if (json)
+		return ctl_client__request_json(a.name, CTL_CPU_LIST, "", ctl_json__cpus);
 	for (int i = 0; i < a.argc; i++) {
 		if (!is_number(a.argv[i])) {
 			pr_err("%s: not a vCPU number or milliseconds (see 'lkvm cpu --help')",

@@ -14,6 +14,7 @@
 #include "lkvm/virtio-vsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,8 @@ enum {
 	OPT_NAME = 256, OPT_CONSOLE, OPT_IRQCHIP, OPT_ON_RESET, OPT_NODEFAULTS, OPT_DUMP_DTB,
 	OPT_LOGLEVEL, OPT_DEBUG, OPT_PSCI, OPT_PSCI_CONDUIT, OPT_DEBUG_PSCI, OPT_MAX_CPUS,
 	OPT_PLUGGED_CPUS, OPT_TRNG, OPT_TRNG_SEED, OPT_SMCCC, OPT_LIST_FW, OPT_TIMEOUT,
-	OPT_CONSOLE_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON, OPT_VIRTIO_TRANSPORT,
+	OPT_CONSOLE_LOG, OPT_EVENTS_LOG, OPT_DEBUG_FW, OPT_9P, OPT_RNG, OPT_BALLOON,
+	OPT_VIRTIO_TRANSPORT,
 	OPT_HUGETLBFS, OPT_KASLR_SEED, OPT_VCPU_AFFINITY, OPT_FORCE_PCI, OPT_VIRTIO_LEGACY,
 	OPT_FIRMWARE_ADDR,
 	OPT_PMU, OPT_DISABLE_SVE, OPT_SVE_MAX_VL, OPT_DISABLE_MTE, OPT_NO_PVTIME, OPT_NESTED,
@@ -133,6 +135,8 @@ static const struct run_option run_options[] = {
 	  "stop the VM after this long; lkvm then exits 124" },
 	{ { "console-log", required_argument, NULL, OPT_CONSOLE_LOG }, "FILE",
 	  "also write the guest console's output to FILE" },
+	{ { "events-log", required_argument, NULL, OPT_EVENTS_LOG }, "FILE",
+	  "every event from the first to FILE, as lkvm events prints them (mode 0600, no symlink)" },
 	{ { "nodefaults", no_argument, NULL, OPT_NODEFAULTS }, NULL,
 	  "nothing implicit: the command line is exactly -p, and with --console virtio no UART" },
 	{ { "dump-dtb", required_argument, NULL, OPT_DUMP_DTB }, "FILE",
@@ -342,6 +346,7 @@ static int parse_option(struct run_args *a, int c, const char *val)
 			return usage_error("--timeout", val, "need a number of seconds, at least 1");
 		return 0;
 	case OPT_CONSOLE_LOG: cfg->console_log = val; return 0;
+	case OPT_EVENTS_LOG: cfg->events_log = val; return 0;
 	case 'm': return parse_mem(val, &cfg->ram_size);
 	case OPT_NAME:
 		cfg->name = val;
@@ -584,6 +589,21 @@ static int run_vm(struct vm_context *ctx, int sig_fd)
 	return code;
 }
 
+/*
+ * --events-log FILE: made 0600 (the VM's events are its user's business), emptied if it exists,
+ * as --console-log does; a symlink is refused (O_NOFOLLOW), whoever planted it. An error is
+ * the command line's: the caller exits 2.
+ */
+static int open_events_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		pr_err("--events-log %s: %s", path, errno == ELOOP ? "a symbolic link: refused" :
+		       strerror(errno));
+	return fd;
+}
+
 /* The control socket and the vCPU plan live as long as lkvm, across guest resets. */
 static int run_with_context(const struct lkvm_config *cfg, struct guest_images *img,
 			    int sig_fd)
@@ -591,20 +611,28 @@ static int run_with_context(const struct lkvm_config *cfg, struct guest_images *
 	struct vm_context ctx = { .cfg = cfg, .images = img };
 	struct cpu_plan plan;
 	struct ctl_server ctl;
-	int code;
+	int code, log_fd = -1;
 
+	if (cfg->events_log && (log_fd = open_events_log(cfg->events_log)) < 0)
+		return LKVM_EXIT_USAGE;
 	if (cfg->psci == PSCI_USER) {
 		if (cpu_plan__init(&plan, cfg->nr_cpus, cfg->plugged)) {
 			pr_err("vCPU plan: out of memory");
+			if (log_fd >= 0)
+				close(log_fd);
 			return LKVM_EXIT_ERROR;
 		}
 		ctx.plan = &plan;
 	}
 	if (ctl_server__init(&ctl, cfg->name)) {
+		if (log_fd >= 0)
+			close(log_fd);
 		if (ctx.plan)
 			cpu_plan__exit(&plan);
 		return LKVM_EXIT_ERROR;
 	}
+	if (log_fd >= 0)
+		ctl_server__log_events(&ctl, log_fd);
 	ctx.ctl = &ctl.vc;
 	if (cfg->timeout)
 		ctx.deadline_ns = clock__now_ns() + (u64)cfg->timeout * 1000000000ULL;

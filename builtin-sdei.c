@@ -4,6 +4,7 @@
  */
 #include "lkvm/builtin.h"
 #include "lkvm/control-client.h"
+#include "lkvm/control-json.h"
 #include "lkvm/exit-codes.h"
 
 #include <stdio.h>
@@ -12,13 +13,15 @@
 /* --cpu N, as given: the server checks it against the VM's vCPUs. */
 struct sdei_target {
 	const char *cpu;	/* NULL: the default (vCPU 0, or a shared event's routing) */
+	bool json;	/* sdei list --json */
 };
 
 static int sdei_opt(void *ctx, int c, const char *arg)
 {
 	struct sdei_target *t = ctx;
 
-	(void)c;
+	if (c == 'j')
+		return ctl_json__opt(&t->json, c, arg);
 	if (!*arg || strlen(arg) > 5 || strspn(arg, "0123456789") != strlen(arg)) {
 		pr_err("--cpu %s: not a vCPU number", arg);
 		return LKVM_EXIT_USAGE;
@@ -29,20 +32,33 @@ static int sdei_opt(void *ctx, int c, const char *arg)
 
 static const struct option sdei_opts[] = {
 	{ "cpu", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* lkvm nmi: --cpu only. */
+static const struct option nmi_opts[] = {
+	{ "cpu", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const struct ctl_cmd sdei_cmd = {
 	.name = "sdei",
-	.usage = "sdei list|signal --name NAME [EVENT] [--cpu N]\n"
+	.usage = "sdei list|signal --name NAME [EVENT] [--cpu N] [--json]\n"
 		 "   list                 each vCPU's power state and SDEI mask, each event's state\n"
+		 "   list --json          one JSON object, two lists: {\"vcpus\":[{\"vcpu\":N,\"state\":S,\n"
+		 "                        \"masked\":B}],\"events\":[{\"event\":N,\"name\":S,\"shared\":B,\n"
+		 "                        \"critical\":B,\"registrations\":[{\"vcpu\":N (private only),\n"
+		 "                        \"enabled\":B,\"running\":B,\"pending\":B,\"unregister_pending\":B,\n"
+		 "                        \"entry\":N,\"arg\":N, shared only: \"route\":\"any\"|\"pe\",\n"
+		 "                        \"route_affinity\":N (pe), \"running_on\":N (while it runs)}]}]}\n"
 		 "   signal EVENT         make EVENT (a name or number, see list) pending: a private\n"
 		 "                        event on vCPU N (default 0), a shared one as the guest routed\n"
 		 "                        it, or on vCPU N if it routed it to any\n"
 		 " The VM needs lkvm run --psci=user --sdei. Exit 0, 1 if the VM refuses (the event\n"
 		 " is not registered, the vCPU is off...), 2 for a bad command line.",
 	.opts = sdei_opts,
-	.shortopts = "c:",
+	.shortopts = "c:j",
 	.opt = sdei_opt,
 };
 
@@ -51,7 +67,7 @@ static const struct ctl_cmd nmi_cmd = {
 	.usage = "nmi --name NAME [--cpu N]: signal SDEI event 1000 \"nmi\" (private, critical) on\n"
 		 "   vCPU N (default 0), which the guest must have registered; the short form of\n"
 		 "   lkvm sdei signal --name NAME nmi --cpu N",
-	.opts = sdei_opts,
+	.opts = nmi_opts,
 	.shortopts = "c:",
 	.opt = sdei_opt,
 };
@@ -97,6 +113,12 @@ int cmd_sdei(int argc, char **argv)
 		pr_err("sdei list: --cpu: list shows every vCPU (see 'lkvm sdei --help')");
 		return LKVM_EXIT_USAGE;
 	}
+	if (!list && t.json) {
+		pr_err("sdei signal: --json: only for sdei list (see 'lkvm sdei --help')");
+		return LKVM_EXIT_USAGE;
+	}
+	if (t.json)
+		return ctl_client__request_json(a.name, CTL_SDEI_LIST, "", ctl_json__sdei);
 	return list ? ctl_client__request(a.name, CTL_SDEI_LIST, "") :
 	       sdei_signal(a.name, a.argv[0], &t);
 }

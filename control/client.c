@@ -1,4 +1,5 @@
 #include "lkvm/control-client.h"
+#include "lkvm/control-json.h"
 #include "lkvm/exit-codes.h"
 
 #include <stdio.h>
@@ -73,31 +74,72 @@ bool ctl_args__parse(int argc, char **argv, const struct ctl_cmd *cmd, void *ctx
 	return !*code;
 }
 
-int ctl_client__request(const char *name, u16 type, const char *payload)
+const struct option ctl_json_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int ctl_json__opt(void *ctx, int c, const char *arg)
 {
-	static struct ctl_msg m;
+	(void)c;
+	(void)arg;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+/* One request and its OK answer in m; an exit code, after saying what went wrong. */
+static int ctl_client__ask(const char *name, u16 type, const char *payload, struct ctl_msg *m)
+{
 	int fd = ctl__connect(name), err;
 
 	if (fd < 0)
 		return LKVM_EXIT_ERROR;
 	err = ctl__send(fd, type, payload);
 	if (!err)
-		err = ctl__recv(fd, &m);
+		err = ctl__recv(fd, m);
 	close(fd);
 	if (err) {
 		pr_err("%s: no answer from the VM: %s", name, strerror(-err));
 		return LKVM_EXIT_ERROR;
 	}
-	if (m.type == CTL_ERROR) {
-		pr_err("%s", ctl_client__show(m.payload, false));
+	if (m->type == CTL_ERROR) {
+		pr_err("%s", ctl_client__show(m->payload, false));
 		return LKVM_EXIT_ERROR;
 	}
-	if (m.type != CTL_OK) {
-		pr_err("%s: unexpected answer %u", name, m.type);
+	if (m->type != CTL_OK) {
+		pr_err("%s: unexpected answer %u", name, m->type);
 		return LKVM_EXIT_ERROR;
 	}
-	if (m.len)
+	return 0;
+}
+
+int ctl_client__request(const char *name, u16 type, const char *payload)
+{
+	static struct ctl_msg m;
+	int code = ctl_client__ask(name, type, payload, &m);
+
+	if (!code && m.len)
 		printf("%s%s", ctl_client__show(m.payload, true),
 		       m.payload[m.len - 1] == '\n' ? "" : "\n");
+	return code;
+}
+
+int ctl_client__request_json(const char *name, u16 type, const char *payload,
+			     int (*render)(struct json_buf *j, const char *text))
+{
+	static struct ctl_msg m;
+	static char out[4 * CTL_MAX_PAYLOAD];
+	struct json_buf j;
+	int code = ctl_client__ask(name, type, payload, &m);
+
+	if (code)
+		return code;
+	json__init(&j, out, sizeof(out));
+	if (render(&j, m.payload)) {
+		pr_err("%s: --json: an answer lkvm cannot read: %s", name,
+		       ctl_client__show(m.payload, false));
+		return LKVM_EXIT_ERROR;
+	}
+	printf("%s\n", out);
 	return 0;
 }

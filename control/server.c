@@ -52,9 +52,18 @@ void ctl_server__exit(struct ctl_server *s)
 	}
 	if (s->event_fd >= 0)
 		close(s->event_fd);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
 	if (created)
 		pthread_mutex_destroy(&s->lock);
-	s->listen_fd = s->event_fd = -1;
+	s->listen_fd = s->event_fd = s->log_fd = -1;
+}
+
+void ctl_server__log_events(struct ctl_server *s, int fd)
+{
+	s->log_fd = fd;
+	/* The log follows the events as a client would: they are kept from now on. */
+	atomic_fetch_add(&s->listeners, 1);
 }
 
 static struct ctl_server *to_server(struct vm_control *vc)
@@ -298,6 +307,22 @@ static void ctl_server__send_event(struct ctl_server *s, const char *json)
 	}
 }
 
+/* One write per line, unbuffered: a reader of the file never sees half an event. */
+static void ctl_server__log(struct ctl_server *s, const char *json)
+{
+	char line[CTL_EVENT_JSON_MAX + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", json), err;
+
+	if (s->log_fd < 0 || n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	err = write_all(s->log_fd, line, (size_t)n);
+	if (err) {
+		pr_err("--events-log: cannot write: %s; no more events are logged", strerror(-err));
+		close(s->log_fd);
+		s->log_fd = -1;
+	}
+}
+
 static void ctl_server__flush_events(struct ctl_server *s)
 {
 	char json[CTL_EVENT_JSON_MAX];
@@ -322,6 +347,7 @@ static void ctl_server__flush_events(struct ctl_server *s)
 		else
 			ctl__event_json(&e.ev, json, sizeof(json));
 		ctl_server__send_event(s, json);
+		ctl_server__log(s, json);
 	}
 }
 
@@ -357,7 +383,7 @@ int ctl_server__init(struct ctl_server *s, const char *name)
 	}
 	s->listeners = 0;
 	s->head = s->count = 0;
-	s->listen_fd = s->event_fd = -1;
+	s->listen_fd = s->event_fd = s->log_fd = -1;
 	if (err)
 		return err;
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", s->path);

@@ -92,6 +92,7 @@ struct lkvm_config {
 	unsigned int nr_smccc;
 	unsigned int timeout;		/* seconds; 0: none */
 	const char *console_log;
+	const char *events_log;	/* lkvm run --events-log FILE */
 	enum virtio_transport_type virtio_transport;
 	struct disk_spec disks[MAX_DISKS];
 	unsigned int nr_disks;

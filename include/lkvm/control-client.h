@@ -38,6 +38,16 @@ void ctl_cmd__help(const struct ctl_cmd *cmd);
 
 /* One request, one answer: prints an OK's text, or the error; returns the exit code. */
 int ctl_client__request(const char *name, u16 type, const char *payload);
+/*
+ * The same with --json: the OK's text rendered by render (control-json.h) and printed as one
+ * line; text it does not recognize is an error (exit 1), never half a document.
+ */
+/* --json (-j) alone, for a command whose ctx is a bool: ctl_json__opt sets it. */
+extern const struct option ctl_json_opts[];
+int ctl_json__opt(void *ctx, int c, const char *arg);
+struct json_buf;
+int ctl_client__request_json(const char *name, u16 type, const char *payload,
+			     int (*render)(struct json_buf *j, const char *text));
 /* A server's text made safe for the terminal (ctl__printable), in a static buffer. */
 const char *ctl_client__show(const char *text, bool lines);
 

@@ -38,6 +38,7 @@ struct ctl_server {
 	struct vm_control vc;	/* what the VM's main loop and its parts see */
 	int listen_fd;
 	int event_fd;		/* eventfd: events are queued */
+	int log_fd;		/* lkvm run --events-log: every event, a JSON line each; -1: none */
 	char path[108];
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	/*
@@ -57,6 +58,11 @@ struct ctl_server {
 int ctl_server__init(struct ctl_server *s, const char *name);
 /* Closes every connection and removes the socket. */
 void ctl_server__exit(struct ctl_server *s);
+/*
+ * Records every event from now on in fd (lkvm run --events-log), as lkvm events shows them; the
+ * server owns fd from here. Call before the first vCPU runs to have the first event.
+ */
+void ctl_server__log_events(struct ctl_server *s, int fd);
 
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lkvm/builtin.h"
+#include "lkvm/control-json.h"
 #include "lkvm/control-server.h"
 #include "lkvm/control.h"
 #include "lkvm/kvm.h"
@@ -519,6 +520,109 @@ START_TEST(server_events_need_a_listener)
 }
 END_TEST
 
+/* lkvm run --events-log: every event, from the first, with no client following; whole lines. */
+START_TEST(server_events_log)
+{
+	char path[128], text[512];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/events.log", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ctl_server__log_events(&srv, dup(fd));
+	kvm__post_event(&vm, VM_EV_CPU_START, 0, 0);
+	kvm__post_event(&vm, VM_EV_CPU_ON_GRANTED, 0, 2);
+	ck_assert_uint_eq(srv.count, 2);
+	serve();
+	n = (int)pread(fd, text, sizeof(text) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	text[n] = '\0';
+	ck_assert_msg(text[n - 1] == '\n' && strchr(text, '\n') != text + n - 1, "%s", text);
+	*strchr(text, '\n') = '\0';
+	expect_event(text, "\"event\":\"cpu_start\",\"vcpu\":0}");
+	text[n - 1] = '\0';
+	expect_event(text + strlen(text) + 1, "\"event\":\"cpu_on_granted\",\"vcpu\":0,\"target\":2}");
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+static char jout[4096];
+static struct json_buf jb;
+
+static struct json_buf *jreset(void)
+{
+	json__init(&jb, jout, sizeof(jout));
+	return &jb;
+}
+
+/* Quotes, backslashes and control characters escaped; the rest as it is. */
+START_TEST(json_strings)
+{
+	json__string(jreset(), "a\"b\\c\n\x01\x7f\xc3\xa9");
+	ck_assert_int_eq(jb.err, 0);
+	ck_assert_str_eq(jout, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\xc3\xa9\"");
+	/* What does not fit is an error, not half a document. */
+	json__init(&jb, jout, 4);
+	json__string(&jb, "abcdef");
+	ck_assert_int_eq(jb.err, -ENOSPC);
+}
+END_TEST
+
+START_TEST(json_vm)
+{
+	ck_assert_int_eq(ctl_json__vm(jreset(), "demo 123 4 2"), 0);
+	ck_assert_str_eq(jout, "{\"name\":\"demo\",\"pid\":123,\"cpus\":4,\"plugged\":2}");
+	ck_assert_int_eq(ctl_json__vm(jreset(), "demo 123 4"), -EINVAL);
+	ck_assert_int_eq(ctl_json__vm(jreset(), "demo 123 4 2 junk"), -EINVAL);
+}
+END_TEST
+
+/* The table as hotplug__list writes it. */
+START_TEST(json_cpus)
+{
+	static const char table[] =
+		"ID   MPIDR        STATE        STANDBYS   STANDBY_US  POWERDNS   POWERDN_US DELAY_MS\n"
+		"0    0x0000000000 on                  3           12         0            0        0\n"
+		"1    0x0000000001 on,eject            0            0         1         4000       25\n"
+		"2    0x0000000002 off                 0            0         0            0        0\n";
+
+	ck_assert_int_eq(ctl_json__cpus(jreset(), table), 0);
+	ck_assert_str_eq(jout, "[{\"id\":0,\"mpidr\":0,\"state\":\"on\",\"eject\":false,\"standbys\":3,"
+			 "\"standby_us\":12,\"powerdowns\":0,\"powerdown_us\":0,\"delay_ms\":0},"
+			 "{\"id\":1,\"mpidr\":1,\"state\":\"on\",\"eject\":true,\"standbys\":0,"
+			 "\"standby_us\":0,\"powerdowns\":1,\"powerdown_us\":4000,\"delay_ms\":25},"
+			 "{\"id\":2,\"mpidr\":2,\"state\":\"off\",\"eject\":false,\"standbys\":0,"
+			 "\"standby_us\":0,\"powerdowns\":0,\"powerdown_us\":0,\"delay_ms\":0}]");
+	ck_assert_int_eq(ctl_json__cpus(jreset(), "ID MPIDR\n"), 0);
+	ck_assert_str_eq(jout, "[]");
+	ck_assert_int_eq(ctl_json__cpus(jreset(), "ID MPIDR\n0 0x0 on 1 2 3\n"), -EINVAL);
+	ck_assert_int_eq(ctl_json__cpus(jreset(), "ID MPIDR\n0 0x0 on,x 0 0 0 0 0\n"), -EINVAL);
+	ck_assert_int_eq(ctl_json__cpus(jreset(), "vCPU states are lkvm's only"), -EINVAL);
+}
+END_TEST
+
+/* The balloon's answer as virtio_balloon__set writes it, with and without the guest's stats. */
+START_TEST(json_balloon)
+{
+	ck_assert_int_eq(ctl_json__balloon(jreset(), "target 0 (0 pages), actual 0 (0 pages), "
+					   "RAM 256M"), 0);
+	ck_assert_str_eq(jout, "{\"target_pages\":0,\"target_bytes\":0,\"actual_pages\":0,"
+			 "\"actual_bytes\":0,\"page_size\":4096,\"ram_bytes\":268435456}");
+	ck_assert_int_eq(ctl_json__balloon(jreset(), "target 64M (16384 pages), actual 32M (8192 "
+					   "pages), RAM 1G\nguest stats (3s old): swap-in 5 "
+					   "free 1024K available 2048K"), 0);
+	ck_assert_str_eq(jout, "{\"target_pages\":16384,\"target_bytes\":67108864,"
+			 "\"actual_pages\":8192,\"actual_bytes\":33554432,\"page_size\":4096,"
+			 "\"ram_bytes\":1073741824,\"stats_age_s\":3,\"stats\":{\"swap-in\":5,"
+			 "\"free\":1048576,\"available\":2097152}}");
+	ck_assert_int_eq(ctl_json__balloon(jreset(), "balloon: target clamped to 0: it was 0\n"
+					   "target 0 (0 pages), actual 0 (0 pages), RAM 1G"), -EINVAL);
+	ck_assert_int_eq(ctl_json__balloon(jreset(), "target 0 (0 pages), actual 0 (0 pages), "
+					   "RAM 1G\nguest stats (3s old): free"), -EINVAL);
+}
+END_TEST
+
 /* A main thread far behind: what the queue cannot hold is counted, where it was lost. */
 START_TEST(server_events_dropped)
 {
@@ -816,6 +920,13 @@ Suite *control_suite(void)
 	tcase_add_test(tc, server_sdei_absent);
 	tcase_add_test(tc, server_events_dropped);
 	tcase_add_test(tc, server_events_need_a_listener);
+	tcase_add_test(tc, server_events_log);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("json");
+	tcase_add_test(tc, json_strings);
+	tcase_add_test(tc, json_vm);
+	tcase_add_test(tc, json_cpus);
+	tcase_add_test(tc, json_balloon);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("directory");
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);

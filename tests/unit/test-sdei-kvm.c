@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lkvm/control.h"
+#include "lkvm/control-json.h"
 #include "lkvm/kvm.h"
 #include "lkvm/psci.h"
 #include "lkvm/sdei-kvm.h"
@@ -97,6 +98,37 @@ START_TEST(list_format)
 }
 END_TEST
 
+/* lkvm sdei list --json reads this very listing back: every field, every kind of line. */
+START_TEST(list_as_json)
+{
+	static char json[2 * CTL_MAX_PAYLOAD];
+	struct json_buf j;
+
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_REGISTER, SDEI_EVENT_NMI, 0x80001000, 0x42, 0, 0), 0);
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_ENABLE, SDEI_EVENT_NMI, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_REGISTER, SDEI_EVENT_NOTIFY, 0x80002000, 7, 0, 0), 0);
+	sdei_kvm__list(&vm, buf, sizeof(buf));
+	json__init(&j, json, sizeof(json));
+	ck_assert_int_eq(ctl_json__sdei(&j, buf), 0);
+	ck_assert_msg(strstr(json, "{\"vcpus\":[{\"vcpu\":0,\"state\":\"on\",\"masked\":") == json,
+		      "%s", json);
+	ck_assert_msg(strstr(json, "{\"vcpu\":2,\"state\":\"absent\",\"masked\":true}],"
+			      "\"events\":[{\"event\":0,"
+			      "\"name\":\"sw-signal\",\"shared\":false,\"critical\":false,\"registrations\":[]},"),
+		      "%s", json);
+	ck_assert_msg(strstr(json, "{\"event\":1000,\"name\":\"nmi\",\"shared\":false,\"critical\":true,"
+			      "\"registrations\":[{\"vcpu\":0,\"enabled\":true,\"running\":false,"
+			      "\"pending\":false,\"unregister_pending\":false,\"entry\":2147487744,"
+			      "\"arg\":66}]}"), "%s", json);
+	ck_assert_msg(strstr(json, "\"entry\":2147491840,\"arg\":7,\"route\":\"any\"}]}"), "%s",
+		      json);
+	ck_assert_msg(!strcmp(json + strlen(json) - 4, "]}]}"), "%s", json);
+	/* Text it does not know is refused, not half read. */
+	json__init(&j, json, sizeof(json));
+	ck_assert_int_eq(ctl_json__sdei(&j, "vcpu 0: on, masked\nsomething else\n"), -EINVAL);
+}
+END_TEST
+
 /* The listing never overflows the control socket's payload, however small the room. */
 START_TEST(list_truncates)
 {
@@ -154,6 +186,7 @@ Suite *sdei_kvm_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, list_format);
 	tcase_add_test(tc, list_truncates);
+	tcase_add_test(tc, list_as_json);
 	tcase_add_test(tc, signal_errors);
 	suite_add_tcase(s, tc);
 	return s;
