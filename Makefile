@@ -5,6 +5,7 @@
 #   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs
 #   make soak       the system tests RUNS times (default 5), then each test's failure count
 #   make check-sanitize  unit tests under ASan+UBSan and TSan, system tests with an ASan lkvm
+#   make kill-loop  SIGKILL of lkvm during heavy disk writes, 20 times per transport
 #   make demo       boot a Linux guest under lkvm and show its console
 #   make bench      benchmarks (see Documentation/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -89,7 +90,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check check-sanitize
+	deps-check check-sanitize kill-loop
 
 all: $(LKVM_BIN)
 
@@ -249,6 +250,11 @@ RUNS ?= 5
 soak: deps-check
 	$(MAKE) lkvm
 	tests/soak.sh $(RUNS)
+
+# SIGKILL during heavy disk writes, 20 times per transport (tests/system/t-blk.sh).
+kill-loop: deps-check
+	$(MAKE) lkvm
+	LKVM_TEST='^blk-kill-writes' LKVM_TEST_KILL_LOOPS=20 tests/system-check.sh
 
 bench: deps-check
 	$(MAKE) lkvm

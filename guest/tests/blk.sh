@@ -44,6 +44,14 @@ write-hold)	# DEV AT: write, say so, and wait to be killed
 	write "$2" "$3"
 	sleep 600
 	;;
+write-busy)	# DEV AT: write, say so, then write on (1M after AT) until killed
+	write "$2" "$3"
+	head -c 262144 /dev/urandom >/tmp/junk
+	echo "blk-busy: writing"
+	while :; do
+		dd if=/tmp/junk of="$2" bs=4k seek=$(($3 + 256)) conv=fsync 2>/dev/null
+	done
+	;;
 hold)		# keep the disk busy until killed
 	info
 	echo "blk-hold: ready"

@@ -76,6 +76,22 @@ blk_fsync_kill() {
 	blk_expect_region 256 "$blk_pat" "not what the guest had fsync'ed before lkvm was killed"
 }
 
+# SIGKILL while the guest writes as fast as it can, LKVM_TEST_KILL_LOOPS times (make kill-loop:
+# 20): what it fsync'ed before is on the disk every time, and the disk opens again (its lock died
+# with lkvm).
+blk_kill_writes() {
+	blk_image 4
+	_i=0
+	while [ "$_i" -lt "${LKVM_TEST_KILL_LOOPS:-2}" ]; do
+		_i=$((_i + 1))
+		lk_run_signal 300 KILL '^blk-busy: writing' 1 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" \
+			-c 1 -m 256M $VT -d "$T/disk.img" -p "-- sh /tests/blk.sh write-busy /dev/vda $_i"
+		expect_rc 137
+		expect_console '^blk-write: rc=0$'
+		blk_expect_region "$_i" "$blk_pat" "run $_i: not what the guest had fsync'ed before lkvm was killed"
+	done
+}
+
 # Large requests, bypassing the guest's page cache and through it: the bytes are the guest's.
 blk_large() { # [,OPTIONS]
 	blk_image 32
@@ -190,6 +206,7 @@ run_test blk-write-direct blk_write ,direct
 run_test_both blk-read blk_read
 run_test_both blk-ro blk_ro
 run_test_both blk-fsync-kill blk_fsync_kill
+run_test_both blk-kill-writes blk_kill_writes
 run_test blk-large blk_large
 run_test_both blk-large-direct blk_large ,direct
 run_test_both blk-discard blk_discard
