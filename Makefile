@@ -171,6 +171,7 @@ FUZZ_SRCS_cmdline := util/devspec.c firmware.c util/util.c
 FUZZ_SRCS_psci := psci/psci.c
 FUZZ_SRCS_aml := hw/acpi/aml.c
 FUZZ_SRCS_sdei := sdei/sdei.c
+FUZZ_SRCS_timeline := util/timeline.c util/timeline-svg.c util/util.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 

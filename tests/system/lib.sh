@@ -110,6 +110,37 @@ lk_run_input() {
 }
 
 # VMs driven from the test host's shell while they run (lkvm cpu, lkvm balloon...):
+# nonroot_setup: user 4242 (lkvmtest) may use /dev/kvm, with $T/run as its home and runtime
+# directory (exported); $LKVM_4242 runs lkvm as that user. Only in the throwaway emulated host.
+# nonroot_undo puts /dev/kvm and /etc back; call it from the test's EXIT trap.
+nonroot_setup() {
+	[ "${LKVM_HOST_KIND:-}" = qemu ] || skip "needs the emulated test host (changes /dev/kvm's group)"
+	echo "chgrp $(stat -c %g /dev/kvm) /dev/kvm; chmod $(stat -c %a /dev/kvm) /dev/kvm" >"$T/nonroot-undo"
+	# The user, for start-stop-daemon, which looks uids up even when given as numbers.
+	mkdir -p /etc
+	for _f in passwd group resolv.conf; do
+		if [ -e /etc/$_f ]; then
+			cp /etc/$_f "$T/$_f.orig"
+			echo "cp $T/$_f.orig /etc/$_f" >>"$T/nonroot-undo"
+		else
+			echo "rm -f /etc/$_f" >>"$T/nonroot-undo"
+		fi
+	done
+	echo "lkvmtest:x:4242:4242::$T/run:/bin/sh" >>/etc/passwd
+	echo "lkvmtest:x:4242:" >>/etc/group
+	chgrp 4242 /dev/kvm && chmod 660 /dev/kvm || fail "cannot lend /dev/kvm to gid 4242"
+	mkdir -p "$T/run"
+	chown 4242:4242 "$T/run" && chmod 700 "$T/run"
+	export XDG_RUNTIME_DIR="$T/run" HOME="$T/run"
+	# start-stop-daemon execs lkvm as uid 4242, in the foreground (the pid stays lkvm's); its
+	# pid file, which never exists, keeps it from refusing because an lkvm is running already.
+	LKVM_4242=$T/lkvm-4242
+	printf '#!/bin/sh\nexec start-stop-daemon -S -p %s -c 4242:4242 -x %s -- "$@"\n' \
+		"$T/none.pid" "$LKVM" >"$LKVM_4242"
+	chmod 755 "$LKVM_4242"
+}
+nonroot_undo() { [ ! -f "$T/nonroot-undo" ] || sh "$T/nonroot-undo"; }
+
 # vm_start NAME ARGS...: runs `lkvm run --name NAME ARGS` in the background, its stdin a FIFO
 # held open on fd 3 (type with: echo >&3); waits until `lkvm list` shows the VM.
 vm_start() {

@@ -107,7 +107,39 @@ p9_share_removed() {
 	[ -z "$(ls -A "$T/share")" ] || fail "the guest wrote into the new directory of the same name"
 }
 
+# lkvm runs as a user without privilege (root would read anyway): the host makes the share and a
+# directory in it unreadable under the guest, then readable again. The guest's operations fail
+# while it is, and work again after; lkvm runs on, and nothing outside the share changes.
+p9_share_unreadable() {
+	nonroot_setup
+	trap nonroot_undo EXIT
+	mkdir -p "$T/share/d"
+	echo in-the-share >"$T/share/f"
+	echo outside >"$T/outside"
+	chown -R 4242:4242 "$T/share"
+	LKVM=$LKVM_4242
+	vm_start p9deny-$$ -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M --9p "$T/share,share" \
+		-p "-- sh /tests/9p-deny.sh"
+	wait_console '^p9-deny: mounted$'
+	chmod 000 "$T/share/d" "$T/share"
+	echo >&3
+	wait_console '^p9-deny: waiting$'
+	chmod 755 "$T/share/d" "$T/share"
+	echo >&3
+	vm_wait
+	expect_rc 0
+	for _op in cat ls touch; do
+		expect_console "^p9-deny: before $_op=0$"
+		grep -q "^p9-deny: denied $_op=[1-9]" "$T/console" || fail "$_op worked in the unreadable share"
+		expect_console "^p9-deny: again $_op=0$"
+	done
+	[ "$(cat "$T/outside")" = outside ] || fail "a file outside the share changed"
+	[ "$(ls -A "$T/share" | tr '\n' ' ')" = "d f new " ] || fail "the share holds: $(ls -A "$T/share")"
+	[ "$(grep -c . "$T/stderr")" -le 1 ] || fail "lkvm said more than one line: $(cat "$T/stderr")"
+}
+
 run_test_both 9p-ops p9_ops
 run_test 9p-share-removed p9_share_removed
+run_test 9p-share-unreadable p9_share_unreadable
 run_test 9p-cache-loose p9_cache_loose
 run_test 9p-root p9_root

@@ -45,23 +45,8 @@ net_user() {
 # its own (guest_ip, host_ip, guest_mac), DNS included, where a tap is refused for want of the
 # privilege. (DNS is tested here, where the test may own the host's /etc/resolv.conf.)
 net_user_nonroot() {
-	# Lending /dev/kvm to another user is safe only in the throwaway emulated host.
-	[ "${LKVM_HOST_KIND:-}" = qemu ] || skip "needs the emulated test host (changes /dev/kvm's group)"
-	_gid=$(stat -c %g /dev/kvm) _mode=$(stat -c %a /dev/kvm)
-	# The user, for start-stop-daemon, which looks uids up even when given as numbers.
-	mkdir -p /etc
-	for _f in passwd group resolv.conf; do
-		[ ! -e /etc/$_f ] || cp /etc/$_f "$T/$_f.orig"
-	done
-	trap 'chgrp "$_gid" /dev/kvm; chmod "$_mode" /dev/kvm; kill $_dns 2>/dev/null
-		for _f in passwd group resolv.conf; do
-			if [ -e "$T/$_f.orig" ]; then cp "$T/$_f.orig" /etc/$_f; else rm -f /etc/$_f; fi
-		done' EXIT
-	echo "lkvmtest:x:4242:4242::$T/run:/bin/sh" >>/etc/passwd
-	echo "lkvmtest:x:4242:" >>/etc/group
-	chgrp 4242 /dev/kvm && chmod 660 /dev/kvm || fail "cannot lend /dev/kvm to gid 4242"
-	mkdir -p "$T/run"
-	chown 4242:4242 "$T/run" && chmod 700 "$T/run"
+	nonroot_setup
+	trap 'kill $_dns 2>/dev/null; nonroot_undo' EXIT
 	# DNS: the host's resolver is a responder on its loopback that answers 10.9.8.7 to all.
 	echo "nameserver 127.0.0.1" >/etc/resolv.conf
 	ip link set lo up 2>/dev/null
@@ -70,12 +55,9 @@ net_user_nonroot() {
 	sleep 0.5
 	grep -q '^dnsanswer: listening$' "$T/dns.log" || fail "dnsanswer: $(cat "$T/dns.log")"
 	nu_serve
-	# start-stop-daemon execs lkvm as uid 4242 (no /etc/passwd entry needed), in the foreground;
 	# lkvm's control socket goes in a directory of that user's.
-	export XDG_RUNTIME_DIR="$T/run" HOME="$T/run"
-	_lkvm=$LKVM
-	LKVM=start-stop-daemon
-	lk_run 900 -S -c 4242:4242 -x "$_lkvm" -- run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M \
+	LKVM=$LKVM_4242
+	lk_run 900 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 -m 256M \
 		-n mode=user,guest_ip=10.0.7.20,host_ip=10.0.7.2,guest_mac=02:00:00:00:07:20 \
 		-p "quiet -- cat /sys/class/net/eth0/address; sh /tests/net-user.sh http://10.0.7.2:$NU_PORT/blob lkvm.test"
 	nu_stop
@@ -86,7 +68,7 @@ net_user_nonroot() {
 	expect_console '^net-user: resolved 10.9.8.7$'
 	grep -q '^dnsanswer: lkvm.test$' "$T/dns.log" || fail "the host's resolver was not asked"
 	[ -c /dev/net/tun ] || return 0
-	lk_run 120 -S -c 4242:4242 -x "$_lkvm" -- run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 \
+	lk_run 120 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" -c 1 \
 		-m 128M -n mode=tap -p "-- true"
 	expect_rc 1
 	expect_error '^lkvm: -n mode=tap: cannot (create the tap device: Operation not permitted|open /dev/net/tun: Permission denied)$'
