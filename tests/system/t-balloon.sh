@@ -96,7 +96,7 @@ balloon_errors() {
 	expect_rc 1
 	expect_error "nosuchvm-$$: no such VM"
 	"$LKVM" balloon --help >"$T/help" 2>&1 || fail "lkvm balloon --help failed"
-	grep -q '^ usage: lkvm balloon --name NAME \[inflate|deflate SIZE\]' "$T/help" ||
+	grep -q '^ usage: lkvm balloon --name NAME \[inflate|deflate SIZE | --json\]' "$T/help" ||
 		fail "lkvm balloon --help: $(cat "$T/help")"
 	"$LKVM" help >"$T/help" 2>&1
 	grep -q '^ *balloon ' "$T/help" || fail "lkvm help does not list balloon"
