@@ -566,11 +566,20 @@ static void test_hotplug(void)
 	ctx = CTX(JOB_HOLD, ++seq);
 	/* Off most of the time: the host's unplug is refused while vCPU 1 is on. */
 	for (end = now() + ms_to_ticks(60000); now() < end; delay_us(200000)) {
-		/* While it is still plugged, CPU_ON succeeds: turn it off again and retry. */
+		/*
+		 * While it is still plugged, CPU_ON succeeds: turn it off again and retry. Its run
+		 * count is read before CPU_ON: read after, a vCPU 1 that started at once would have
+		 * counted already, and waiting for one run more held it on for all of WAIT_MS, so
+		 * every unplug the host tried in between was refused.
+		 */
+		runs = slots[1].runs;
 		r = psci(PSCI_FN64(CPU_ON), cpu_mpidr(1), (u64)cpu_entry, ctx);
 		if (r != SUCCESS)
 			break;
-		wait_for(&slots[1].runs, slots[1].runs + 1);
+		if (!wait_for(&slots[1].runs, runs + 1)) {
+			check(false, slots[1].runs, runs + 1, "vCPU 1 starts again");
+			return;
+		}
 		stop_cpu(1);
 		ctx = CTX(JOB_HOLD, ++seq);
 	}
