@@ -82,7 +82,7 @@ blk_fsync_kill() {
 blk_kill_writes() {
 	blk_image 4
 	_i=0
-	while [ "$_i" -lt "${LKVM_TEST_KILL_LOOPS:-2}" ]; do
+	while [ "$_i" -lt "${LKVM_TEST_KILL_LOOPS:-1}" ]; do
 		_i=$((_i + 1))
 		lk_run_signal 300 KILL '^blk-busy: writing' 1 run -k "$LKVM_KERNEL" -i "$LKVM_INITRD" \
 			-c 1 -m 256M $VT -d "$T/disk.img" -p "-- sh /tests/blk.sh write-busy /dev/vda $_i"
