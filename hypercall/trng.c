@@ -110,6 +110,9 @@ static unsigned int trng__rnd(struct kvm_cpu *cpu, struct hc_call *c, unsigned i
 
 static unsigned int trng__call(struct kvm_cpu *cpu, struct hc_call *c)
 {
+	/* SMC32 arguments are 32 bits wide: what the guest left above them means nothing. */
+	if (!(c->fid & SMCCC_FN64))
+		c->arg[1] &= 0xffffffffULL;
 	switch (c->fid) {
 	case TRNG_VERSION_FN:
 		c->res[0] = 0x10000;

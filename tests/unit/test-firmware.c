@@ -418,6 +418,31 @@ START_TEST(log_follows_loglevel)
 }
 END_TEST
 
+/* --trng=user: SMC32 calls read w1, as KVM's TRNG does, whatever the upper half of x1 holds. */
+START_TEST(trng_smc32_narrows)
+{
+	static struct hypercall_table t;
+	const struct fw_service *trng;
+	struct hc_call rnd = { .fid = 0x84000053, .arg = { 0, 0xdeadbeef00000020ULL } };
+	struct hc_call features = { .fid = 0x84000051, .arg = { 0, 0xffffffff84000053ULL } };
+
+	calls_setup();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.trng = TRNG_USER;
+	call_vm.cfg = &cfg;
+	ck_assert_int_eq(hypercall__routes(&t, &cfg, true), 0);
+	trng = hypercall__owner(&t, rnd.fid);
+	ck_assert_ptr_nonnull(trng);
+	ck_assert_int_eq(trng->init(&call_vm), 0);
+	ck_assert_uint_eq(trng->call(&call_cpu, &rnd), 4);
+	ck_assert_uint_eq(rnd.res[0], 0);
+	ck_assert_uint_eq(rnd.res[1] | rnd.res[2] | rnd.res[3] >> 32, 0);	/* 32 bits: w3 */
+	ck_assert_uint_eq(trng->call(&call_cpu, &features), 1);
+	ck_assert_uint_eq(features.res[0], 0);
+	trng->exit(&call_vm);
+}
+END_TEST
+
 Suite *firmware_suite(void)
 {
 	Suite *s = suite_create("firmware");
@@ -441,6 +466,7 @@ Suite *firmware_suite(void)
 	tcase_add_test(tc, log_flood_is_limited);
 	tcase_add_test(tc, log_limit_math);
 	tcase_add_test(tc, log_follows_loglevel);
+	tcase_add_test(tc, trng_smc32_narrows);
 	suite_add_tcase(s, tc);
 	return s;
 }
