@@ -488,7 +488,7 @@ static void virtio_pci__cfg_read(struct pci_dev *pdev, u32 reg, u8 *data, unsign
 
 	if (virtio_pci__hits_cfg_data(vp, reg, len))
 		virtio_pci__cfg_window(vp, false);
-	memcpy(data, vp->caps + reg - VIRTIO_PCI_CAP_BASE, len);
+	memcpy(data, vp->caps + (reg - VIRTIO_PCI_CAP_BASE), len);
 }
 
 static void virtio_pci__cfg_write(struct pci_dev *pdev, u32 reg, const u8 *data, unsigned int len)
