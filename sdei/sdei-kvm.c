@@ -316,6 +316,9 @@ int sdei_kvm__signal(struct kvm *kvm, const char *payload, char *err, size_t len
 	else if (ret == -ENOENT)
 		snprintf(err, len, "sdei signal %s: event %u is not registered by the guest", e->name,
 			 e->num);
+	else if (ret == -ENODEV && target < 0)
+		snprintf(err, len, "sdei signal %s: the guest routed it to a vCPU that is off or "
+			 "absent: it takes no events", e->name);
 	else if (ret == -ENODEV)
 		snprintf(err, len, "sdei signal %s: vCPU %d is %s: it takes no events", e->name,
 			 target, psci__state_name(psci__cpu_state(kvm->psci, (unsigned int)target)));

@@ -169,6 +169,13 @@ START_TEST(signal_errors)
 	ck_assert_int_eq(host_signal("notify 0"), -EINVAL);
 	expect_line("routed it to one vCPU");
 	ck_assert_int_eq(host_signal("notify -"), 0);
+	/* Routed to vCPU 1, which went off since: the host gave no vCPU number to name. */
+	sdei__cpu_power(&sdei, 1, SDEI_PE_ON);
+	ck_assert_uint_eq(call(0, SDEI_NR_EVENT_REGISTER, SDEI_EVENT_ALERT, 0x80002000, 0,
+			       SDEI_RM_PE, 1), 0);
+	sdei__cpu_power(&sdei, 1, SDEI_PE_OFF);
+	ck_assert_int_eq(host_signal("alert -"), -ENODEV);
+	expect_line("sdei signal alert: the guest routed it to a vCPU that is off or absent");
 	/* Malformed payloads: a client of our own never sends them, anyone else may. */
 	ck_assert_int_eq(host_signal("nmi"), -EINVAL);
 	ck_assert_int_eq(host_signal("nmi x"), -EINVAL);
