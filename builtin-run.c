@@ -591,16 +591,16 @@ static int run_vm(struct vm_context *ctx, int sig_fd)
 
 /*
  * --events-log FILE: made 0600 (the VM's events are its user's business), emptied if it exists,
- * as --console-log does; a symlink is refused (O_NOFOLLOW), whoever planted it. An error is
- * the command line's: the caller exits 2.
+ * as --console-log does; a symlink is refused, whoever planted it, and so is a FIFO or a device.
+ * An error is the command line's: the caller exits 2.
  */
 static int open_events_log(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = file__create(path, 0600, O_APPEND);
 
 	if (fd < 0)
-		pr_err("--events-log %s: %s", path, errno == ELOOP ? "a symbolic link: refused" :
-		       strerror(errno));
+		pr_err("--events-log %s: %s", path, fd == -ELOOP ? "a symbolic link: refused" :
+		       fd == -EINVAL ? "not a regular file: refused" : strerror(-fd));
 	return fd;
 }
 

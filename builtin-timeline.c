@@ -4,11 +4,9 @@
 #include "lkvm/timeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void cmd_timeline_help(void)
@@ -24,24 +22,21 @@ void cmd_timeline_help(void)
 /* The SVG's file: created, or an existing regular file emptied; never through a symlink. */
 static FILE *timeline__open_out(const char *path)
 {
-	const char *why = NULL;
-	struct stat st;
-	FILE *f = NULL;
+	FILE *f;
 	int fd;
 
 	if (!path || !strcmp(path, "-"))
 		return stdout;
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	if (fd < 0)
-		why = errno == ELOOP ? "a symlink: not written" : strerror(errno);
-	else if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		why = "not a regular file: not written";
-	else if (ftruncate(fd, 0) || !(f = fdopen(fd, "w")))
-		why = strerror(errno);
-	if (why) {
-		pr_err("%s: %s", path, why);
-		if (fd >= 0)
-			close(fd);
+	fd = file__create(path, 0644, 0);
+	if (fd < 0) {
+		pr_err("%s: %s", path, fd == -ELOOP ? "a symlink: not written" :
+		       fd == -EINVAL ? "not a regular file: not written" : strerror(-fd));
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		pr_err("%s: %s", path, strerror(errno));
+		close(fd);
 	}
 	return f;
 }

@@ -285,6 +285,28 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int file__create(const char *path, mode_t mode, int flags)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	/* O_NONBLOCK: a FIFO planted at the path must not hold lkvm in open(). */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | flags, mode);
+	if (fd < 0)	/* ENXIO: a FIFO nobody reads (or a device with none behind it) */
+		return errno == ENXIO ? -EINVAL : -errno;
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	else if (ftruncate(fd, 0) || fcntl(fd, F_SETFL, (fcntl(fd, F_GETFL) & ~O_NONBLOCK)))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int random__fill(void *buf, size_t len)
 {
 	u8 *p = buf;

@@ -3,11 +3,13 @@
  * fields and random bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lkvm/util.h"
@@ -372,6 +374,52 @@ START_TEST(random_fill)
 }
 END_TEST
 
+/*
+ * file__create: a new file gets the mode, an existing one is emptied and keeps its own; a
+ * symlink, a FIFO (without blocking) and a directory are refused, and what they point at or
+ * hold is left alone.
+ */
+START_TEST(file_create_refuses_what_is_not_a_file)
+{
+	char *path = temp_file("old contents", 12), link[64], fifo[64], dir[64];
+	struct stat st;
+	int fd;
+
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	fd = file__create(path, 0600, O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_NONBLOCK | O_APPEND), O_APPEND);
+	ck_assert_int_eq(write(fd, "new", 3), 3);
+	close(fd);
+	snprintf(link, sizeof(link), "%s.link", path);
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	snprintf(dir, sizeof(dir), "%s.dir", path);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(file__create(link, 0600, 0), -ELOOP);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 3);		/* the link's target is untouched */
+	ck_assert_int_eq(file__create(fifo, 0600, 0), -EINVAL);
+	ck_assert_int_lt(file__create(dir, 0600, 0), 0);
+	unlink(link);
+	unlink(fifo);
+	rmdir(dir);
+	unlink(path);
+	snprintf(link, sizeof(link), "%s.new", path);
+	fd = file__create(link, 0600, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600 & ~(unsigned int)umask(022));
+	close(fd);
+	unlink(link);
+	free(path);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -396,6 +444,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, pr_warn_once_prints_once);
 	tcase_add_test(tc, little_endian_fields);
 	tcase_add_test(tc, random_fill);
+	tcase_add_test(tc, file_create_refuses_what_is_not_a_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
