@@ -28,6 +28,9 @@ check|demo)
 	pkgs="$pkgs acpica-tools"
 	# xmllint, headless Chromium and python3 (its zlib reads the PNG): tests/check-timeline.sh
 	pkgs="$pkgs libxml2-utils chromium python3"
+	# the man pages' checker (groff), bash's completion framework (tests/check-completion.sh),
+	# and the Debian package's build and lintian (tests/check-deb.sh)
+	pkgs="$pkgs groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian"
 	if [ "$arch" != arm64 ] || [ ! -c /dev/kvm ]; then
 		pkgs="$pkgs linux-source-6.12 bc bison flex libssl-dev qemu-system-arm"
 	fi
