@@ -1,6 +1,7 @@
 # lkvm: native build on arm64, static cross build elsewhere.
 #   make            build ./lkvm
 #   make check      install what is missing, build, run unit, fuzz and system tests
+#   make check-stress  the system tests that storm, stall or kill lkvm for minutes (CI runs it)
 #   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
 #   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs
 #   make soak       the system tests RUNS times (default 5), then each test's failure count
@@ -90,7 +91,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check check-sanitize kill-loop
+	deps-check check-sanitize check-stress kill-loop
 
 all: $(LKVM_BIN)
 
@@ -196,8 +197,16 @@ FUZZ_LONG_RUNS ?= 10000000
 fuzz-long: fuzz
 	$(MAKE) fuzz-check FUZZ_TIME=0 FUZZ_RUNS=$(FUZZ_LONG_RUNS)
 
+# The stress tests (Documentation/testing.md) take 4 of the system tests' minutes: make check
+# leaves them to make check-stress, which CI runs too.
+STRESS_TESTS := ^(storm-.*|chaos|chaos-pci|console-stalled-reader-.*|blk-kill-writes.*)$$
+
 system-check: lkvm
-	tests/system-check.sh
+	LKVM_TEST_SKIP='$(STRESS_TESTS)' tests/system-check.sh
+
+check-stress: deps-check
+	$(MAKE) lkvm
+	LKVM_TEST='$(STRESS_TESTS)' tests/system-check.sh
 
 # The build carries its hardening (skipped when a packager turned HARDEN off).
 hardening-check: lkvm

@@ -34,10 +34,11 @@ ro)		# DEV: writing must fail
 	dd if=/dev/zero of="$2" bs=4k count=16 conv=fsync 2>/tmp/dd.err
 	echo "blk-ro: rc=$? $(tail -n 1 /tmp/dd.err)"
 	;;
-full)		# DEV: 1M fsync'ed at block 0, then 4M more that the host has no room for
+full|eio)	# DEV: 1M fsync'ed at block 0, then 4M more that the host has no room for (full)
+		# or that its disk fails (eio)
 	write "$2" 0
 	dd if=/dev/zero of="$2" bs=4k seek=256 count=1024 conv=fsync 2>/tmp/dd.err
-	echo "blk-full: rc=$? $(tail -n 1 /tmp/dd.err)"
+	echo "blk-$1: rc=$? $(tail -n 1 /tmp/dd.err)"
 	echo "blk-read: md5=$(dd if="$2" bs=4k count=256 iflag=direct 2>/dev/null | md5)"
 	;;
 write-hold)	# DEV AT: write, say so, and wait to be killed

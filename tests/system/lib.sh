@@ -213,11 +213,15 @@ expect_error() {
 	grep -qiE -e "$1" "$T/stderr" || fail "stderr does not mention '$1'"
 }
 
-# run_test NAME FUNC [ARGS...]: runs FUNC ARGS as test NAME (if it matches $LKVM_TEST, a regex).
+# run_test NAME FUNC [ARGS...]: runs FUNC ARGS as test NAME if it matches $LKVM_TEST and does
+# not match $LKVM_TEST_SKIP (regexes; either may be empty).
 run_test() {
 	_name=$1
 	shift
 	if [ -n "${LKVM_TEST:-}" ] && ! echo "$_name" | grep -qE -e "$LKVM_TEST"; then
+		return 0
+	fi
+	if [ -n "${LKVM_TEST_SKIP:-}" ] && echo "$_name" | grep -qE -e "$LKVM_TEST_SKIP"; then
 		return 0
 	fi
 	T="$work/$_name"

@@ -1,7 +1,7 @@
 # virtio-blk (-d FILE[,ro][,direct]): Linux guests write and read raw images, a read-only disk
 # refuses writes, what the guest fsync'ed survives a SIGKILL of lkvm, discard punches holes, an
-# image in use by another lkvm is refused, a full host file system is the guest's I/O error and
-# nothing more. guest/tests/blk.sh is the guest's side; offsets there
+# image in use by another lkvm is refused, a full host file system or a failing host disk is the
+# guest's I/O error and nothing more. guest/tests/blk.sh is the guest's side; offsets there
 # and here are in 4K blocks.
 
 blk_pattern() { seq 1 200000 | head -c 1048576; }
@@ -201,6 +201,27 @@ blk_full() {
 		fail "lkvm did not warn once about the full file system"
 }
 
+# The host's disk fails under the guest's writes: lkvm's disk is a device-mapper device whose
+# first 1M is a loop device's file and the rest dm's error target (guest/tools/dmtable). The guest
+# gets I/O errors, lkvm warns once and runs on, and the fsync'ed 1M is in the file, intact.
+blk_eio() {
+	truncate -s 8M "$T/back.img"
+	_loop=$(losetup -f) && losetup "$_loop" "$T/back.img" || fail "no loop device"
+	_dm=$(dmtable create "lkvm-eio-$$" "0 2048 linear $_loop 0" "2048 14336 error") ||
+		{ losetup -d "$_loop"; fail "cannot make the device-mapper device"; }
+	blk_run "-d /dev/$_dm" eio /dev/vda
+	dmtable remove "lkvm-eio-$$"
+	losetup -d "$_loop"
+	mv "$T/back.img" "$T/disk.img"
+	expect_rc 0
+	expect_console '^blk-write: rc=0$'
+	expect_console '^blk-eio: rc=1 .*Input/output error'
+	expect_console "^blk-read: md5=$blk_pat$"
+	blk_expect_region 0 "$blk_pat" "the fsync'ed 1M is not intact"
+	[ "$(grep -c 'Input/output error' "$T/stderr")" = 1 ] ||
+		fail "lkvm did not warn once about the failing disk"
+}
+
 run_test_both blk-write blk_write
 run_test blk-write-direct blk_write ,direct
 run_test_both blk-read blk_read
@@ -215,3 +236,4 @@ run_test blk-locked blk_locked
 run_test blk-root blk_root
 run_test blk-missing blk_missing
 run_test_both blk-full blk_full
+run_test_both blk-eio blk_eio
