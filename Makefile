@@ -172,6 +172,9 @@ FUZZ_SRCS_psci := psci/psci.c
 FUZZ_SRCS_aml := hw/acpi/aml.c
 FUZZ_SRCS_sdei := sdei/sdei.c
 FUZZ_SRCS_timeline := util/timeline.c util/timeline-svg.c util/util.c
+FUZZ_SRCS_hypercall := fuzz/native-hypercall.c fuzz/native-sdei-kvm.c firmware.c \
+	hypercall/kvm-fixed.c hypercall/lkvm-calls.c hypercall/smccc-rules.c hypercall/trng.c psci/psci.c psci/psci-kvm.c \
+	sdei/sdei.c util/util.c util/init.c
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
