@@ -23,8 +23,9 @@
  * 4-7 the queue size of a ready target's set-up (as QSIZE).
  *
  * Checked after each step, for the queues the script set up and left alone (no raw register
- * write to the device, no RAM write over the rings): the device returns only chains the driver
- * made available, each once, with no more bytes written than the chain had room for. Frames
+ * write to the device, no RAM write over the rings, no ring page ballooned): the device returns
+ * only chains the driver made available, each once, with no more bytes written than the chain
+ * had room for. Frames
  * the net device sends are whole and carry no offload; `lkvm balloon` answers 0 or -ERANGE. The
  * workers finish (fake-worker.c); AddressSanitizer watches the rest, RAM between guard pages.
  */
@@ -253,6 +254,27 @@ static u16 vg__setup_queue(const struct vg_dev *d, unsigned int q, u16 size)
 static void vg__untrack(struct vg_dev *d)
 {
 	memset(d->q, 0, sizeof(d->q));
+}
+
+/* The guest changed its rings behind the driver's back: no queue's state is known any more. */
+static void vg__untrack_rings(void)
+{
+	for (unsigned int i = 0; i < G.nr_devs; i++)
+		vg__untrack(&G.dev[i]);
+}
+
+/*
+ * The balloon gives inflated pages back with madvise (the targets link with --wrap=madvise):
+ * if the guest ballooned a page of its own rings, that page now reads as zeroes, which is the
+ * guest's doing, not the device's.
+ */
+int __real_madvise(void *addr, size_t len, int advice);
+int __wrap_madvise(void *addr, size_t len, int advice);
+int __wrap_madvise(void *addr, size_t len, int advice)
+{
+	if ((u8 *)addr < G.ram + VG_DATA && (u8 *)addr + len > G.ram)
+		vg__untrack_rings();
+	return __real_madvise(addr, len, advice);
 }
 
 /* Virtio 1.2 section 3.1.1, as Linux's drivers do it. */
@@ -574,10 +596,8 @@ static void vg__ram(struct reader *r)
 	u32 off = (next16(r) | (u32)next8(r) << 16) % RAM_SIZE;
 	unsigned int n = next8(r) % 32;
 
-	if (off < VG_DATA) {
-		for (unsigned int i = 0; i < G.nr_devs; i++)
-			vg__untrack(&G.dev[i]);
-	}
+	if (off < VG_DATA)
+		vg__untrack_rings();
 	for (unsigned int i = 0; i < n && off + i < RAM_SIZE; i++)
 		G.ram[off + i] = next8(r);
 }
