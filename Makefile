@@ -173,6 +173,24 @@ FUZZ_SRCS_psci := psci/psci.c
 FUZZ_SRCS_aml := hw/acpi/aml.c
 FUZZ_SRCS_sdei := sdei/sdei.c
 FUZZ_SRCS_timeline := util/timeline.c util/timeline-svg.c util/util.c
+FUZZ_SRCS_hypercall := fuzz/native-hypercall.c fuzz/native-sdei-kvm.c firmware.c \
+	hypercall/kvm-fixed.c hypercall/lkvm-calls.c hypercall/smccc-rules.c hypercall/trng.c psci/psci.c psci/psci-kvm.c \
+	sdei/sdei.c util/util.c util/init.c
+FUZZ_SRCS_virtio-mmio := fuzz/vguest.c fuzz/fake-worker.c fuzz/fake-kvm.c fuzz/native-irq.c mmio.c \
+	virtio/transport.c virtio/mmio.c virtio/pci.c virtio/virtqueue.c virtio/ioevent.c virtio/rng.c \
+	virtio/blk.c virtio/net.c virtio/balloon.c hw/pci.c hw/io-thread.c hw/acpi/aml.c \
+	hw/acpi/build.c hw/acpi/devices.c hw/acpi/efi.c hw/acpi/pci.c hw/acpi/tables.c util/util.c \
+	util/init.c
+# --wrap=madvise: the harness sees the balloon give pages back (fuzz/vguest.c).
+FUZZ_LIBS_virtio-mmio := -l:libfdt.so.1 -lz -Wl,--wrap=madvise
+FUZZ_SRCS_virtio-pci := $(FUZZ_SRCS_virtio-mmio)
+FUZZ_LIBS_virtio-pci := $(FUZZ_LIBS_virtio-mmio)
+FUZZ_SRCS_blk := $(FUZZ_SRCS_virtio-mmio)
+FUZZ_LIBS_blk := $(FUZZ_LIBS_virtio-mmio)
+FUZZ_SRCS_net := $(FUZZ_SRCS_virtio-mmio)
+FUZZ_LIBS_net := $(FUZZ_LIBS_virtio-mmio)
+FUZZ_SRCS_balloon := $(FUZZ_SRCS_virtio-mmio)
+FUZZ_LIBS_balloon := $(FUZZ_LIBS_virtio-mmio)
 FUZZ_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 

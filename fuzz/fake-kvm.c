@@ -12,3 +12,18 @@ int kvm__irq_line(struct kvm *kvm, unsigned int spi, int level)
 	(void)level;
 	return 0;
 }
+
+/* The device tree and ACPI are not fuzzed here: their generators are dropped. */
+int kvm__add_fdt_gen(struct kvm *kvm, const struct fdt_node_gen *gen)
+{
+	(void)kvm;
+	(void)gen;
+	return 0;
+}
+
+int kvm__add_acpi_gen(struct kvm *kvm, const struct acpi_gen *gen)
+{
+	(void)kvm;
+	(void)gen;
+	return 0;
+}
