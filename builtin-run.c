@@ -599,8 +599,7 @@ static int open_events_log(const char *path)
 	int fd = file__create(path, 0600, O_APPEND);
 
 	if (fd < 0)
-		pr_err("--events-log %s: %s", path, fd == -ELOOP ? "a symbolic link: refused" :
-		       fd == -EINVAL ? "not a regular file: refused" : strerror(-fd));
+		pr_err("--events-log %s: %s", path, file__create_strerror(fd));
 	return fd;
 }
 

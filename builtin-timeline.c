@@ -29,8 +29,7 @@ static FILE *timeline__open_out(const char *path)
 		return stdout;
 	fd = file__create(path, 0644, 0);
 	if (fd < 0) {
-		pr_err("%s: %s", path, fd == -ELOOP ? "a symlink: not written" :
-		       fd == -EINVAL ? "not a regular file: not written" : strerror(-fd));
+		pr_err("%s: %s", path, file__create_strerror(fd));
 		return NULL;
 	}
 	f = fdopen(fd, "w");

@@ -129,11 +129,10 @@ int term__init(struct term *t, int in_fd, int out_fd, const char *log_path)
 	t->log_fd = -1;
 	t->stall_ns = TERM_STALL_NS;
 	if (log_path) {
-		t->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+		t->log_fd = file__create(log_path, 0644, O_APPEND);
 		if (t->log_fd < 0) {
-			err = -errno;
-			pr_err("--console-log %s: %s", log_path, strerror(-err));
-			return err;
+			pr_err("--console-log %s: %s", log_path, file__create_strerror(t->log_fd));
+			return t->log_fd;
 		}
 	}
 	err = term__start_writer(t);

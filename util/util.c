@@ -298,6 +298,8 @@ int file__create(const char *path, mode_t mode, int flags)
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
 		err = -EINVAL;
+	else if (st.st_uid != geteuid())	/* planted: what lkvm writes would be theirs */
+		err = -EPERM;
 	else if (ftruncate(fd, 0) || fcntl(fd, F_SETFL, (fcntl(fd, F_GETFL) & ~O_NONBLOCK)))
 		err = -errno;
 	if (err) {
@@ -305,6 +307,16 @@ int file__create(const char *path, mode_t mode, int flags)
 		return err;
 	}
 	return fd;
+}
+
+const char *file__create_strerror(int err)
+{
+	switch (err) {
+	case -ELOOP: return "a symbolic link: refused";
+	case -EINVAL: return "not a regular file: refused";
+	case -EPERM: return "owned by another user: refused";
+	default: return strerror(-err);
+	}
 }
 
 int random__fill(void *buf, size_t len)

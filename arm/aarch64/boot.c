@@ -75,13 +75,12 @@ static char *boot__cmdline(const struct lkvm_config *cfg)
 
 static int boot__dump_dtb(const char *path, const void *fdt)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = file__create(path, 0644, 0);
 	int err;
 
 	if (fd < 0) {
-		err = -errno;
-		pr_err("--dump-dtb %s: %s", path, strerror(-err));
-		return err;
+		pr_err("--dump-dtb %s: %s", path, file__create_strerror(fd));
+		return fd;
 	}
 	err = write_all(fd, fdt, fdt_totalsize(fdt));
 	if (close(fd) && !err)

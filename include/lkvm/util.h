@@ -81,12 +81,14 @@ u64 clock__now_ns(void);
 /* write(2) until done or a real error. */
 int write_all(int fd, const void *buf, size_t len);
 /*
- * An output file lkvm is told to write (logs, drawings): created with mode, or an existing
- * regular file emptied (it keeps its mode); never through a symlink, never a FIFO or device.
- * flags adds open(2) flags (O_APPEND). The fd (O_CLOEXEC, blocking), or -ELOOP for a symlink,
- * -EINVAL for not a regular file, another -errno. Logs nothing.
+ * An output file lkvm is told to write (logs, drawings, dumps): created with mode, or an
+ * existing regular file of lkvm's own user emptied (it keeps its mode); never through a
+ * symlink, never a FIFO or device. flags adds open(2) flags (O_APPEND). The fd (O_CLOEXEC,
+ * blocking), or -ELOOP for a symlink, -EINVAL for not a regular file, -EPERM for another
+ * user's file, another -errno. Logs nothing: file__create_strerror says why, for the error line.
  */
 int file__create(const char *path, mode_t mode, int flags);
+const char *file__create_strerror(int err);
 /* Fills buf from getrandom(2), through signals and short reads: 0, or -errno (not logged). */
 int random__fill(void *buf, size_t len);
 

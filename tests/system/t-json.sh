@@ -87,16 +87,5 @@ json_wait_timeout() {
 	expect_error 'only with --wait'
 }
 
-# --events-log refuses a symlink (exit 2, before anything runs) and leaves its target alone.
-json_events_log_symlink() {
-	echo keep >"$T/target"
-	ln -s "$T/target" "$T/link"
-	lk_run 60 run -k "$LKVM_PAYLOADS/fw-test.bin" -c 1 -m 64M --events-log "$T/link" -p test=smccc
-	expect_rc 2
-	expect_error "--events-log $T/link: a symbolic link: refused"
-	[ "$(cat "$T/target")" = keep ] || fail "the symlink's target changed"
-}
-
 run_test json-control json_control
 run_test json-wait-timeout json_wait_timeout
-run_test json-events-log-symlink json_events_log_symlink

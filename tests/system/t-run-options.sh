@@ -122,6 +122,25 @@ force_pci() {
 	expect_error '^lkvm: --virtio-legacy: not supported: '
 }
 
+# The files lkvm writes (OPTION FILE) refuse a symlink and another user's file, before anything
+# runs, and leave them alone: in a shared /tmp either could be someone else's trap. RC: the exit
+# status, 2 for --events-log (a command-line error), 1 for the others (as when they cannot be
+# written at all).
+output_file_refused() {
+	echo keep >"$T/target"
+	ln -s "$T/target" "$T/link"
+	lk_run 60 run -k "$LKVM_PAYLOADS/fw-test.bin" -c 1 -m 64M "$1" "$T/link" -p test=smccc
+	expect_rc "$2"
+	expect_error "^lkvm: $1 $T/link: a symbolic link: refused\$"
+	echo keep >"$T/theirs"
+	chown 4242 "$T/theirs"
+	lk_run 60 run -k "$LKVM_PAYLOADS/fw-test.bin" -c 1 -m 64M "$1" "$T/theirs" -p test=smccc
+	expect_rc "$2"
+	expect_error "^lkvm: $1 $T/theirs: owned by another user: refused\$"
+	[ "$(cat "$T/target")" = keep ] || fail "the symlink's target changed"
+	[ "$(cat "$T/theirs")" = keep ] || fail "the other user's file changed"
+}
+
 run_test opt-firmware firmware_boots
 run_test opt-firmware-address firmware_at_address
 run_test opt-firmware-errors firmware_errors
@@ -129,3 +148,6 @@ run_test opt-kaslr-seed kaslr_seed
 run_test opt-vcpu-affinity vcpu_affinity
 run_test opt-hugetlbfs hugetlbfs
 run_test opt-force-pci force_pci
+run_test opt-output-refused-events-log output_file_refused --events-log 2
+run_test opt-output-refused-console-log output_file_refused --console-log 1
+run_test opt-output-refused-dump-dtb output_file_refused --dump-dtb 1

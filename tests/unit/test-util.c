@@ -376,8 +376,8 @@ END_TEST
 
 /*
  * file__create: a new file gets the mode, an existing one is emptied and keeps its own; a
- * symlink, a FIFO (without blocking) and a directory are refused, and what they point at or
- * hold is left alone.
+ * symlink, a FIFO (without blocking), a directory and another user's file are refused, and what
+ * they point at or hold is left alone.
  */
 START_TEST(file_create_refuses_what_is_not_a_file)
 {
@@ -405,6 +405,17 @@ START_TEST(file_create_refuses_what_is_not_a_file)
 	ck_assert_int_eq(st.st_size, 3);		/* the link's target is untouched */
 	ck_assert_int_eq(file__create(fifo, 0600, 0), -EINVAL);
 	ck_assert_int_lt(file__create(dir, 0600, 0), 0);
+	/* Another user's file (planted in /tmp, say) is refused, and left as it is. Only root can
+	 * give a file away; the suite runs as root in make check. */
+	if (!geteuid()) {
+		ck_assert_int_eq(chown(path, 4242, (gid_t)-1), 0);
+		ck_assert_int_eq(file__create(path, 0600, 0), -EPERM);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_size, 3);
+	}
+	ck_assert_str_eq(file__create_strerror(-EPERM), "owned by another user: refused");
+	ck_assert_str_eq(file__create_strerror(-ELOOP), "a symbolic link: refused");
+	ck_assert_str_eq(file__create_strerror(-EINVAL), "not a regular file: refused");
 	unlink(link);
 	unlink(fifo);
 	rmdir(dir);
