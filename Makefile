@@ -176,7 +176,7 @@ FUZZ_SRCS_timeline := util/timeline.c util/timeline-svg.c util/util.c
 FUZZ_SRCS_hypercall := fuzz/native-hypercall.c fuzz/native-sdei-kvm.c firmware.c \
 	hypercall/kvm-fixed.c hypercall/lkvm-calls.c hypercall/smccc-rules.c hypercall/trng.c psci/psci.c psci/psci-kvm.c \
 	sdei/sdei.c util/util.c util/init.c
-FUZZ_SRCS_virtio-mmio := fuzz/vguest.c fuzz/fake-worker.c fuzz/fake-kvm.c fuzz/native-irq.c mmio.c \
+FUZZ_SRCS_virtio-mmio := fuzz/vguest.c fuzz/fake-worker.c virtio/worker-queue.c fuzz/fake-kvm.c fuzz/native-irq.c mmio.c \
 	virtio/transport.c virtio/mmio.c virtio/pci.c virtio/virtqueue.c virtio/ioevent.c virtio/rng.c \
 	virtio/blk.c virtio/net.c virtio/balloon.c hw/pci.c hw/io-thread.c hw/acpi/aml.c \
 	hw/acpi/build.c hw/acpi/devices.c hw/acpi/efi.c hw/acpi/pci.c hw/acpi/tables.c util/util.c \

@@ -46,40 +46,6 @@ void worker__kick(struct worker *w, unsigned int kicks)
 	atomic_fetch_or(&w->kicks, kicks);
 }
 
-/* What worker.c's queue workers run: each chain under the queue's lock, signalled when done. */
-static void fake_worker__serve(struct worker *w, unsigned int kicks, short revents)
-{
-	struct virtq *vq = w->vq;
-
-	(void)kicks;
-	(void)revents;
-	for (unsigned int n = 0; n < WORKER_BATCH; n++) {
-		bool got;
-
-		pthread_mutex_lock(&vq->lock);
-		got = virtq__pop(vq, w->chain) > 0;
-		if (got) {
-			w->handle(w, w->chain);
-			virtq__signal(vq);
-		}
-		pthread_mutex_unlock(&vq->lock);
-		if (!got)
-			return;
-	}
-	worker__kick(w, WORKER_KICK);
-}
-
-int worker__init_queue(struct worker *w, const char *name, struct virtq *vq, struct virtq_chain *c,
-		       void (*handle)(struct worker *w, struct virtq_chain *c))
-{
-	int err = worker__init(w, name, fake_worker__serve);
-
-	w->vq = vq;
-	w->chain = c;
-	w->handle = handle;
-	return err;
-}
-
 int worker__start(struct worker *w)
 {
 	w->started = true;

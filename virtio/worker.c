@@ -43,40 +43,6 @@ void worker__kick(struct worker *w, unsigned int kicks)
 	eventfd_write(w->wake_fd, 1);
 }
 
-/* The run of a worker__init_queue worker. */
-static void worker__serve(struct worker *w, unsigned int kicks, short revents)
-{
-	struct virtq *vq = w->vq;
-
-	(void)kicks;	/* WORKER_KICK */
-	(void)revents;	/* no fd */
-	for (unsigned int n = 0; n < WORKER_BATCH; n++) {
-		bool got;
-
-		pthread_mutex_lock(&vq->lock);
-		got = virtq__pop(vq, w->chain) > 0;
-		if (got) {
-			w->handle(w, w->chain);
-			virtq__signal(vq);	/* each one when it is done: the driver may wait */
-		}
-		pthread_mutex_unlock(&vq->lock);
-		if (!got)
-			return;
-	}
-	worker__kick(w, WORKER_KICK);
-}
-
-int worker__init_queue(struct worker *w, const char *name, struct virtq *vq,
-		       struct virtq_chain *c, void (*handle)(struct worker *w, struct virtq_chain *c))
-{
-	int err = worker__init(w, name, worker__serve);
-
-	w->vq = vq;
-	w->chain = c;
-	w->handle = handle;
-	return err;
-}
-
 /* Takes the kicks and, if there is work, becomes busy in the same step (worker__wait_idle). */
 static bool worker__take(struct worker *w, short revents, unsigned int *kicks)
 {
