@@ -3,7 +3,7 @@
 #   make check      install what is missing, build, run unit, fuzz and system tests
 #   make check-stress  the system tests that storm, stall or kill lkvm for minutes (CI runs it)
 #   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
-#   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs
+#   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs (FUZZ_LONG_TIME: a cap)
 #   make soak       the system tests RUNS times (default 5), then each test's failure count
 #   make check-sanitize  unit tests under ASan+UBSan and TSan, system tests with an ASan lkvm
 #   make kill-loop  SIGKILL of lkvm during heavy disk writes, 20 times per transport
@@ -210,10 +210,12 @@ fuzz-check: fuzz
 		grep -E '^Done [0-9]+ runs' build/fuzz/$$t.log | sed "s/^/  fuzz-$$t: /"; \
 	done
 
-# Every target to FUZZ_LONG_RUNS executions, however long that takes (Documentation/testing.md).
+# Every target to FUZZ_LONG_RUNS executions, however long that takes, or for at most
+# FUZZ_LONG_TIME seconds each if that is set (Documentation/testing.md).
 FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_TIME ?= 0
 fuzz-long: fuzz
-	$(MAKE) fuzz-check FUZZ_TIME=0 FUZZ_RUNS=$(FUZZ_LONG_RUNS)
+	$(MAKE) fuzz-check FUZZ_TIME=$(FUZZ_LONG_TIME) FUZZ_RUNS=$(FUZZ_LONG_RUNS)
 
 # The stress tests (Documentation/testing.md) take 4 of the system tests' minutes: make check
 # leaves them to make check-stress, which CI runs too.
