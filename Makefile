@@ -196,13 +196,15 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
 fuzz: $(FUZZ_BINS)
 
-# Each run's output goes to build/fuzz/NAME.log, a crash's input to build/fuzz/NAME-crash-*.
+# Each run's output goes to build/fuzz/NAME.log, a crash's input to build/fuzz/NAME-crash-*;
+# fuzz/dict/NAME.dict, if there is one, is the target's dictionary.
 fuzz-check: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build/fuzz/corpus-$$t; \
 		seeds=; [ ! -d fuzz/corpus/$$t ] || seeds=fuzz/corpus/$$t; \
+		dict=; [ ! -f fuzz/dict/$$t.dict ] || dict=-dict=fuzz/dict/$$t.dict; \
 		echo "  FUZZ    $$t ($(FUZZ_TIME)s)"; \
-		if ! build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) \
+		if ! build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) $$dict \
 			-artifact_prefix=build/fuzz/$$t- build/fuzz/corpus-$$t $$seeds \
 			>build/fuzz/$$t.log 2>&1; then \
 			tail -n 40 build/fuzz/$$t.log; echo "fuzz-$$t: failed (build/fuzz/$$t.log)"; exit 1; \
