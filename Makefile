@@ -249,7 +249,7 @@ check: deps-check
 SAN := build/san
 SAN_NATIVE := CROSS_COMPILE= STATIC=0 HARDEN= \
 	$(if $(CROSS_COMPILE),KVM_UAPI=$(SAN)/native/include LIBDIR=$(SAN)/native/lib)
-SAN_TESTS ?= ^(psci-payload-user-.*|chaos|chaos-pci|json-control|sdei-payload-hvc|sdei-host|fw-services|fw-smccc|fw-exit|fw-log-flood|hotplug-payload|hotplug-linux|blk-write|blk-read|blk-fsync-kill|blk-full|9p-ops|9p-share-removed|net-user|vsock-echo|balloon-linux|console-virtio|console-stalled-reader-uart|ctl-flood|pci-console|its-pci-devices|reset-restart|signal-term|acpi-hotplug-gicv3)$$
+SAN_TESTS ?= ^(psci-payload-user-.*|chaos|chaos-pci|json-control|sdei-payload-hvc|sdei-host|fw-services|fw-smccc|fw-exit|fw-log-flood|hotplug-payload|hotplug-linux|blk-write|blk-read|blk-fsync-kill|blk-full|blk-eio|9p-ops|9p-share-removed|net-user|vsock-echo|balloon-linux|console-virtio|console-stalled-reader-uart|ctl-flood|pci-console|its-pci-devices|reset-restart|signal-term|acpi-hotplug-gicv3)$$
 UAPI_ARM64 := /usr/aarch64-linux-gnu/include
 
 # The native build's arm64 KVM headers, and its libfdt (Debian's libfdt-dev is arm64's here).
