@@ -9,7 +9,8 @@
 #   make kill-loop  SIGKILL of lkvm during heavy disk writes, 20 times per transport
 #   make demo       boot a Linux guest under lkvm and show its console
 #   make bench      benchmarks (see Documentation/benchmarks.md)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make man        the man pages, into build/man/man1 (from --help: scripts/gen-man.sh)
+#   make install    PREFIX=/usr/local DESTDIR=: lkvm, its man pages, bash completion and docs
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -91,7 +92,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check check-sanitize check-stress kill-loop
+	deps-check check-sanitize check-stress kill-loop man man-check
 
 all: $(LKVM_BIN)
 
@@ -237,6 +238,7 @@ hardening-check: lkvm
 check: deps-check
 	$(MAKE) lkvm build/unit-tests
 	$(MAKE) hardening-check
+	$(MAKE) man-check
 	$(MAKE) unit-check
 	$(MAKE) fuzz-check
 	$(MAKE) system-check
@@ -292,8 +294,27 @@ bench: deps-check
 	$(MAKE) lkvm
 	LKVM_HOST_DISK=256 scripts/lkvm-host tests/bench/run.sh
 
-install: lkvm
+# The man pages come from lkvm's own --help (run under qemu-user when cross-built) and the prose
+# of Documentation/man: one source, so they cannot disagree with it.
+MAN_DIR := build/man/man1
+man: $(MAN_DIR)/lkvm.1
+$(MAN_DIR)/lkvm.1: $(LKVM_BIN) scripts/gen-man.sh Documentation/exit-codes.md \
+		$(wildcard Documentation/man/*.roff)
+	scripts/gen-man.sh $(MAN_DIR) $(RUN_TARGET) ./$(LKVM_BIN)
+
+# Every option --help lists is in the man page and the reverse, the pages render without a
+# warning, README's option table and command list agree with --help (tests/check-man.sh).
+man-check: man
+	LKVM_RUN='$(RUN_TARGET) ./$(LKVM_BIN)' tests/check-man.sh $(MAN_DIR)
+
+DOC := $(DESTDIR)$(PREFIX)/share/doc/lkvm
+install: lkvm man
 	install -D -m 0755 lkvm $(DESTDIR)$(PREFIX)/bin/lkvm
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DOC)/Documentation
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -D -m 0644 completion/lkvm $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lkvm
+	install -m 0644 README.md $(DOC)/
+	install -m 0644 Documentation/*.md Documentation/*.svg $(DOC)/Documentation/
 
 clean:
 	rm -rf build lkvm

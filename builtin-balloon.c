@@ -40,16 +40,26 @@ static const struct option balloon_opts[] = {
 
 static const struct ctl_cmd balloon_cmd = {
 	.name = "balloon",
-	.usage = "balloon --name NAME [inflate|deflate SIZE | --json]\n"
-		 "   (no action)      the balloon's target and actual size\n"
-		 "   inflate SIZE     take SIZE more of its RAM from the guest (64M, 1G; no suffix: MiB)\n"
-		 "   deflate SIZE     give SIZE of it back\n"
-		 "   -i, --inflate SIZE / -d, --deflate SIZE   the same, as kvmtool spells them\n"
-		 "   --json           (no action) one JSON object: {\"target_pages\":N,\"target_bytes\":N,\n"
-		 "                    \"actual_pages\":N,\"actual_bytes\":N,\"page_size\":4096,\"ram_bytes\":N}\n"
-		 "                    and once the guest sent statistics \"stats_age_s\":N,\"stats\":{NAME:N}\n"
-		 "                    (free, total, available, caches in bytes; the others counts)\n"
-		 " The VM needs lkvm run --balloon. The guest keeps at least 16M.",
+	.help = &(const struct help){
+		.synopsis = "balloon --name NAME [inflate|deflate SIZE | --json]",
+		.about = "Show a running VM's balloon, or move its target.",
+		.items = (const struct help_item[]){
+			{ "(no action)", "the balloon's target and actual size" },
+			{ "inflate SIZE", "take SIZE more of its RAM from the guest (64M, 1G; no "
+					  "suffix: MiB)" },
+			{ "deflate SIZE", "give SIZE of it back" },
+			{ "-i, --inflate SIZE", "the same as inflate SIZE, as kvmtool spells it" },
+			{ "-d, --deflate SIZE", "the same as deflate SIZE, as kvmtool spells it" },
+			CTL_HELP_NAME,
+			CTL_HELP_JSON("(no action) one JSON object: {\"target_pages\":N, "
+				      "\"target_bytes\":N, \"actual_pages\":N, \"actual_bytes\":N, "
+				      "\"page_size\":4096, \"ram_bytes\":N} and once the guest sent "
+				      "statistics \"stats_age_s\":N, \"stats\":{NAME:N} (free, total, "
+				      "available, caches in bytes; the others counts)"),
+			{ NULL },
+		},
+		.notes = "The VM needs lkvm run --balloon. The guest keeps at least 16M.",
+	},
 	.max_args = 2,
 	.opts = balloon_opts,
 	.shortopts = "i:d:j",

@@ -9,16 +9,28 @@
 
 static const struct ctl_cmd cpu_cmd = {
 	.name = "cpu",
-	.usage = "cpu list|plug|unplug|delay --name NAME [ID [MS]] [--json]\n"
-		 "   list           each vCPU's MPIDR, PSCI state (\",eject\": an ACPI eject request is\n"
-		 "                  pending) and statistics\n"
-		 "   plug ID        allow the guest's CPU_ON of vCPU ID (--acpi: and notify the guest)\n"
-		 "   unplug ID      forbid it (refused while the vCPU is on: offline it in the guest first;\n"
-		 "                  --acpi: ask the guest to eject it, which it does when it can)\n"
-		 "   delay ID MS    CPU_ON of vCPU ID starts it MS milliseconds later (0: at once)\n"
-		 "   list --json    one JSON array, an object per vCPU: {\"id\":N,\"mpidr\":N,\"state\":\n"
-		 "                  STRING,\"eject\":BOOL,\"standbys\":N,\"standby_us\":N,\"powerdowns\":N,\n"
-		 "                  \"powerdown_us\":N,\"delay_ms\":N}",
+	.help = &(const struct help){
+		.synopsis = "cpu list|plug|unplug|delay --name NAME [ID [MS]] [--json]",
+		.about = "List a running VM's vCPUs, or change which of them the guest may turn on "
+			 "(vCPU hot-add: lkvm run --max-cpus, with --psci=user).",
+		.items = (const struct help_item[]){
+			{ "list", "each vCPU's MPIDR, PSCI state (\",eject\": an ACPI eject request "
+				  "is pending) and statistics" },
+			{ "plug ID", "allow the guest's CPU_ON of vCPU ID (--acpi: and notify the "
+				     "guest)" },
+			{ "unplug ID", "forbid it (refused while the vCPU is on: offline it in the "
+				       "guest first; --acpi: ask the guest to eject it, which it does "
+				       "when it can)" },
+			{ "delay ID MS", "CPU_ON of vCPU ID starts it MS milliseconds later (0: at "
+					 "once)" },
+			CTL_HELP_NAME,
+			CTL_HELP_JSON("with list: one JSON array, an object per vCPU: {\"id\":N, "
+				      "\"mpidr\":N, \"state\":STRING, \"eject\":BOOL, \"standbys\":N, "
+				      "\"standby_us\":N, \"powerdowns\":N, \"powerdown_us\":N, "
+				      "\"delay_ms\":N}"),
+			{ NULL },
+		},
+	},
 	.opts = ctl_json_opts,
 	.shortopts = "j",
 	.opt = ctl_json__opt,

@@ -43,12 +43,20 @@ static const struct option events_opts[] = {
 
 static const struct ctl_cmd events_cmd = {
 	.name = "events",
-	.usage = "events --name NAME [--wait [--timeout SECONDS]]: print the VM's power events, one\n"
-		 "   JSON object per line, until it stops or you interrupt (exit 0)\n"
-		 "   -w, --wait            a VM that is not up yet: wait for its socket, then follow it;\n"
-		 "                         events from the moment it is followed (lkvm run --events-log\n"
-		 "                         FILE has every one; Documentation/json.md)\n"
-		 "   --timeout SECONDS     with --wait: give up after SECONDS (1-86400), exit 1",
+	.help = &(const struct help){
+		.synopsis = "events --name NAME [--wait [--timeout SECONDS]]",
+		.about = "Print the VM's power events, one JSON object per line, until it stops or "
+			 "you interrupt (exit 0).",
+		.items = (const struct help_item[]){
+			CTL_HELP_NAME,
+			{ "-w, --wait", "a VM that is not up yet: wait for its socket, then follow "
+					"it; events from the moment it is followed (lkvm run "
+					"--events-log FILE has every one)" },
+			{ "--timeout SECONDS", "with --wait: give up after SECONDS (1-86400), "
+					       "exit 1" },
+			{ NULL },
+		},
+	},
 	.opts = events_opts,
 	.shortopts = "wt:",
 	.opt = events_opt,

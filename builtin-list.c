@@ -12,11 +12,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const struct help list_help = {
+	.synopsis = "list [--json]",
+	.about = "The running VMs of this user, from their control sockets: name, lkvm's PID, "
+		 "vCPUs and plugged vCPUs.",
+	.items = (const struct help_item[]){
+		CTL_HELP_JSON("one JSON array, an object per VM: "
+			      "{\"name\":STRING, \"pid\":N, \"cpus\":N, \"plugged\":N}"),
+		{ NULL },
+	},
+};
+
 static const struct ctl_cmd list_cmd = {
 	.name = "list",
-	.usage = "list [--json]: the running VMs, from their control sockets\n"
-		 "   --json   one JSON array, an object per VM:\n"
-		 "            {\"name\":STRING,\"pid\":N,\"cpus\":N,\"plugged\":N}",
+	.help = &list_help,
 	.all_vms = true,
 	.opts = ctl_json_opts,
 	.shortopts = "j",

@@ -5,6 +5,7 @@
 #include "lkvm/devspec.h"
 #include "lkvm/exit-codes.h"
 #include "lkvm/firmware.h"
+#include "lkvm/help.h"
 #include "lkvm/hotplug.h"
 #include "lkvm/kernel.h"
 #include "lkvm/kvm-cpu.h"
@@ -171,21 +172,22 @@ static const struct run_option run_options[] = {
 
 void cmd_run_help(void)
 {
-	printf(" usage: lkvm run [<options>] [<kernel image>]\n\n");
+	help__usage(stdout, "run [<options>] [<kernel image>]",
+		    "Boot a guest: a Linux kernel or a bare-metal image, with kvmtool's options.");
 	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++) {
 		const struct run_option *o = &run_options[i];
-		char left[64];
+		char term[64], shortopt[8] = "";
 
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
-			 o->opt.val < 256 ? '-' : ' ', o->opt.val < 256 ? o->opt.val : ' ',
-			 o->opt.val < 256 ? ", " : "  ", o->opt.name, o->arg && o->arg[0] != '[' ? " " : "",
-			 o->arg ? o->arg : "");
-		printf("    %-32s %s\n", left, o->help);
+		if (o->opt.val < 256)
+			snprintf(shortopt, sizeof(shortopt), "-%c, ", o->opt.val);
+		snprintf(term, sizeof(term), "%s--%s%s%s", shortopt, o->opt.name,
+			 o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
+		help__item(stdout, term, o->help);
 	}
-	printf("\n Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest reset\n"
-	       " with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 124 --timeout, 128+N stopped by\n"
-	       " signal N; a guest's LKVM_EXIT(status) call: 0 for 0, 64+status for 1-59.\n"
-	       " Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
+	help__para(stdout, "Exit codes: 0 guest powered off, 1 error, 2 bad command line, 3 guest "
+		   "reset with --on-reset=exit, 4 guest crashed, 5 lkvm stop, 124 --timeout, 128+N "
+		   "stopped by signal N; a guest's LKVM_EXIT(status) call: 0 for 0, 64+status for "
+		   "1-59. Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.");
 }
 
 static int usage_error(const char *opt, const char *val, const char *why)

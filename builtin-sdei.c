@@ -44,19 +44,28 @@ static const struct option nmi_opts[] = {
 
 static const struct ctl_cmd sdei_cmd = {
 	.name = "sdei",
-	.usage = "sdei list|signal --name NAME [EVENT] [--cpu N] [--json]\n"
-		 "   list                 each vCPU's power state and SDEI mask, each event's state\n"
-		 "   list --json          one JSON object, two lists: {\"vcpus\":[{\"vcpu\":N,\"state\":S,\n"
-		 "                        \"masked\":B}],\"events\":[{\"event\":N,\"name\":S,\"shared\":B,\n"
-		 "                        \"critical\":B,\"registrations\":[{\"vcpu\":N (private only),\n"
-		 "                        \"enabled\":B,\"running\":B,\"pending\":B,\"unregister_pending\":B,\n"
-		 "                        \"entry\":N,\"arg\":N, shared only: \"route\":\"any\"|\"pe\",\n"
-		 "                        \"route_affinity\":N (pe), \"running_on\":N (while it runs)}]}]}\n"
-		 "   signal EVENT         make EVENT (a name or number, see list) pending: a private\n"
-		 "                        event on vCPU N (default 0), a shared one as the guest routed\n"
-		 "                        it, or on vCPU N if it routed it to any\n"
-		 " The VM needs lkvm run --psci=user --sdei. Exit 0, 1 if the VM refuses (the event\n"
-		 " is not registered, the vCPU is off...), 2 for a bad command line.",
+	.help = &(const struct help){
+		.synopsis = "sdei list|signal --name NAME [EVENT] [--cpu N] [--json]",
+		.about = "List a running VM's SDEI events, or signal one.",
+		.items = (const struct help_item[]){
+			{ "list", "each vCPU's power state and SDEI mask, each event's state" },
+			{ "signal EVENT", "make EVENT (a name or number, see list) pending: a "
+					  "private event on vCPU N (default 0), a shared one as the "
+					  "guest routed it, or on vCPU N if it routed it to any" },
+			CTL_HELP_NAME,
+			{ "-c, --cpu N", "with signal: the vCPU" },
+			CTL_HELP_JSON("with list: one JSON object, two lists: {\"vcpus\":[{\"vcpu\":N, "
+				      "\"state\":S, \"masked\":B}], \"events\":[{\"event\":N, \"name\":S, "
+				      "\"shared\":B, \"critical\":B, \"registrations\":[{\"vcpu\":N "
+				      "(private only), \"enabled\":B, \"running\":B, \"pending\":B, "
+				      "\"unregister_pending\":B, \"entry\":N, \"arg\":N, shared only: "
+				      "\"route\":\"any\"|\"pe\", \"route_affinity\":N (pe), "
+				      "\"running_on\":N (while it runs)}]}]}"),
+			{ NULL },
+		},
+		.notes = "The VM needs lkvm run --psci=user --sdei. Exit 0, 1 if the VM refuses (the "
+			 "event is not registered, the vCPU is off...), 2 for a bad command line.",
+	},
 	.opts = sdei_opts,
 	.shortopts = "c:j",
 	.opt = sdei_opt,
@@ -64,9 +73,17 @@ static const struct ctl_cmd sdei_cmd = {
 
 static const struct ctl_cmd nmi_cmd = {
 	.name = "nmi",
-	.usage = "nmi --name NAME [--cpu N]: signal SDEI event 1000 \"nmi\" (private, critical) on\n"
-		 "   vCPU N (default 0), which the guest must have registered; the short form of\n"
-		 "   lkvm sdei signal --name NAME nmi --cpu N",
+	.help = &(const struct help){
+		.synopsis = "nmi --name NAME [--cpu N]",
+		.about = "Signal SDEI event 1000 \"nmi\" (private, critical) on vCPU N (default 0), "
+			 "which the guest must have registered; the short form of lkvm sdei signal "
+			 "--name NAME nmi --cpu N.",
+		.items = (const struct help_item[]){
+			CTL_HELP_NAME,
+			{ "-c, --cpu N", "the vCPU" },
+			{ NULL },
+		},
+	},
 	.opts = nmi_opts,
 	.shortopts = "c:",
 	.opt = sdei_opt,

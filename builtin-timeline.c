@@ -1,6 +1,7 @@
 /* lkvm timeline EVENTS.jsonl [-o FILE.svg]: draw what `lkvm events` recorded, one row per vCPU. */
 #include "lkvm/builtin.h"
 #include "lkvm/exit-codes.h"
+#include "lkvm/help.h"
 #include "lkvm/timeline.h"
 
 #include <errno.h>
@@ -9,14 +10,23 @@
 #include <string.h>
 #include <unistd.h>
 
+static const struct help timeline_help = {
+	.synopsis = "timeline [<options>] EVENTS.jsonl",
+	.about = "Draw a power event log as an SVG timeline: a row per vCPU, coloured by power "
+		 "state, with marks for hot-add, ACPI and SDEI events. EVENTS.jsonl is what lkvm "
+		 "events printed, or lkvm run --events-log wrote (-: stdin).",
+	.items = (const struct help_item[]){
+		{ "-o, --output FILE", "SVG to write (default, or -: stdout); not a symlink or "
+				       "another user's file" },
+		{ "-c, --cpus N", "draw at least N vCPU rows (default: the vCPUs in the log)" },
+		{ NULL },
+	},
+	.notes = "A malformed line is an error (exit 1); events it does not know are skipped.",
+};
+
 void cmd_timeline_help(void)
 {
-	printf(" usage: lkvm timeline [<options>] EVENTS.jsonl\n\n"
-	       "    -o, --output FILE                SVG to write (default, or -: stdout); not a symlink\n"
-	       "    -c, --cpus N                     draw at least N vCPU rows (default: the vCPUs in "
-	       "the log)\n\n"
-	       " EVENTS.jsonl is what 'lkvm events' printed (-: stdin). A malformed line is an error "
-	       "(exit 1); events it does not know are skipped.\n");
+	help__print(stdout, &timeline_help);
 }
 
 /* The SVG's file: created, or an existing regular file emptied; never through a symlink. */

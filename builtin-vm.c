@@ -12,18 +12,25 @@ static int vm_command(int argc, char **argv, const struct ctl_cmd *cmd, u16 type
 	return ctl_client__request(a.name, type, "");
 }
 
-static const struct ctl_cmd stop_cmd = {
-	.name = "stop",
-	.usage = "stop --name NAME: stop the VM (it exits 5)",
+static const struct help_item vm_items[] = { CTL_HELP_NAME, { NULL } };
+static const struct help stop_help = {
+	.synopsis = "stop --name NAME",
+	.about = "Stop the VM: lkvm powers it off and exits 5.",
+	.items = vm_items,
 };
-static const struct ctl_cmd pause_cmd = {
-	.name = "pause",
-	.usage = "pause --name NAME: stop every vCPU until lkvm resume",
+static const struct help pause_help = {
+	.synopsis = "pause --name NAME",
+	.about = "Stop every vCPU of the VM until lkvm resume; its devices and lkvm stay up.",
+	.items = vm_items,
 };
-static const struct ctl_cmd resume_cmd = {
-	.name = "resume",
-	.usage = "resume --name NAME: let a paused VM run again",
+static const struct help resume_help = {
+	.synopsis = "resume --name NAME",
+	.about = "Let a paused VM run again.",
+	.items = vm_items,
 };
+static const struct ctl_cmd stop_cmd = { .name = "stop", .help = &stop_help };
+static const struct ctl_cmd pause_cmd = { .name = "pause", .help = &pause_help };
+static const struct ctl_cmd resume_cmd = { .name = "resume", .help = &resume_help };
 
 int cmd_stop(int argc, char **argv)
 {

@@ -1,6 +1,7 @@
 /* lkvm's entry point: finds the command and runs it. */
 #include "lkvm/builtin.h"
 #include "lkvm/exit-codes.h"
+#include "lkvm/help.h"
 #include "lkvm/util.h"
 
 #include <errno.h>
@@ -39,11 +40,11 @@ static const struct command {
 
 static void usage(void)
 {
-	printf("\n usage: lkvm [--version] [--help] <command> [<args>]\n\n");
-	printf(" The most commonly used lkvm commands are:\n");
+	help__usage(stdout, "[--version] [--help] <command> [<args>]",
+		    "The most commonly used lkvm commands are:");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		printf("   %-15s %s\n", commands[i].name, commands[i].summary);
-	printf("\n See 'lkvm help <command>' for more information on a specific command.\n\n");
+		help__item(stdout, commands[i].name, commands[i].summary);
+	help__para(stdout, "See 'lkvm help <command>' for more information on a specific command.");
 }
 
 static const struct command *find_command(const char *name)

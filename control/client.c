@@ -15,7 +15,7 @@ const char *ctl_client__show(const char *text, bool lines)
 
 void ctl_cmd__help(const struct ctl_cmd *cmd)
 {
-	printf(" usage: lkvm %s\n", cmd->usage);
+	help__print(stdout, cmd->help);
 }
 
 /* getopt's table: --name, --help and the command's own options. */

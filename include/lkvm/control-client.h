@@ -8,11 +8,12 @@
 #include <getopt.h>
 
 #include "lkvm/control.h"
+#include "lkvm/help.h"
 
 /* What a control command accepts besides --name and --help. */
 struct ctl_cmd {
 	const char *name;		/* the command, for "see 'lkvm NAME --help'" */
-	const char *usage;		/* after " usage: lkvm ": the synopsis and its explanation */
+	const struct help *help;	/* --help (lkvm/help.h) */
 	bool all_vms;			/* about every VM (lkvm list): no --name */
 	unsigned int min_args, max_args;	/* positional arguments */
 	const struct option *opts;	/* more long options (their short forms in shortopts), or NULL */
@@ -35,6 +36,9 @@ struct ctl_args {
 bool ctl_args__parse(int argc, char **argv, const struct ctl_cmd *cmd, void *ctx,
 		     struct ctl_args *out, int *code);
 void ctl_cmd__help(const struct ctl_cmd *cmd);
+/* The --help item every command about one VM has. */
+#define CTL_HELP_NAME	{ "--name NAME", "the VM: the name lkvm run --name gave it (lkvm list shows them)" }
+#define CTL_HELP_JSON(what)	{ "--json", what }
 
 /* One request, one answer: prints an OK's text, or the error; returns the exit code. */
 int ctl_client__request(const char *name, u16 type, const char *payload);
