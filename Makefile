@@ -92,7 +92,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check check-sanitize check-stress kill-loop man man-check
+	deps-check check-sanitize check-stress kill-loop man man-check completion-check
 
 all: $(LKVM_BIN)
 
@@ -239,6 +239,7 @@ check: deps-check
 	$(MAKE) lkvm build/unit-tests
 	$(MAKE) hardening-check
 	$(MAKE) man-check
+	$(MAKE) completion-check
 	$(MAKE) unit-check
 	$(MAKE) fuzz-check
 	$(MAKE) system-check
@@ -306,6 +307,10 @@ $(MAN_DIR)/lkvm.1: $(LKVM_BIN) scripts/gen-man.sh Documentation/exit-codes.md \
 # warning, README's option table and command list agree with --help (tests/check-man.sh).
 man-check: man
 	LKVM_RUN='$(RUN_TARGET) ./$(LKVM_BIN)' tests/check-man.sh $(MAN_DIR)
+
+# completion/lkvm driven by a script, against this lkvm's --help (tests/check-completion.sh).
+completion-check: $(LKVM_BIN)
+	LKVM_RUN='$(RUN_TARGET) $(CURDIR)/$(LKVM_BIN)' tests/check-completion.sh
 
 DOC := $(DESTDIR)$(PREFIX)/share/doc/lkvm
 install: lkvm man
