@@ -92,7 +92,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all check hardening-check unit-check fuzz fuzz-check fuzz-long system-check soak demo bench install clean deps-build \
-	deps-check check-sanitize check-stress kill-loop man man-check completion-check
+	deps-check check-sanitize check-stress kill-loop man man-check completion-check deb-check
 
 all: $(LKVM_BIN)
 
@@ -107,7 +107,7 @@ $(B)/liblkvm.a: $(LIB_OBJS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/main.d
 
@@ -240,6 +240,7 @@ check: deps-check
 	$(MAKE) hardening-check
 	$(MAKE) man-check
 	$(MAKE) completion-check
+	$(MAKE) deb-check
 	$(MAKE) unit-check
 	$(MAKE) fuzz-check
 	$(MAKE) system-check
@@ -311,6 +312,11 @@ man-check: man
 # completion/lkvm driven by a script, against this lkvm's --help (tests/check-completion.sh).
 completion-check: $(LKVM_BIN)
 	LKVM_RUN='$(RUN_TARGET) $(CURDIR)/$(LKVM_BIN)' tests/check-completion.sh
+
+# The Debian package built from a copy of the tree, lintian, its contents against make install's
+# (tests/check-deb.sh, Documentation/packaging.md).
+deb-check: deps-check
+	tests/check-deb.sh
 
 DOC := $(DESTDIR)$(PREFIX)/share/doc/lkvm
 install: lkvm man

@@ -30,7 +30,7 @@ check|demo)
 	pkgs="$pkgs libxml2-utils chromium python3"
 	# the man pages' checker (groff), bash's completion framework (tests/check-completion.sh),
 	# and the Debian package's build and lintian (tests/check-deb.sh)
-	pkgs="$pkgs groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian"
+	pkgs="$pkgs groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian file"
 	if [ "$arch" != arm64 ] || [ ! -c /dev/kvm ]; then
 		pkgs="$pkgs linux-source-6.12 bc bison flex libssl-dev qemu-system-arm"
 	fi
