@@ -79,6 +79,7 @@ int main(void)
 	SRunner *sr = srunner_create(util_suite());
 	int failed;
 
+	srunner_add_suite(sr, help_suite());
 	srunner_add_suite(sr, kernel_suite());
 	srunner_add_suite(sr, fdt_suite());
 	srunner_add_suite(sr, serial8250_suite());

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 Suite *util_suite(void);
+Suite *help_suite(void);
 Suite *kernel_suite(void);
 Suite *fdt_suite(void);
 Suite *serial8250_suite(void);
