@@ -7,40 +7,38 @@
 # Usage: LKVM_RUN='how to run lkvm' tests/check-completion.sh
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL completion: $*"; failed=1; }
+name=completion
+. "$top/tests/check-lib.sh"
 
 # The stand-in, first on PATH as "lkvm": one VM, vm1, with vCPUs 0-1 on and 2-3 absent.
-cat >"$tmp/list" <<'EOF'
+cat >"$work/list" <<'EOF'
 NAME                          PID  CPUS  PLUGGED
 vm1                          4242     4        2
 EOF
-cat >"$tmp/cpus" <<'EOF'
+cat >"$work/cpus" <<'EOF'
 ID   MPIDR        STATE        STANDBYS   STANDBY_US  POWERDNS   POWERDN_US DELAY_MS
 0    0x0000000000 on                  3           12         0            0        0
 1    0x0000000001 on                  0            0         0            0        0
 2    0x0000000002 absent              0            0         0            0        0
 3    0x0000000003 absent              0            0         0            0        0
 EOF
-mkdir -p "$tmp/bin" "$tmp/run"
-cat >"$tmp/bin/lkvm" <<EOF
+mkdir -p "$work/bin" "$work/run"
+cat >"$work/bin/lkvm" <<EOF
 #!/bin/sh
 case "\$1 \${2:-}" in
-"list ") exec cat "$tmp/list" ;;
-"cpu list") [ "\$3 \$4" = "--name vm1" ] && exec cat "$tmp/cpus"; exit 1 ;;
+"list ") exec cat "$work/list" ;;
+"cpu list") [ "\$3 \$4" = "--name vm1" ] && exec cat "$work/cpus"; exit 1 ;;
 esac
 exec ${LKVM_RUN:-$top/lkvm} "\$@"
 EOF
-chmod +x "$tmp/bin/lkvm"
-real_list=$(XDG_RUNTIME_DIR="$tmp/run" ${LKVM_RUN:-$top/lkvm} list | head -n 1)
-[ "$real_list" = "$(head -n 1 "$tmp/list")" ] ||
+chmod +x "$work/bin/lkvm"
+real_list=$(XDG_RUNTIME_DIR="$work/run" ${LKVM_RUN:-$top/lkvm} list | head -n 1)
+[ "$real_list" = "$(head -n 1 "$work/list")" ] ||
 	fail "the stand-in's lkvm list header is not lkvm's: '$real_list'"
-grep -qF "\"$(head -n 1 "$tmp/cpus")\\n\"" "$top/tests/unit/test-control.c" ||
+grep -qF "\"$(head -n 1 "$work/cpus")\\n\"" "$top/tests/unit/test-control.c" ||
 	fail "the stand-in's lkvm cpu list header is not the one tests/unit/test-control.c checks"
 
-export PATH="$tmp/bin:$PATH"
+export PATH="$work/bin:$PATH"
 # shellcheck disable=SC1091
 . /usr/share/bash-completion/bash_completion
 # shellcheck disable=SC1091
@@ -54,8 +52,8 @@ complete_line() {
 	[[ $1 == *' ' ]] && COMP_WORDS+=("")
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 	COMPREPLY=()
-	_lkvm lkvm "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>"$tmp/stderr"
-	[ ! -s "$tmp/stderr" ] || fail "'$1': completion wrote to stderr: $(head -n 3 "$tmp/stderr")"
+	_lkvm lkvm "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>"$work/stderr"
+	[ ! -s "$work/stderr" ] || fail "'$1': completion wrote to stderr: $(head -n 3 "$work/stderr")"
 	printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -98,9 +96,9 @@ expect "lkvm events -" "--name --timeout --wait -w"
 expect "lkvm balloon -" "--deflate --inflate --json --name -d -i"
 
 # Files where a file goes, directories where a directory does.
-mkdir "$tmp/files" "$tmp/files/share"
-touch "$tmp/files/Image" "$tmp/files/initrd.gz"
-cd "$tmp/files" || exit 1
+mkdir "$work/files" "$work/files/share"
+touch "$work/files/Image" "$work/files/initrd.gz"
+cd "$work/files" || exit 1
 expect "lkvm run -k I" "Image"
 expect "lkvm run --kernel=I" "Image"
 expect "lkvm run -i in" "initrd.gz"
@@ -124,8 +122,4 @@ expect "lkvm cpu --name vm1 unplug " "0 1"
 expect "lkvm cpu delay --name=vm1 " "0 1 2 3"
 expect "lkvm cpu plug --name vm1 2 " ""
 
-if [ "$failed" = 0 ]; then
-	echo "PASS completion"
-else
-	exit 1
-fi
+check_end

@@ -9,11 +9,9 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 man1=$(cd "$1" && pwd)
 run=${LKVM_RUN:-$top/lkvm}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+name=man-pages
+. "$top/tests/check-lib.sh"
 
-fail() { echo "FAIL man-pages: $*"; failed=1; }
 lkvm() { $run "$@"; }
 
 # The options of a --help (stdin): each long and short option its items' terms name, sorted.
@@ -42,8 +40,8 @@ same_set() {
 	[ -z "$_only_b" ] || fail "$1: in the other, not in --help: $_only_b"
 }
 
-lkvm --help >"$tmp/lkvm.help" || fail "lkvm --help failed"
-commands=$(sed -n 's/^   \([a-z][a-z]*\)  .*/\1/p' "$tmp/lkvm.help")
+lkvm --help >"$work/lkvm.help" || fail "lkvm --help failed"
+commands=$(sed -n 's/^   \([a-z][a-z]*\)  .*/\1/p' "$work/lkvm.help")
 [ -n "$commands" ] || fail "lkvm --help lists no commands"
 for c in $commands; do
 	grep -qx ".B $c" "$man1/lkvm.1" || fail "lkvm(1) does not list the command $c"
@@ -57,11 +55,11 @@ for c in $commands; do
 	so=$(sed -n 's|^\.so man1/\(.*\)\.1$|\1|p' "$man1/$page.1")
 	[ -z "$so" ] || page=$so
 	grep -q "^\.B lkvm $c\b" "$man1/$page.1" || fail "$page(1) has no synopsis of lkvm $c"
-	lkvm "$c" --help | help_options >"$tmp/$c.help-opts"
-	man_options "$page" "$c" >"$tmp/$c.man-opts"
-	same_set "lkvm $c --help and $page(1)" "$tmp/$c.help-opts" "$tmp/$c.man-opts"
+	lkvm "$c" --help | help_options >"$work/$c.help-opts"
+	man_options "$page" "$c" >"$work/$c.man-opts"
+	same_set "lkvm $c --help and $page(1)" "$work/$c.help-opts" "$work/$c.man-opts"
 done
-[ -s "$tmp/run.help-opts" ] && grep -qx -- --psci "$tmp/run.help-opts" ||
+[ -s "$work/run.help-opts" ] && grep -qx -- --psci "$work/run.help-opts" ||
 	fail "lkvm run --help lists no --psci: the option parsing here is broken"
 
 # Rendered as lintian does: no warning of any kind.
@@ -76,17 +74,13 @@ done
 # (as `lkvm stop\|pause\|resume ...`); lkvm run has its own section.
 cells() { sed -n 's/^| \(`'"$1"'.*\)$/\1/p' "$top/README.md" | sed 's/ | .*//'; }
 cells - | grep -oE '(^|[ ,`])--?[a-zA-Z0-9][a-zA-Z0-9-]*' | sed 's/^[ ,`]//' |
-	sort -u >"$tmp/readme-opts"
-grep -vxE -- '--help|-h' "$tmp/run.help-opts" >"$tmp/run.help-opts-nohelp"
-same_set "lkvm run --help and README's option table" "$tmp/run.help-opts-nohelp" \
-	"$tmp/readme-opts"
+	sort -u >"$work/readme-opts"
+grep -vxE -- '--help|-h' "$work/run.help-opts" >"$work/run.help-opts-nohelp"
+same_set "lkvm run --help and README's option table" "$work/run.help-opts-nohelp" \
+	"$work/readme-opts"
 { cells lkvm | sed 's/^`lkvm \([a-z\\|]*\).*/\1/' | tr '|' '\n' | tr -d '\\'
-  grep -q '^## Running guests' "$top/README.md" && echo run; } | sort -u >"$tmp/readme-commands"
-echo "$commands" | grep -vxE 'help|version' | sort >"$tmp/commands"
-same_set "lkvm --help's commands and README's" "$tmp/commands" "$tmp/readme-commands"
+  grep -q '^## Running guests' "$top/README.md" && echo run; } | sort -u >"$work/readme-commands"
+echo "$commands" | grep -vxE 'help|version' | sort >"$work/commands"
+same_set "lkvm --help's commands and README's" "$work/commands" "$work/readme-commands"
 
-if [ "$failed" = 0 ]; then
-	echo "PASS man-pages"
-else
-	exit 1
-fi
+check_end

@@ -6,29 +6,24 @@
 # Usage: tests/check-timeline.sh SVG NAME   (prints "PASS NAME" or "FAIL NAME: why")
 set -u
 svg=$1 name=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-	echo "FAIL $name: $*"
-	exit 1
-}
+. "$(dirname "$0")/check-lib.sh"
 need="(scripts/install-deps.sh check installs libxml2-utils, chromium and python3)"
 for t in xmllint chromium python3; do
-	command -v $t >/dev/null || fail "no $t $need"
+	command -v $t >/dev/null || die "no $t $need"
 done
-[ -s "$svg" ] || fail "no $svg"
-xmllint --noout "$svg" >"$work/xmllint" 2>&1 || fail "xmllint: $(head -n 3 "$work/xmllint")"
+[ -s "$svg" ] || die "no $svg"
+xmllint --noout "$svg" >"$work/xmllint" 2>&1 || die "xmllint: $(head -n 3 "$work/xmllint")"
 size=$(sed -n 's/.*<svg [^>]*width="\([0-9]*\)" height="\([0-9]*\)".*/\1,\2/p' "$svg")
-[ -n "$size" ] || fail "no width and height in the <svg> element"
+[ -n "$size" ] || die "no width and height in the <svg> element"
 # Colours count from the first vCPU row down: the legend above has them all.
 top=$(sed -n 's/.*<rect class="row" x="[0-9]*" y="\([0-9]*\)".*/\1/p' "$svg" | head -n 1)
-[ -n "$top" ] || fail "no vCPU row"
+[ -n "$top" ] || die "no vCPU row"
 cp "$svg" "$work/timeline.svg"
 # As root Chromium needs --no-sandbox; its own home keeps it from the user's profile.
 HOME=$work timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
 	--user-data-dir="$work/profile" --window-size="$size" --screenshot="$work/timeline.png" \
 	"file://$work/timeline.svg" >"$work/chromium" 2>&1 ||
-	fail "chromium: $(grep -v 'dbus\|DBus' "$work/chromium" | tail -n 3)"
+	die "chromium: $(grep -v 'dbus\|DBus' "$work/chromium" | tail -n 3)"
 # The PNG's pixels, decoded with python3's zlib: how many of each colour the states and marks use.
 why=$(python3 - "$work/timeline.png" "$size" "$top" <<'PY'
 
@@ -74,5 +69,5 @@ missing = [k for k, v in want.items() if counts.get(bytes.fromhex(v), 0) < 10]
 if missing or len(counts) < 8:
     bad("%d colours; none (or too little) of: %s" % (len(counts), ", ".join(missing)))
 PY
-) || fail "the PNG: $why"
-echo "PASS $name"
+) || die "the PNG: $why"
+check_end
