@@ -1,6 +1,7 @@
 # lkvm: native build on arm64, static cross build elsewhere.
 #   make            build ./lkvm
-#   make check      install what is missing, build, run unit, fuzz and system tests
+#   make check      install what is missing, build, check the man pages, completion and Debian
+#                   package, run the unit, fuzz and system tests
 #   make check-stress  the system tests that storm, stall or kill lkvm for minutes (CI runs it)
 #   make fuzz       build the libFuzzer targets (native clang; see Documentation/testing.md)
 #   make fuzz-long  every fuzz target to FUZZ_LONG_RUNS (10 million) runs (FUZZ_LONG_TIME: a cap)
