@@ -2,15 +2,31 @@
 # The guest echoes on vsock port 1234 and the host connects to CID:1234; the host echoes on port
 # 5678 and the guest connects to CID 2 (the host). Each side checks that it got its text back.
 
+# vsock_await ERE N: until the guest's console has shown ERE N times (10 minutes at most).
+vsock_await() {
+	for _i in $(seq 3000); do
+		[ "$(tr -d '\r' <"$T/console.raw" 2>/dev/null | grep -cE -e "$1")" -ge "$2" ] && return 0
+		sleep 0.2
+	done
+	echo "the guest's console never showed '$1' $2 times"
+	return 1
+}
+
 # vsock_host_side CID ROUNDS: the host's half, in the background: ROUNDS connections to the
-# guest's echo server (one per boot) and as many accepted from it, in $T/host-connect and
-# $T/host-listen.
+# guest's echo server (one per boot or rebind) and as many accepted from it, in
+# $T/host-connect and $T/host-listen. Each round starts once the guest's side of it has: each
+# end waits for its peer a bounded while, and a guest slow to boot on a busy machine must not
+# use up the host's while before it even listens.
 vsock_host_side() {
 	[ -c /dev/vhost-vsock ] || fail "no /dev/vhost-vsock in the test host"
-	(for _r in $(seq "$2"); do vsock listen 5678 || exit 1; done) >"$T/host-listen" 2>&1 &
+	(for _r in $(seq "$2"); do
+		vsock_await '^vsock-guest: (device|rebound) ' "$_r" && vsock listen 5678 || exit 1
+	done) >"$T/host-listen" 2>&1 &
 	listen_pid=$!
-	(for _r in $(seq "$2"); do vsock connect "$1" 1234 "hello-from-host-$_r" || exit 1; done) \
-		>"$T/host-connect" 2>&1 &
+	(for _r in $(seq "$2"); do
+		vsock_await '^vsock: listening on port 1234$' "$_r" &&
+			vsock connect "$1" 1234 "hello-from-host-$_r" || exit 1
+	done) >"$T/host-connect" 2>&1 &
 	connect_pid=$!
 }
 
