@@ -9,6 +9,7 @@
 # checked against the real, empty, `lkvm list`.
 # Usage: LKVM_RUN='how to run lkvm' tests/check-completion.sh
 # (default: ./lkvm, through qemu-aarch64-static when this machine is not arm64)
+# shellcheck disable=SC2059 # printf's formats in variables: the C code's, on purpose
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 name=completion
@@ -86,7 +87,7 @@ is_break() {
 # them: blanks separate words, a run of the other COMP_WORDBREAKS is a word of its own; $2 is
 # the text after the last break, $3 the word before the cursor's.
 complete_line() {
-	local line=$1 w= c i prev_break=1 this_break
+	local line=$1 w='' c i prev_break=1 this_break
 	COMP_WORDS=()
 	for ((i = 0; i < ${#line}; i++)); do
 		c=${line:i:1}
@@ -226,4 +227,5 @@ expect "lkvm nmi --name=vm1 -c " "0 1 2"
 expect "lkvm sdei signal --name vm1 nmi -c " "0 1 2"
 expect "lkvm nmi --cpu " ""
 
+# shellcheck disable=SC2119 # no detail
 check_end
