@@ -37,6 +37,9 @@ for f in usr/share/man/man1/lkvm.1.gz usr/share/man/man1/lkvm-run.1.gz \
 	usr/share/doc/lkvm/README.md.gz usr/share/doc/lkvm/copyright; do
 	[ -e "$work/deb/$f" ] || fail "the package has no $f"
 done
+# debian/rules trades the Makefile's hardening for dpkg-buildflags': the same protections?
+"$top/tests/check-hardening.sh" "$work/deb/usr/bin/lkvm" >"$work/hardening" ||
+	fail "usr/bin/lkvm lacks hardening: $(grep FAIL "$work/hardening" | tr '\n' ' ')"
 zcat "$work/deb/usr/share/man/man1/lkvm-run.1.gz" | grep -q '^\.TH LKVM-RUN 1 .*"lkvm '"$version"'"' ||
 	fail "lkvm-run(1) does not carry the package's version"
 
