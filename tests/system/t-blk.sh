@@ -183,6 +183,18 @@ blk_missing() {
 	expect_no_console 'Booting Linux'
 }
 
+# blk_expect_fault ACTION ERROR WHAT: the end of a host fault under guest/tests/blk.sh ACTION
+# (now in $T/disk.img): the guest ran to its end, its fsync'ed 1M went through and is intact,
+# its later writes failed with an I/O error, and lkvm said ERROR about WHAT once.
+blk_expect_fault() {
+	expect_rc 0
+	expect_console '^blk-write: rc=0$'
+	expect_console "^blk-$1: rc=1 .*Input/output error"
+	expect_console "^blk-read: md5=$blk_pat$"
+	blk_expect_region 0 "$blk_pat" "the fsync'ed 1M is not intact"
+	[ "$(grep -c "$2" "$T/stderr")" = 1 ] || fail "lkvm did not warn once about $3"
+}
+
 # The host's file system fills up under the guest's writes: the guest gets I/O errors, lkvm
 # warns once and runs on, and what the guest fsync'ed before is on the host, intact.
 blk_full() {
@@ -192,13 +204,7 @@ blk_full() {
 	blk_run "-d $T/full/disk.img" full /dev/vda
 	cp "$T/full/disk.img" "$T/disk.img" 2>/dev/null
 	umount "$T/full"
-	expect_rc 0
-	expect_console '^blk-write: rc=0$'
-	expect_console '^blk-full: rc=1 .*Input/output error'
-	expect_console "^blk-read: md5=$blk_pat$"
-	blk_expect_region 0 "$blk_pat" "the fsync'ed 1M is not intact"
-	[ "$(grep -c 'No space left on device' "$T/stderr")" = 1 ] ||
-		fail "lkvm did not warn once about the full file system"
+	blk_expect_fault full 'No space left on device' "the full file system"
 }
 
 # The host's disk fails under the guest's writes: lkvm's disk is a device-mapper device whose
@@ -213,13 +219,7 @@ blk_eio() {
 	dmtable remove "lkvm-eio-$$"
 	losetup -d "$_loop"
 	mv "$T/back.img" "$T/disk.img"
-	expect_rc 0
-	expect_console '^blk-write: rc=0$'
-	expect_console '^blk-eio: rc=1 .*Input/output error'
-	expect_console "^blk-read: md5=$blk_pat$"
-	blk_expect_region 0 "$blk_pat" "the fsync'ed 1M is not intact"
-	[ "$(grep -c 'Input/output error' "$T/stderr")" = 1 ] ||
-		fail "lkvm did not warn once about the failing disk"
+	blk_expect_fault eio 'Input/output error' "the failing disk"
 }
 
 run_test_both blk-write blk_write
