@@ -221,9 +221,9 @@ FUZZ_LONG_TIME ?= 0
 fuzz-long: fuzz
 	$(MAKE) fuzz-check FUZZ_TIME=$(FUZZ_LONG_TIME) FUZZ_RUNS=$(FUZZ_LONG_RUNS)
 
-# The stress tests (Documentation/testing.md) take 4 of the system tests' minutes: make check
+# The stress tests (Documentation/testing.md) take 6 of the system tests' minutes: make check
 # leaves them to make check-stress, which CI runs too.
-STRESS_TESTS := ^(storm-.*|chaos|chaos-pci|console-stalled-reader-.*|blk-kill-writes.*)$$
+STRESS_TESTS := ^(storm-.*|vsock-storm.*|chaos|chaos-pci|console-stalled-reader-.*|blk-kill-writes.*)$$
 
 system-check: lkvm
 	LKVM_TEST_SKIP='$(STRESS_TESTS)' tests/system-check.sh

@@ -38,7 +38,6 @@ struct virtio_mmio {
 	unsigned int spi;
 	struct virtio_select sel;	/* under vdev->lock */
 	struct status_irq irq;	/* InterruptStatus */
-	u32 kernel_status;	/* under vdev->lock: what the kernel may raise unseen (vq_irqfd) */
 };
 
 /* --- interrupt: one line for all queues, up while InterruptStatus is not 0 --- */
@@ -56,29 +55,12 @@ static void virtio_mmio__signal_config(struct virtio_transport *t)
 			  VIRTIO_MMIO_INT_CONFIG);
 }
 
-/*
- * vhost raises the line through its irqfd without lkvm knowing: InterruptStatus then always
- * says "used buffers", or the driver would ignore the interrupt. A look at the rings costs the
- * driver little, and the line is lowered by KVM at the guest's EOI (resampling).
- */
-static int virtio_mmio__vq_irqfd(struct virtio_transport *t, struct virtq *vq)
-{
-	struct virtio_mmio *vm = container_of(t, struct virtio_mmio, transport);
-
-	(void)vq;	/* one interrupt line */
-	if (vm->irq.line.fd < 0)
-		return -1;
-	vm->kernel_status = VIRTIO_MMIO_INT_VRING;
-	return vm->irq.line.fd;
-}
-
 static void virtio_mmio__detach(struct virtio_transport *t);
 
 static const struct virtio_transport_ops virtio_mmio_transport_ops = {
 	.signal_vq = virtio_mmio__signal_vq,
 	.signal_config = virtio_mmio__signal_config,
 	.detach = virtio_mmio__detach,
-	.vq_irqfd = virtio_mmio__vq_irqfd,
 };
 
 /* --- registers --- */
@@ -96,7 +78,7 @@ static u32 virtio_mmio__reg_read(struct virtio_mmio *vm, u64 off)
 	case VIRTIO_MMIO_DEVICE_FEATURES:	return virtio_select__device_features(&vm->sel, vdev);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:		return vq ? VIRTQ_MAX_SIZE : 0;
 	case VIRTIO_MMIO_QUEUE_READY:		return vq && atomic_load(&vq->ready);
-	case VIRTIO_MMIO_INTERRUPT_STATUS:	return status_irq__status(&vm->irq) | vm->kernel_status;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:	return status_irq__status(&vm->irq);
 	case VIRTIO_MMIO_STATUS:		return atomic_load(&vdev->status);
 	case VIRTIO_MMIO_CONFIG_GENERATION:	return atomic_load(&vdev->config_generation);
 	/* No shared memory regions: their length and base read as all ones. */
@@ -165,10 +147,8 @@ static void virtio_mmio__status(struct virtio_mmio *vm, u32 val)
 	/* Doorbells first: once the device is reset, no notify runs on the I/O thread any more. */
 	if (!val)
 		virtio_mmio__del_ioevents(vm);
-	if (virtio_select__write_status(&vm->sel, vm->vdev, val)) {
+	if (virtio_select__write_status(&vm->sel, vm->vdev, val))
 		status_irq__ack(&vm->irq, ~0U);
-		vm->kernel_status = 0;
-	}
 }
 
 static void virtio_mmio__reg_write(struct virtio_mmio *vm, u64 off, u32 val)

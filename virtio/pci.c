@@ -64,7 +64,6 @@ struct virtio_pci {
 	 */
 	_Atomic u16 config_vector;
 	_Atomic u16 *queue_vector;
-	_Atomic u32 kernel_isr;			/* what the kernel may raise unseen (vq_irqfd) */
 	u64 doorbell[];
 };
 
@@ -111,9 +110,9 @@ static void virtio_pci__reset_vectors(struct virtio_pci *vp)
 }
 
 /*
- * With MSI-X enabled, vhost gets the queue's vector's irqfd, which KVM routes as that MSI (none
- * for NO_VECTOR: -1). Else INTx's: vhost raises it without lkvm knowing, so the ISR then always
- * has the queue bit, or the driver would ignore the interrupt; KVM lowers it at the guest's EOI.
+ * With MSI-X enabled, vhost gets the queue's vector's irqfd, which KVM routes as that MSI. INTx
+ * is level-triggered: one the kernel raised while the guest handles it would be lowered at the
+ * guest's EOI and lost, so there vhost gets none (-1) and lkvm raises INTx for it.
  */
 static int virtio_pci__vq_irqfd(struct virtio_transport *t, struct virtq *vq)
 {
@@ -127,12 +126,7 @@ static int virtio_pci__vq_irqfd(struct virtio_transport *t, struct virtq *vq)
 		msix = m->control & PCI_MSIX_FLAGS_ENABLE;
 		pthread_mutex_unlock(&m->lock);
 	}
-	if (msix)
-		return vector < m->nr ? m->lines[vector].fd : -1;
-	if (vp->pdev.intx.line.fd < 0)
-		return -1;
-	atomic_store(&vp->kernel_isr, VIRTIO_PCI_ISR_QUEUE);
-	return vp->pdev.intx.line.fd;
+	return msix && vector < m->nr ? m->lines[vector].fd : -1;
 }
 
 static void virtio_pci__detach(struct virtio_transport *t);
@@ -323,7 +317,6 @@ static void common__status(struct virtio_pci *vp, u8 val)
 	if (virtio_select__write_status(&vp->sel, vp->vdev, val)) {
 		pci__irq_ack(&vp->pdev, ~0U);
 		virtio_pci__reset_vectors(vp);
-		atomic_store(&vp->kernel_isr, 0);
 	}
 }
 
@@ -417,7 +410,7 @@ static void virtio_pci__bar_access(struct virtio_pci *vp, u64 off, u8 *data, uns
 		break;
 	case VIRTIO_PCI_ISR_OFF:
 		if (!is_write && roff == 0 && len == 1)
-			data[0] = (u8)(pci__irq_ack(&vp->pdev, ~0U) | atomic_load(&vp->kernel_isr));
+			data[0] = (u8)pci__irq_ack(&vp->pdev, ~0U);
 		break;
 	case VIRTIO_PCI_DEVICE_OFF:
 		device__access(vp, roff, data, len, is_write);

@@ -6,8 +6,11 @@
  *   memory region, and the guest's CID (which another VM may hold: EADDRINUSE).
  * - At DRIVER_OK: the negotiated features, each data queue's size, base and rings, its kick
  *   eventfd (the doorbell's KVM ioeventfd signals it: the guest's write never leaves the kernel)
- *   and its call eventfd (the transport's irqfd: vhost interrupts the guest inside KVM too),
- *   then VHOST_VSOCK_SET_RUNNING.
+ *   and its call eventfd, then VHOST_VSOCK_SET_RUNNING. The call eventfd is the queue's MSI-X
+ *   irqfd where it has one (vhost interrupts the guest inside KVM), else lkvm's own, on the I/O
+ *   thread, which raises the queue's interrupt through the transport: a level-triggered line
+ *   must stay up until the driver acknowledges it, and an irqfd vhost signals while the guest
+ *   handles the line would be lowered at its EOI and the interrupt lost.
  * - At device reset, a data queue's QueueReady 0 and teardown (a guest reboot makes a new VM,
  *   and with it a new vhost-vsock, after this one is closed): SET_RUNNING 0.
  *
@@ -37,11 +40,18 @@
 #define VSOCK_NR_VQS	3	/* rx, tx (vhost's), event (lkvm's) */
 #define VHOST_VSOCK_DEV	"/dev/vhost-vsock"
 
+/* vhost's interrupt for a data queue, where the transport has no irqfd for it. */
+struct vsock_call {
+	struct io_source src;		/* an eventfd vhost signals */
+	struct virtq *vq;
+};
+
 struct virtio_vsock {
 	struct virtio_dev vdev;
 	struct virtq vqs[VSOCK_NR_VQS];
 	int vhost_fd;
 	int kick_fds[VSOCK_VQ_EVENT];	/* one eventfd per data queue, for its doorbell */
+	struct vsock_call calls[VSOCK_VQ_EVENT];
 	u64 cid;
 	bool running;			/* under vdev.lock: vhost serves the data queues */
 };
@@ -97,17 +107,17 @@ static int vsock__start_vq(struct virtio_vsock *vs, struct virtq *vq, const char
 		.used_user_addr = (u64)(uintptr_t)vq->used,
 	};
 	struct vhost_vring_file kick = { .index = vq->index, .fd = vs->kick_fds[vq->index] };
-	struct vhost_vring_file call = { .index = vq->index, .fd = t->ops->vq_irqfd(t, vq) };
+	struct vhost_vring_file call = {
+		.index = vq->index, .fd = t->ops->vq_irqfd ? t->ops->vq_irqfd(t, vq) : -1,
+	};
 	int err;
 
 	if (!atomic_load(&vq->ready)) {
 		*what = vq->index ? "tx queue not ready at DRIVER_OK" : "rx queue not ready at DRIVER_OK";
 		return -EINVAL;
 	}
-	if (call.fd < 0) {
-		*what = "no irqfd for its interrupt";
-		return -EOPNOTSUPP;
-	}
+	if (call.fd < 0)
+		call.fd = vs->calls[vq->index].src.fd;
 	*what = "VHOST_SET_VRING_*";
 	if ((err = vhost__ioctl(vs, VHOST_SET_VRING_NUM, &num)) ||
 	    (err = vhost__ioctl(vs, VHOST_SET_VRING_BASE, &base)) ||
@@ -159,6 +169,17 @@ static void vsock__queue_stop(struct virtio_dev *vdev, struct virtq *vq)
 		vsock__stop(to_vsock(vdev));
 }
 
+/* vhost used buffers on a queue without an irqfd: the transport interrupts the guest. */
+static void vsock__call(struct io_source *src)
+{
+	struct vsock_call *c = container_of(src, struct vsock_call, src);
+	struct virtio_transport *t = c->vq->dev->transport;
+	u64 count;
+
+	if (read(src->fd, &count, sizeof(count)) == sizeof(count))
+		t->ops->signal_vq(t, c->vq);
+}
+
 static int vsock__kick_fd(struct virtio_dev *vdev, struct virtq *vq)
 {
 	return vq->index == VSOCK_VQ_EVENT ? -1 : to_vsock(vdev)->kick_fds[vq->index];
@@ -199,9 +220,22 @@ static const struct virtio_dev_ops vsock_ops = {
 
 /* --- set-up --- */
 
-static void vsock__free(struct virtio_vsock *vs)
+/* Before the transport goes: a call handler uses it. */
+static void vsock__unwatch_calls(struct virtio_vsock *vs)
 {
 	for (unsigned int i = 0; i < VSOCK_VQ_EVENT; i++) {
+		if (vs->calls[i].vq)
+			io_thread__unwatch(vs->vdev.kvm, &vs->calls[i].src);
+		vs->calls[i].vq = NULL;
+	}
+}
+
+static void vsock__free(struct virtio_vsock *vs)
+{
+	vsock__unwatch_calls(vs);
+	for (unsigned int i = 0; i < VSOCK_VQ_EVENT; i++) {
+		if (vs->calls[i].src.fd >= 0)
+			close(vs->calls[i].src.fd);
 		if (vs->kick_fds[i] >= 0)
 			close(vs->kick_fds[i]);
 	}
@@ -250,6 +284,23 @@ static int vsock__open_vhost(struct virtio_vsock *vs, struct kvm *kvm, u64 *feat
 	return err;
 }
 
+/* Data queue i's doorbell eventfd, and its call eventfd on the I/O thread. */
+static int vsock__open_queue_fds(struct virtio_vsock *vs, unsigned int i)
+{
+	struct vsock_call *c = &vs->calls[i];
+	int err;
+
+	vs->kick_fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vs->kick_fds[i] < 0 || c->src.fd < 0)
+		return -errno;
+	c->src.handle = vsock__call;
+	err = io_thread__watch(vs->vdev.kvm, &c->src);
+	if (!err)
+		c->vq = &vs->vqs[i];	/* watched: vsock__free unwatches it */
+	return err;
+}
+
 int virtio_vsock__init(struct kvm *kvm)
 {
 	struct virtio_vsock *vs;
@@ -259,10 +310,10 @@ int virtio_vsock__init(struct kvm *kvm)
 
 	if (!cid)
 		return 0;
-	/* vhost interrupts the guest through an irqfd: without one it could not. */
-	if (!io_thread__has_irqfd(kvm)) {
-		pr_err("--vsock %" PRIu64 ": needs KVM's irqfd (KVM_CAP_IRQFD_RESAMPLE), through which "
-		       "vhost-vsock interrupts the guest", cid);
+	/* Without ioeventfd and irqfd, KVM gives lkvm no I/O thread to wait on vhost's calls. */
+	if (!kvm->io_thread) {
+		pr_err("--vsock %" PRIu64 ": needs lkvm's I/O thread, which passes vhost-vsock's "
+		       "interrupts on (KVM has neither ioeventfd nor irqfd)", cid);
 		return -EOPNOTSUPP;
 	}
 	vs = calloc(1, sizeof(*vs));
@@ -272,13 +323,11 @@ int virtio_vsock__init(struct kvm *kvm)
 	}
 	virtio_dev__init(&vs->vdev, kvm, &vsock_ops, vs->vqs, VSOCK_NR_VQS);
 	vs->cid = cid;
-	vs->kick_fds[0] = vs->kick_fds[1] = -1;
+	for (unsigned int i = 0; i < VSOCK_VQ_EVENT; i++)
+		vs->kick_fds[i] = vs->calls[i].src.fd = -1;
 	err = vsock__open_vhost(vs, kvm, &features, &why);
-	for (unsigned int i = 0; !err && i < VSOCK_VQ_EVENT; i++) {
-		vs->kick_fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (vs->kick_fds[i] < 0)
-			err = -errno;
-	}
+	for (unsigned int i = 0; !err && i < VSOCK_VQ_EVENT; i++)
+		err = vsock__open_queue_fds(vs, i);
 	if (err) {
 		pr_err("--vsock %" PRIu64 ": %s", cid, why ? why : strerror(-err));
 		vsock__free(vs);
@@ -300,6 +349,7 @@ void virtio_vsock__exit(struct kvm *kvm)
 	pthread_mutex_lock(&vdev->lock);
 	vsock__stop(to_vsock(vdev));
 	pthread_mutex_unlock(&vdev->lock);
+	vsock__unwatch_calls(to_vsock(vdev));
 	virtio__detach(vdev);
 	vsock__free(to_vsock(vdev));
 }

@@ -5,6 +5,8 @@
 #                     the device and takes it again (a device reset), and the same once more
 #   vsock.sh reboot   one exchange, then reboots unless the console says "off" within 10 seconds
 #   vsock.sh hold     waits for a console line: the VM holds its CID meanwhile
+#   vsock.sh storm N  N exchanges in a row, each after a line "vsock-guest: round I" (but the
+#                     first, after the device line), until one fails
 if [ "$1" = hold ]; then
 	echo "vsock-guest: holding"
 	read -r line
@@ -17,10 +19,20 @@ exchange() {
 	vsock listen 1234 &
 	srv=$!
 	vsock connect 2 5678 hello-from-guest
-	echo "vsock-guest: connect rc=$?"
+	crc=$?
+	echo "vsock-guest: connect rc=$crc"
 	wait $srv
-	echo "vsock-guest: listen rc=$?"
+	lrc=$?
+	echo "vsock-guest: listen rc=$lrc"
+	[ "$crc" = 0 ] && [ "$lrc" = 0 ]
 }
+if [ "$1" = storm ]; then
+	for i in $(seq "$2"); do
+		[ "$i" = 1 ] || echo "vsock-guest: round $i"
+		exchange || break
+	done
+	exit 0
+fi
 exchange
 if [ "$1" != reboot ]; then
 	echo "$dev" >"$drv/unbind" && echo "$dev" >"$drv/bind" &&

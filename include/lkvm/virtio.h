@@ -123,9 +123,10 @@ struct virtio_transport_ops {
 	void (*detach)(struct virtio_transport *t);
 	/*
 	 * For a device whose queues the kernel serves (vhost): an eventfd that raises vq's
-	 * interrupt inside KVM (an irqfd), for the kernel to signal, or -1 if there is none. From
-	 * then on the transport's interrupt status counts queue interrupts as possibly pending,
-	 * since it never sees those. Under dev->lock.
+	 * interrupt inside KVM (an irqfd), for the kernel to signal, or -1 if there is none. Only
+	 * for a message interrupt (MSI-X): a level-triggered line the kernel raised while the guest
+	 * handles it is lowered at the guest's EOI, and that interrupt is lost; the device then
+	 * calls signal_vq itself. Under dev->lock. May be NULL: never an irqfd.
 	 */
 	int (*vq_irqfd)(struct virtio_transport *t, struct virtq *vq);
 };

@@ -1,7 +1,7 @@
 /*
  * virtio-vsock's side of lkvm that needs no vhost: --vsock's CID parser, a VM without --vsock,
- * and a VM whose KVM has no irqfd (vhost could not interrupt the guest) refused in one line. The
- * data path is the host kernel's: tests/system/t-vsock.sh.
+ * and a VM without lkvm's I/O thread (nothing would pass vhost's interrupts on) refused in one
+ * line. The data path is the host kernel's: tests/system/t-vsock.sh.
  */
 #include <errno.h>
 #include <string.h>
@@ -49,8 +49,8 @@ START_TEST(no_vsock_no_device)
 }
 END_TEST
 
-/* vhost's interrupts go through an irqfd: without one (no KVM here), --vsock is an error. */
-START_TEST(no_irqfd_refused)
+/* vhost's interrupts go through the I/O thread: without one (no KVM here), --vsock is an error. */
+START_TEST(no_io_thread_refused)
 {
 	static struct vdrv v;
 	const char *err;
@@ -60,8 +60,8 @@ START_TEST(no_irqfd_refused)
 	capture_begin(STDERR_FILENO);
 	ck_assert_int_eq(virtio_vsock__init(&v.kvm), -EOPNOTSUPP);
 	err = capture_end(STDERR_FILENO);
-	ck_assert_str_eq(err, "lkvm: --vsock 3: needs KVM's irqfd (KVM_CAP_IRQFD_RESAMPLE), through "
-			 "which vhost-vsock interrupts the guest\n");
+	ck_assert_str_eq(err, "lkvm: --vsock 3: needs lkvm's I/O thread, which passes vhost-vsock's "
+			 "interrupts on (KVM has neither ioeventfd nor irqfd)\n");
 	ck_assert_ptr_null(v.kvm.virtio_devs);
 	vdrv__teardown(&v);
 }
@@ -74,7 +74,7 @@ Suite *virtio_vsock_suite(void)
 
 	tcase_add_test(tc, cid_parse);
 	tcase_add_test(tc, no_vsock_no_device);
-	tcase_add_test(tc, no_irqfd_refused);
+	tcase_add_test(tc, no_io_thread_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
