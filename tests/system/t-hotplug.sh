@@ -152,6 +152,7 @@ run_test vm-pause-resume vm_pause_resume
 # while the host polls `lkvm cpu list` and follows `lkvm events`: no poll may hang or fail, none
 # may take seconds, and the guest must get through every cycle. (A CPU_ON that took PSCI's lock,
 # then the plan's, deadlocked against `lkvm cpu list`; the main loop also waited for the UART.)
+# In make check-stress.
 # ARGS: extra lkvm run options (--max-cpus or none: the plan exists with --psci=user either way).
 hotplug_cycle_polled() {
 	name=hp-cycle-$$
