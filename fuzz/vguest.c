@@ -8,7 +8,7 @@
  *                             features & FEAT32 (and VERSION_1), every queue of 1 << (QSIZE % 9)
  *                             entries at its place (VG_RING), DRIVER_OK
  *   3 CHAIN Q N (ADDR16 LEN16 FLAGS)...   a chain of N % 8 + 1 buffers made available on queue
- *                             Q % 3 and notified: ADDR16 * 16 into VG_DATA, FLAGS bit 0
+ *                             Q % 3 and notified: ADDR16 * 8 into VG_DATA, FLAGS bit 0
  *                             device-writable, bit 1 at the end of RAM, bit 2 a length over 4G
  *                             less LEN16, bit 3 (of the first) all in an indirect table
  *   4 RAM   OFF24 N BYTES...  the guest writes N % 32 bytes into its RAM at OFF24
@@ -62,9 +62,15 @@
 /* Device d's queue q: its descriptor table, avail ring and used ring, a page each. */
 #define VG_RING(d, q)	(0x1000U + ((d) * VG_QUEUES + (q)) * 0x3000U)
 #define VG_RINGS_END	VG_RING(VG_NR_DEVICES, 0)
-#define VG_INDIRECT	0x28000U		/* 128 bytes per head: 8 descriptors */
-#define VG_DATA		0x30000U
 #define MAX_CHAIN	8
+/*
+ * The indirect table of device d's queue q's head h: 8 descriptors. Each queue has its own: a
+ * chain of another queue may have the same head while this one's is still in flight.
+ */
+#define VG_INDIRECT(d, q, h)	(VG_RINGS_END + \
+				 (((d) * VG_QUEUES + (q)) * VIRTQ_MAX_SIZE + (h)) * 16U * MAX_CHAIN)
+/* The buffers: ADDR16 * 8 from here reaches a little past the end of RAM. */
+#define VG_DATA		VG_INDIRECT(VG_NR_DEVICES, 0, 0)
 #define DISK_SIZE	0x10000
 #define BAR0_REG	PCI_BASE_ADDRESS_0
 #define NET_HDR		sizeof(struct virtio_net_hdr_v1)
@@ -334,7 +340,7 @@ static bool vg__alloc(struct vg_queue *vq, unsigned int n, u16 *slots)
 /* One buffer as the input describes it; returns its length if device-writable, else 0. */
 static u64 vg__buffer(struct reader *r, struct vring_desc *d)
 {
-	u64 addr = LKVM_RAM_BASE + VG_DATA + (u64)next16(r) * 16;
+	u64 addr = LKVM_RAM_BASE + VG_DATA + (u64)next16(r) * 8;
 	u32 len = next16(r);
 	u8 how = next8(r);
 
@@ -379,7 +385,7 @@ static void vg__chain(struct vg_dev *d, struct reader *r)
 		return;
 	head = slots[0];
 	if (indirect) {
-		u64 at = VG_INDIRECT + (u64)head * MAX_CHAIN * sizeof(*table);
+		u64 at = VG_INDIRECT(d->kind, qi, head);
 
 		vg__link(vg__host(at), descs, n, in_order);
 		table[head] = (struct vring_desc){ .addr = htole64(LKVM_RAM_BASE + at),
