@@ -68,9 +68,12 @@
  * chain of another queue may have the same head while this one's is still in flight.
  */
 #define VG_INDIRECT(d, q, h)	(VG_RINGS_END + \
-				 (((d) * VG_QUEUES + (q)) * VIRTQ_MAX_SIZE + (h)) * 16U * MAX_CHAIN)
+				 (((d) * VG_QUEUES + (q)) * VIRTQ_MAX_SIZE + (h)) * \
+				 sizeof(struct vring_desc) * MAX_CHAIN)
 /* The buffers: ADDR16 * 8 from here reaches a little past the end of RAM. */
 #define VG_DATA		VG_INDIRECT(VG_NR_DEVICES, 0, 0)
+_Static_assert(VG_DATA < RAM_SIZE && VG_DATA + 0xffffU * 8 >= RAM_SIZE,
+	       "the buffers start in RAM and reach its end");
 #define DISK_SIZE	0x10000
 #define BAR0_REG	PCI_BASE_ADDRESS_0
 #define NET_HDR		sizeof(struct virtio_net_hdr_v1)
